@@ -1,0 +1,57 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Karst: a compute-capacity scheduler for the Guizhou computing hub.
+///
+/// Module arrows (see docs/ARCHITECTURE.md): KarstCore depends on the standard library and
+/// swift-collections only; everything with I/O sits in the modules around it.
+let package = Package(
+    name: "karst",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "karstd", targets: ["karstd"]),
+        .executable(name: "karst-sim", targets: ["karst-sim"]),
+        .executable(name: "karst-bench", targets: ["karst-bench"]),
+        .library(name: "KarstCore", targets: ["KarstCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+    ],
+    targets: [
+        .target(
+            name: "KarstCore",
+            dependencies: [.product(name: "HeapModule", package: "swift-collections")]
+        ),
+        .target(
+            name: "KarstConfig",
+            dependencies: ["KarstCore", .product(name: "TOMLKit", package: "TOMLKit")]
+        ),
+        .target(name: "KarstTesting", dependencies: ["KarstCore", "KarstConfig"]),
+        .executableTarget(
+            name: "karstd",
+            dependencies: [
+                "KarstCore", "KarstConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "karst-sim",
+            dependencies: [
+                "KarstCore", "KarstConfig", "KarstTesting",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "karst-bench",
+            dependencies: [
+                "KarstCore", "KarstConfig", "KarstTesting",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "KarstCoreTests", dependencies: ["KarstCore", "KarstTesting"]),
+        .testTarget(name: "KarstConfigTests", dependencies: ["KarstConfig", "KarstCore", "KarstTesting"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

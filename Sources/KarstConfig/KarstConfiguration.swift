@@ -1,0 +1,40 @@
+import KarstCore
+import TOMLKit
+
+/// A validated daemon configuration: the hub's topology and policy.
+public struct KarstConfiguration: Sendable {
+    public var topology: Topology
+
+    public init(topology: Topology) { self.topology = topology }
+
+    /// Parses and validates TOML text. Throws `ConfigError` listing every issue found, each with its
+    /// key path (`datacenters[2].pools[0].cpu: must be greater than 0`).
+    public static func parse(_ text: String, source: String) throws(ConfigError) -> KarstConfiguration {
+        let root: TOMLTable
+        do {
+            root = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw ConfigError(source: source, issues: [
+                ConfigIssue(path: "", message: "TOML syntax error at line \(error.source.begin.line), "
+                    + "column \(error.source.begin.column): \(error.description)")
+            ])
+        } catch {
+            throw ConfigError(source: source, issues: [ConfigIssue(path: "", message: "\(error)")])
+        }
+        let sink = IssueSink()
+        var reader = TableReader(root, path: "", sink: sink)
+        let topology = TopologyReader(sink: sink).read(&reader)
+        reader.finish()
+        guard sink.issues.isEmpty, let topology else { throw ConfigError(source: source, issues: sink.issues) }
+        return KarstConfiguration(topology: topology)
+    }
+
+    /// The built-in Guizhou hub (`Config/karstd.toml`, compiled in).
+    public static func builtIn() -> KarstConfiguration {
+        do {
+            return try parse(BuiltinConfig.text, source: "built-in")
+        } catch {
+            preconditionFailure("the built-in configuration is invalid: \(error)")
+        }
+    }
+}

@@ -1,0 +1,153 @@
+import KarstCore
+
+/// Reads the hub sections of a configuration (`[settings]`, `[scoring]`, `[[regions]]`,
+/// `[[classes]]`, `[tenant_defaults]`, `[[tenants]]`, `[[datacenters]]`) and validates them.
+struct TopologyReader {
+    let sink: IssueSink
+
+    func read(_ root: inout TableReader) -> Topology? {
+        let settings = readSettings(&root)
+        let scoring = readScoring(&root)
+        let regions = readRegions(&root)
+        let classes = readClasses(&root)
+        let tenantDefaults = root.table("tenant_defaults").map { t -> TenantPolicy in
+            var t = t
+            return readTenant(&t, id: "*")
+        } ?? TenantPolicy(id: "*")
+        let tenants = readTenants(&root)
+        let datacenters = DatacenterReader(sink: sink, regions: regions).readAll(&root)
+        guard !regions.isEmpty, !classes.isEmpty, !datacenters.isEmpty else { return nil }
+        return Topology(regions: regions, datacenters: datacenters, classes: classes, tenants: tenants,
+                        tenantDefaults: tenantDefaults, scoring: scoring, settings: settings)
+    }
+
+    private func readSettings(_ root: inout TableReader) -> SchedulerSettings {
+        var s = SchedulerSettings()
+        guard var t = root.table("settings") else { return s }
+        if let v = t.int("utc_offset_hours") {
+            if (-12...14).contains(v) { s.utcOffsetHours = v } else { t.add("utc_offset_hours", "must be between -12 and 14") }
+        }
+        if let v = t.number("grid_intensity_kg_per_kwh") {
+            if v >= 0 { s.gridIntensityKgPerKWh = v } else { t.add("grid_intensity_kg_per_kwh", "must be 0 or more") }
+        }
+        if let v = t.number("default_duration_seconds") {
+            if v > 0 { s.defaultDurationSeconds = v } else { t.add("default_duration_seconds", "must be greater than 0") }
+        }
+        if let v = t.int("max_consecutive_misses") {
+            if v > 0 { s.maxConsecutiveMisses = v } else { t.add("max_consecutive_misses", "must be greater than 0") }
+        }
+        t.finish()
+        return s
+    }
+
+    private func readScoring(_ root: inout TableReader) -> ScoringWeights {
+        var w = ScoringWeights()
+        guard var t = root.table("scoring") else { return w }
+        func weight(_ key: String, _ target: inout Double) {
+            guard let v = t.number(key) else { return }
+            if v >= 0 && v.isFinite { target = v } else { t.add(key, "must be 0 or more") }
+        }
+        weight("energy", &w.energy)
+        weight("carbon", &w.carbon)
+        weight("latency", &w.latency)
+        weight("packing", &w.packing)
+        if let mode = t.string("packing_mode") {
+            if let m = PackingMode(rawValue: mode) { w.packingMode = m } else {
+                t.add("packing_mode", "must be \"binpack\" or \"spread\", not \"\(mode)\"")
+            }
+        }
+        t.finish()
+        return w
+    }
+
+    private func readRegions(_ root: inout TableReader) -> [Region] {
+        var regions: [Region] = []
+        var ids = DuplicateCheck(sink: sink)
+        let tables = root.tables("regions", required: true)
+        if tables.isEmpty && root.table["regions"] != nil { root.add("regions", "must list at least one region") }
+        for var t in tables {
+            let id = t.string("id", required: true)
+            let name = t.string("name") ?? id
+            t.finish()
+            if let id, ids.check(id, at: t.keyPath("id")) { regions.append(Region(id: id, name: name ?? id)) }
+        }
+        return regions
+    }
+
+    private func readClasses(_ root: inout TableReader) -> [PriorityClass] {
+        var classes: [PriorityClass] = []
+        var ids = DuplicateCheck(sink: sink)
+        var priorities: [Int: String] = [:]
+        for var t in root.tables("classes", required: true) {
+            let id = t.string("id", required: true)
+            let base = t.int("base_priority", required: true)
+            let aging = t.number("aging_per_hour") ?? 0
+            if aging < 0 { t.add("aging_per_hour", "must be 0 or more") }
+            let canPreempt = t.bool("can_preempt") ?? false
+            let preemptible = t.bool("preemptible") ?? false
+            let latency = t.number("default_latency_ms", required: true)
+            if let latency, latency <= 0 { t.add("default_latency_ms", "must be greater than 0") }
+            if let base, let other = priorities[base] {
+                t.add("base_priority", "\(base) is already the base priority of class '\(other)'")
+            }
+            t.finish()
+            guard let id, ids.check(id, at: t.keyPath("id")), let base, let latency else { continue }
+            priorities[base] = id
+            classes.append(PriorityClass(id: id, basePriority: base, agingPerHour: aging, canPreempt: canPreempt,
+                                         preemptibleByDefault: preemptible, defaultLatencyMs: latency))
+        }
+        return classes
+    }
+
+    private func readTenants(_ root: inout TableReader) -> [TenantPolicy] {
+        var out: [TenantPolicy] = []
+        var ids = DuplicateCheck(sink: sink)
+        for var t in root.tables("tenants") {
+            let id = t.string("id", required: true)
+            let policy = readTenant(&t, id: id ?? "")
+            if let id, ids.check(id, at: t.keyPath("id")) { out.append(policy) }
+        }
+        return out
+    }
+
+    private func readTenant(_ t: inout TableReader, id: String) -> TenantPolicy {
+        var policy = TenantPolicy(id: id)
+        if let w = t.number("weight") {
+            if w > 0 && w.isFinite { policy.weight = w } else { t.add("weight", "must be greater than 0") }
+        }
+        if var q = t.table("quota") {
+            let cpu = q.number("cpu") ?? 1e9
+            let mem = q.number("memory_gib") ?? 1e12
+            let acc = q.int("accelerators") ?? 1_000_000_000
+            if cpu < 0 { q.add("cpu", "must be 0 or more") }
+            if mem < 0 { q.add("memory_gib", "must be 0 or more") }
+            if acc < 0 { q.add("accelerators", "must be 0 or more") }
+            q.finish()
+            policy.quota = Resources(cpu: cpu, memoryGiB: mem, accelerators: acc)
+        }
+        t.finish()
+        return policy
+    }
+}
+
+/// Reports an id seen twice in one list.
+struct DuplicateCheck {
+    let sink: IssueSink
+    private var firstPath: [String: String] = [:]
+
+    init(sink: IssueSink) { self.sink = sink }
+
+    /// True when `id` is new; otherwise reports it at `path` and returns false.
+    mutating func check(_ id: String, at path: String) -> Bool {
+        if id.isEmpty {
+            sink.add(path, "must not be empty")
+            return false
+        }
+        if let first = firstPath[id] {
+            sink.add(path, "duplicate id '\(id)' (first at \(first))")
+            return false
+        }
+        firstPath[id] = path
+        return true
+    }
+}

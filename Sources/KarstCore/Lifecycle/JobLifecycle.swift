@@ -1,0 +1,52 @@
+/// The job state machine. `on(_:in:)` says which state a trigger leads to and what the caller must
+/// do about it; it performs nothing itself. Everything that changes a job's state goes through it,
+/// so an impossible transition is one `InvalidTransition` error, never a corrupt job.
+///
+/// ```
+///            hold              place
+///  held ◀──────────── pending ─────────▶ running ──succeed──▶ succeeded
+///   │    release ───▶   ▲  ▲                │ │
+///   │                   │  └──requeue/retry─┘ └─fail (no retries left)─▶ failed
+///   └──cancel──▶ cancelled ◀──cancel── (pending, held, running)
+/// ```
+public enum JobLifecycle {
+    /// What happens to a job.
+    public enum Trigger: Hashable, Sendable {
+        case place
+        case hold
+        case release
+        case cancel
+        case succeed
+        /// A run failed; `retry` says whether retries remain.
+        case fail(retry: Bool)
+        /// Taken off its site (preempted, or the site went offline); back to the queue.
+        case requeue
+    }
+
+    /// What the caller must do for a transition, in order.
+    public enum Action: Hashable, Sendable {
+        case enqueue
+        case dequeue
+        case allocate
+        case releaseCapacity
+        case armTimer
+        case disarmTimer
+    }
+
+    /// The next state and actions, or nil when `trigger` is not allowed in `state`.
+    public static func on(_ trigger: Trigger, in state: JobState) -> (JobState, [Action])? {
+        switch (state, trigger) {
+        case (.pending, .place): (.running, [.dequeue, .allocate, .armTimer])
+        case (.pending, .hold): (.held, [.dequeue])
+        case (.held, .release): (.pending, [.enqueue])
+        case (.pending, .cancel): (.cancelled, [.dequeue])
+        case (.held, .cancel): (.cancelled, [])
+        case (.running, .cancel): (.cancelled, [.releaseCapacity, .disarmTimer])
+        case (.running, .succeed): (.succeeded, [.releaseCapacity, .disarmTimer])
+        case (.running, .fail(retry: true)): (.pending, [.releaseCapacity, .disarmTimer, .enqueue])
+        case (.running, .fail(retry: false)): (.failed, [.releaseCapacity, .disarmTimer])
+        case (.running, .requeue): (.pending, [.releaseCapacity, .disarmTimer, .enqueue])
+        default: nil
+        }
+    }
+}

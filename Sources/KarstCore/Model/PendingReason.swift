@@ -1,0 +1,37 @@
+/// Why a pending job is not running yet. Rendered in the protocol as a short structured string
+/// (`description`), e.g. `no-capacity:hw-guian/npu` or `latency:bth>15ms everywhere`.
+public enum PendingReason: Hashable, Sendable, CustomStringConvertible {
+    /// Higher-ranked jobs are ahead of it; the last pass did not reach it.
+    case priority
+    /// Its tenant's quota has no room for it in this resource (`cpu`, `memory`, `accelerators`).
+    case quota(resource: String)
+    /// Pools that could take it exist but are full; names the one closest to fitting.
+    case noCapacity(datacenter: String, pool: String)
+    /// No allowed data centre is within the latency budget of its origin.
+    case latency(region: String, budgetMs: Double)
+    /// No pool has the accelerator model it asks for (or any accelerator, or a general pool).
+    case accelerator(model: String)
+    /// Every data centre that passes its other constraints is draining or offline.
+    case datacenterUnavailable
+    /// Held by a user or admin.
+    case held
+    /// Its flexibility window has not opened yet (`notBefore`).
+    case window(opens: Instant)
+
+    public var description: String {
+        switch self {
+        case .priority: "priority"
+        case .quota(let r): "quota:\(r)"
+        case .noCapacity(let dc, let pool): "no-capacity:\(dc)/\(pool)"
+        case .latency(let region, let budget): "latency:\(region)>\(formatMs(budget))ms everywhere"
+        case .accelerator(let model): "accelerator:\(model)"
+        case .datacenterUnavailable: "datacenter-unavailable"
+        case .held: "held"
+        case .window(let opens): "window:opens \(opens.rfc3339)"
+        }
+    }
+}
+
+func formatMs(_ value: Double) -> String {
+    value == value.rounded() ? String(Int(value)) : String(value)
+}

@@ -1,0 +1,40 @@
+/// One filter of placement: can this job go to this pool at all? Each check either passes or names
+/// itself as the reason. The stages run in `FeasibilityCheck.stages` order, static ones (that no
+/// change of load can fix) first, so the furthest stage any pool reached explains a pending job.
+enum FeasibilityCheck: Int, Comparable, Sendable {
+    /// The job's residency list allows this data centre.
+    case residency
+    /// Accelerator jobs need an accelerator pool of the right model; CPU jobs a general pool.
+    case accelerator
+    /// RTT from the job's origin to this data centre is within its latency budget.
+    case latency
+    /// The data centre takes new work (`active`).
+    case datacenterState
+    /// The job's whole demand fits in the pool's free capacity.
+    case fits
+
+    /// The pipeline, in order. Static checks first; the last two depend on the moment.
+    static let stages: [FeasibilityCheck] = [.residency, .accelerator, .latency, .datacenterState, .fits]
+
+    /// The static stages: what decides whether a job could *ever* run somewhere.
+    static let staticStages: [FeasibilityCheck] = [.residency, .accelerator, .latency]
+
+    @inline(__always)
+    func passes(_ d: Demand, _ site: PoolSite, rtt: Double, free: Resources) -> Bool {
+        switch self {
+        case .residency:
+            return d.residencyMask & (1 << UInt64(site.ref.datacenter)) != 0
+        case .accelerator:
+            if !d.wantsAccelerators { return site.modelIndex < 0 }
+            return site.modelIndex >= 0 && (d.modelIndex < 0 || d.modelIndex == site.modelIndex)
+        case .latency:
+            return rtt <= d.latencyBudgetMs
+        case .datacenterState:
+            return site.available
+        case .fits:
+            return d.total.fits(in: free)
+        }
+    }
+
+    static func < (a: FeasibilityCheck, b: FeasibilityCheck) -> Bool { a.rawValue < b.rawValue }
+}

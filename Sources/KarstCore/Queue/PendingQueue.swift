@@ -1,0 +1,154 @@
+import HeapModule
+
+/// The pending queue: which waiting job is considered next.
+///
+/// Order, from the outside in:
+/// 1. **Class**: strictly by class index (0 is the highest class).
+/// 2. **Tenant**: among tenants with work in that class, the one with the lowest weighted dominant
+///    share (DRF) goes first; the share is a function passed to `popNext`, so the queue knows
+///    nothing of data centres or capacity. Equal shares fall through to the heads' ranks.
+/// 3. **Job**: inside a tenant, lowest `QueueEntry` (priority + aging, then job id).
+///
+/// Each (class, tenant) pair has its own binary heap. Removal is lazy: the membership table drops
+/// the job and the heap copy is discarded when it reaches the top (or at compaction, when stale
+/// copies outnumber live ones). Insert, pop and remove are O(log n); choosing the tenant is O(T)
+/// in the number of tenants with waiting work in the top class.
+public struct PendingQueue: Sendable {
+    private struct Member: Sendable {
+        var rank: Double
+        var classIndex: Int32
+        var tenantIndex: Int32
+        var generation: UInt32
+    }
+
+    private var heaps: [[Heap<QueueEntry>]]
+    private var live: [[Int]]
+    /// Per class: tenants with live entries, in first-seen order (deterministic scans).
+    private var activeTenants: [[Int]]
+    private var members: [JobID: Member] = [:]
+    private var staleCount = 0
+    private var nextGeneration: UInt32 = 0
+
+    public init(classCount: Int) {
+        heaps = Array(repeating: [], count: classCount)
+        live = Array(repeating: [], count: classCount)
+        activeTenants = Array(repeating: [], count: classCount)
+    }
+
+    /// Number of queued jobs.
+    public var count: Int { members.count }
+    public var isEmpty: Bool { members.isEmpty }
+
+    /// Whether `id` is queued.
+    public func contains(_ id: JobID) -> Bool { members[id] != nil }
+
+    /// Number of queued jobs per class index.
+    public var countByClass: [Int] { live.map { $0.reduce(0, +) } }
+
+    /// Queues a job. A job already queued is moved to the new rank.
+    public mutating func insert(_ id: JobID, rank: Double, classIndex: Int, tenantIndex: Int) {
+        if members[id] != nil { remove(id) }
+        nextGeneration &+= 1
+        let member = Member(rank: rank, classIndex: Int32(classIndex), tenantIndex: Int32(tenantIndex),
+                            generation: nextGeneration)
+        members[id] = member
+        push(QueueEntry(rank: rank, id: id, classIndex: member.classIndex, tenantIndex: member.tenantIndex,
+                        generation: nextGeneration))
+    }
+
+    /// Removes a queued job; false when it was not queued.
+    @discardableResult
+    public mutating func remove(_ id: JobID) -> Bool {
+        guard let m = members.removeValue(forKey: id) else { return false }
+        decrementLive(Int(m.classIndex), Int(m.tenantIndex))
+        staleCount += 1
+        if staleCount > 1024 && staleCount > members.count { compact() }
+        return true
+    }
+
+    /// Takes the next job out of the queue, choosing among tenants by `share` (lower first).
+    /// Put entries back with `restore(_:)`.
+    public mutating func popNext(share: (Int) -> Double) -> QueueEntry? {
+        for c in heaps.indices where !activeTenants[c].isEmpty {
+            var best = -1
+            var bestShare = 0.0
+            var bestHead: QueueEntry? = nil
+            for t in activeTenants[c] {
+                guard let head = cleanHead(c, t) else { continue }
+                let s = share(t)
+                if best < 0 || s < bestShare || (s == bestShare && head < bestHead!) {
+                    best = t
+                    bestShare = s
+                    bestHead = head
+                }
+            }
+            guard best >= 0 else { continue }
+            let entry = heaps[c][best].removeMin()
+            members[entry.id] = nil
+            decrementLive(c, best)
+            return entry
+        }
+        return nil
+    }
+
+    /// Puts back entries taken by `popNext` (same rank and tie-break as before).
+    public mutating func restore(_ entries: [QueueEntry]) {
+        for e in entries {
+            guard members[e.id] == nil else { continue }
+            members[e.id] = Member(rank: e.rank, classIndex: e.classIndex, tenantIndex: e.tenantIndex,
+                                   generation: e.generation)
+            push(e)
+        }
+    }
+
+    /// The live entries in queue order for one (class, tenant) pair is not needed by the pass;
+    /// this returns every live entry, unordered, for views and recovery checks.
+    public var allEntries: [QueueEntry] {
+        members.map { id, m in
+            QueueEntry(rank: m.rank, id: id, classIndex: m.classIndex, tenantIndex: m.tenantIndex,
+                       generation: m.generation)
+        }
+    }
+
+    // MARK: - Internals
+
+    private mutating func push(_ e: QueueEntry) {
+        let c = Int(e.classIndex), t = Int(e.tenantIndex)
+        if heaps[c].count <= t {
+            heaps[c].append(contentsOf: repeatElement(Heap<QueueEntry>(), count: t + 1 - heaps[c].count))
+            live[c].append(contentsOf: repeatElement(0, count: t + 1 - live[c].count))
+        }
+        heaps[c][t].insert(e)
+        if live[c][t] == 0 { activeTenants[c].append(t) }
+        live[c][t] += 1
+    }
+
+    private mutating func decrementLive(_ c: Int, _ t: Int) {
+        live[c][t] -= 1
+        if live[c][t] == 0, let i = activeTenants[c].firstIndex(of: t) { activeTenants[c].remove(at: i) }
+    }
+
+    /// Drops stale copies from the top of one heap and returns the live head.
+    private mutating func cleanHead(_ c: Int, _ t: Int) -> QueueEntry? {
+        while let top = heaps[c][t].min {
+            if let m = members[top.id], m.generation == top.generation { return top }
+            heaps[c][t].removeMin()
+            staleCount -= 1
+        }
+        return nil
+    }
+
+    /// Rebuilds every heap from the membership table, dropping all stale copies.
+    private mutating func compact() {
+        var fresh: [[[QueueEntry]]] = heaps.map { Array(repeating: [], count: $0.count) }
+        for (id, m) in members {
+            fresh[Int(m.classIndex)][Int(m.tenantIndex)].append(
+                QueueEntry(rank: m.rank, id: id, classIndex: m.classIndex, tenantIndex: m.tenantIndex,
+                           generation: m.generation))
+        }
+        for c in heaps.indices {
+            for t in heaps[c].indices { heaps[c][t] = Heap(fresh[c][t]) }
+        }
+        staleCount = 0
+    }
+}

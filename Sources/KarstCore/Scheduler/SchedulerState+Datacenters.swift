@@ -1,0 +1,44 @@
+extension SchedulerState {
+    /// Stops new placements in a data centre; running jobs finish where they are.
+    public mutating func drain(_ datacenter: String) throws(SchedulerError) -> DatacenterUsage {
+        try setState(datacenter, .draining)
+    }
+
+    /// Lets a drained or offline data centre take new work again.
+    public mutating func resume(_ datacenter: String) throws(SchedulerError) -> DatacenterUsage {
+        try setState(datacenter, .active)
+    }
+
+    /// Marks a data centre as down: every job running there goes back to the queue (its attempt
+    /// counted, its original submit time kept for aging). Returns the `requeued` events.
+    public mutating func setOffline(_ datacenter: String, now: Instant) throws(SchedulerError)
+        -> (DatacenterUsage, [Event])
+    {
+        let d = try index(of: datacenter)
+        datacenterStates[d] = .offline
+        var victims: [JobID] = []
+        for p in topology.datacenters[d].pools.indices {
+            victims.append(contentsOf: runningByPool[poolOffsets[d] + p])
+        }
+        victims.sort()
+        var events: [Event] = []
+        for id in victims {
+            let job = try transition(id, .requeue, now: now)
+            events.append(Event(kind: .requeued, at: now, job: job, detail: "datacenter \(datacenter) offline"))
+        }
+        return (usage[d], events)
+    }
+
+    private mutating func setState(_ datacenter: String, _ state: DatacenterState) throws(SchedulerError)
+        -> DatacenterUsage
+    {
+        let d = try index(of: datacenter)
+        datacenterStates[d] = state
+        return usage[d]
+    }
+
+    private func index(of datacenter: String) throws(SchedulerError) -> Int {
+        guard let d = topology.datacenterIndex(of: datacenter) else { throw .noSuchDatacenter(datacenter) }
+        return d
+    }
+}

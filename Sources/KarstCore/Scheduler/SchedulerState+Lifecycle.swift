@@ -1,0 +1,88 @@
+extension SchedulerState {
+    /// Applies one lifecycle trigger to a job and performs the actions the state machine asks for.
+    /// `pool` is where to allocate for `.place`. Returns the job as it is afterwards.
+    @discardableResult
+    mutating func transition(_ id: JobID, _ trigger: JobLifecycle.Trigger, now: Instant,
+                             pool: PoolRef? = nil) throws(SchedulerError) -> Job {
+        guard var job = jobs[id] else { throw .noSuchJob(id: id.description) }
+        guard let (next, actions) = JobLifecycle.on(trigger, in: job.state) else {
+            throw .invalidTransition(id: id, state: job.state)
+        }
+        let wasRunningIn = job.placement
+        job.state = next
+        for action in actions {
+            switch action {
+            case .dequeue:
+                queue.remove(id)
+            case .enqueue:
+                job.pendingReason = .priority
+                enqueue(job)
+            case .allocate:
+                guard let pool else { preconditionFailure("place without a pool") }
+                let g = flatIndex(pool)
+                allocated[g] += job.demand.total
+                tenants.usage[job.demand.tenantIndex] += job.demand.total
+                runningByPool[g].insert(id)
+                job.placement = pool
+                job.attempts += 1
+                job.startedAt = now
+                job.finishedAt = nil
+                job.pendingReason = nil
+            case .releaseCapacity:
+                guard let ref = wasRunningIn else { continue }
+                let g = flatIndex(ref)
+                allocated[g] -= job.demand.total
+                tenants.usage[job.demand.tenantIndex] -= job.demand.total
+                runningByPool[g].remove(id)
+            case .armTimer:
+                if let d = job.spec.durationSeconds {
+                    timers.arm(id, attempt: job.attempts, due: now.advanced(bySeconds: d))
+                }
+            case .disarmTimer:
+                break  // lazy: a due timer for a job no longer in that attempt is dropped
+            }
+        }
+        if next == .held { job.pendingReason = .held }
+        if next.isTerminal { job.finishedAt = now; job.pendingReason = nil }
+        jobs[id] = job
+        return job
+    }
+
+    /// Cancels a pending, held or running job.
+    public mutating func cancel(_ id: JobID, now: Instant) throws(SchedulerError) -> Event {
+        Event(kind: .cancelled, at: now, job: try transition(id, .cancel, now: now))
+    }
+
+    /// Holds a pending job: it keeps its place in line but is not scheduled until released.
+    public mutating func hold(_ id: JobID, now: Instant) throws(SchedulerError) -> Event {
+        Event(kind: .held, at: now, job: try transition(id, .hold, now: now))
+    }
+
+    /// Releases a held job back into the queue at its original rank.
+    public mutating func release(_ id: JobID, now: Instant) throws(SchedulerError) -> Event {
+        Event(kind: .released, at: now, job: try transition(id, .release, now: now))
+    }
+
+    /// An executor reports the end of a running job. A failure is retried (the job is requeued)
+    /// while `attempts ≤ maxRetries`.
+    public mutating func complete(_ id: JobID, succeeded: Bool, message: String? = nil,
+                                  now: Instant) throws(SchedulerError) -> Event {
+        guard let job = jobs[id] else { throw .noSuchJob(id: id.description) }
+        if succeeded {
+            var done = try transition(id, .succeed, now: now)
+            done.message = message
+            jobs[id] = done
+            return Event(kind: .succeeded, at: now, job: done, detail: message)
+        }
+        let retry = job.attempts <= job.spec.maxRetries
+        var after = try transition(id, .fail(retry: retry), now: now)
+        after.message = message
+        jobs[id] = after
+        if retry {
+            let detail = "run \(job.attempts) failed\(message.map { ": \($0)" } ?? ""); "
+                + "retry \(job.attempts) of \(job.spec.maxRetries)"
+            return Event(kind: .requeued, at: now, job: after, detail: detail)
+        }
+        return Event(kind: .failed, at: now, job: after, detail: message)
+    }
+}

@@ -1,0 +1,156 @@
+extension SchedulerState {
+    /// Accepts a job: validates it, rejects one that no data centre could ever hold, and queues it.
+    /// Returns the `submitted` event (its `job` is the accepted job).
+    public mutating func submit(_ spec: JobSpec, now: Instant) throws(SchedulerError) -> Event {
+        let tenant = spec.tenant ?? "default"
+        let demand = try admit(spec, tenant: tenant)
+        let id = JobID(nextJobNumber)
+        nextJobNumber += 1
+        var resolved = spec
+        resolved.tenant = tenant
+        let job = Job(id: id, spec: resolved, tenant: tenant, submittedAt: now, demand: demand)
+        jobs[id] = job
+        enqueue(job)
+        return Event(kind: .submitted, at: now, job: job)
+    }
+
+    /// Accepts all of `specs` or none: every spec is checked before any is queued.
+    public mutating func submitBatch(_ specs: [JobSpec], now: Instant) throws(SchedulerError) -> [Event] {
+        for (i, spec) in specs.enumerated() {
+            do { _ = try check(spec) } catch {
+                if case .invalidJob(let field, let reason) = error {
+                    throw .invalidJob(field: "jobs[\(i)].\(field)", reason: reason)
+                }
+                throw error
+            }
+        }
+        var events: [Event] = []
+        events.reserveCapacity(specs.count)
+        for spec in specs { events.append(try submit(spec, now: now)) }
+        return events
+    }
+
+    /// Validates a spec as `submit` would, changing nothing.
+    public func check(_ spec: JobSpec) throws(SchedulerError) {
+        var scratch = tenants
+        let tenant = spec.tenant ?? "default"
+        _ = try Self.demand(for: spec, tenantIndex: scratch.intern(tenant, topology: topology),
+                            topology: topology, quota: topology.tenantPolicy(for: tenant).quota,
+                            stack: stack, sites: staticSites, rtt: rtt)
+    }
+
+    /// The next id `submit` will assign.
+    public var nextJobID: JobID { JobID(nextJobNumber) }
+
+    mutating func admit(_ spec: JobSpec, tenant: String) throws(SchedulerError) -> Demand {
+        let t = tenants.intern(tenant, topology: topology)
+        return try Self.demand(for: spec, tenantIndex: t, topology: topology, quota: tenants.quotas[t],
+                               stack: stack, sites: staticSites, rtt: rtt)
+    }
+
+    /// Puts a pending job in the queue at its time-invariant rank (its original submit time keeps
+    /// its aging across requeues).
+    mutating func enqueue(_ job: Job) {
+        let rank = ordering.rank(priority: job.demand.priority, submittedAt: job.submittedAt,
+                                 classIndex: job.demand.classIndex)
+        queue.insert(job.id, rank: rank, classIndex: job.demand.classIndex,
+                     tenantIndex: job.demand.tenantIndex)
+    }
+
+    static func demand(for spec: JobSpec, tenantIndex: Int, topology: Topology, quota: Resources?,
+                       stack: PlacementStack, sites: [PoolSite], rtt: [[Double]]) throws(SchedulerError) -> Demand {
+        guard let origin = topology.regionIndex(of: spec.origin) else {
+            throw .invalidJob(field: "origin", reason: "unknown region '\(spec.origin)' (known: "
+                + topology.regions.map(\.id).joined(separator: ", ") + ")")
+        }
+        guard let classIndex = topology.classIndex(of: spec.priorityClass) else {
+            throw .invalidJob(field: "priorityClass", reason: "unknown class '\(spec.priorityClass)' (known: "
+                + topology.classes.map(\.id).joined(separator: ", ") + ")")
+        }
+        let r = spec.resources
+        guard r.cpu.isFinite, r.cpu >= 0, r.cpu <= 1e9 else {
+            throw .invalidJob(field: "resources.cpu", reason: "must be a number of cores ≥ 0")
+        }
+        guard r.memoryGiB.isFinite, r.memoryGiB >= 0, r.memoryGiB <= 1e12 else {
+            throw .invalidJob(field: "resources.memoryGiB", reason: "must be a number of GiB ≥ 0")
+        }
+        guard r.accelerators >= 0, r.accelerators <= 1_000_000 else {
+            throw .invalidJob(field: "resources.accelerators", reason: "must be ≥ 0")
+        }
+        guard r.cpu > 0 || r.memoryGiB > 0 || r.accelerators > 0 else {
+            throw .invalidJob(field: "resources", reason: "asks for nothing; give cpu, memoryGiB or accelerators")
+        }
+        if r.acceleratorModel != nil && r.accelerators == 0 {
+            throw .invalidJob(field: "resources.acceleratorModel", reason: "names a model but accelerators is 0")
+        }
+        guard (1...100_000).contains(spec.replicas) else {
+            throw .invalidJob(field: "replicas", reason: "must be between 1 and 100000")
+        }
+        if let d = spec.durationSeconds, !(d.isFinite && d > 0) {
+            throw .invalidJob(field: "durationSeconds", reason: "must be greater than 0")
+        }
+        if let l = spec.maxLatencyMs, !(l.isFinite && l > 0) {
+            throw .invalidJob(field: "maxLatencyMs", reason: "must be greater than 0")
+        }
+        guard spec.maxRetries >= 0, spec.maxRetries <= 1000 else {
+            throw .invalidJob(field: "maxRetries", reason: "must be between 0 and 1000")
+        }
+        if !spec.dependsOn.isEmpty {
+            throw .invalidJob(field: "dependsOn", reason: "job dependencies are not supported by this version")
+        }
+        if let nb = spec.notBefore, let na = spec.notAfter, na < nb {
+            throw .invalidJob(field: "notAfter", reason: "is before notBefore")
+        }
+        var mask: UInt64 = 0
+        if let allowed = spec.datacenters {
+            guard !allowed.isEmpty else {
+                throw .invalidJob(field: "datacenters", reason: "is empty; omit it to allow every data centre")
+            }
+            for (i, id) in allowed.enumerated() {
+                guard let d = topology.datacenterIndex(of: id) else {
+                    throw .invalidJob(field: "datacenters[\(i)]", reason: "unknown data centre '\(id)'")
+                }
+                mask |= 1 << UInt64(d)
+            }
+        } else {
+            mask = topology.datacenters.count >= 64 ? ~0 : (1 << UInt64(topology.datacenters.count)) - 1
+        }
+        var modelIndex = -1
+        if let model = r.acceleratorModel {
+            guard let m = topology.acceleratorModels[model] else {
+                throw .unschedulable(reason: "no pool has accelerator model '\(model)' (known: "
+                    + topology.acceleratorModels.keys.sorted().joined(separator: ", ") + ")")
+            }
+            modelIndex = m
+        }
+        let cls = topology.classes[classIndex]
+        let total = r.vector.scaled(by: spec.replicas)
+        let demand = Demand(
+            total: total, classIndex: classIndex, tenantIndex: tenantIndex, originIndex: origin,
+            modelIndex: modelIndex, wantsAccelerators: r.accelerators > 0,
+            latencyBudgetMs: spec.maxLatencyMs ?? cls.defaultLatencyMs, residencyMask: mask,
+            preemptible: spec.preemptible ?? cls.preemptibleByDefault,
+            estimatedSeconds: spec.durationSeconds ?? topology.settings.defaultDurationSeconds,
+            priority: spec.priority)
+        if let quota, let resource = total.firstExceeded(quota) {
+            throw .quotaExceeded(tenant: spec.tenant ?? "default", resource: resource)
+        }
+        if case .blocked(let stage, _)? = stack.couldEverPlace(demand, sites: sites, rtt: rtt) {
+            throw .unschedulable(reason: Self.neverReason(stage, demand, spec, topology))
+        }
+        return demand
+    }
+
+    static func neverReason(_ stage: FeasibilityCheck, _ d: Demand, _ spec: JobSpec, _ t: Topology) -> String {
+        switch stage {
+        case .residency: "no allowed data centre"
+        case .accelerator:
+            spec.resources.accelerators > 0
+                ? "no pool in an allowed data centre has accelerator model \(spec.resources.acceleratorModel ?? "(any)")"
+                : "no general CPU pool in an allowed data centre"
+        case .latency: "no allowed data centre is within \(formatMs(d.latencyBudgetMs)) ms of \(spec.origin)"
+        case .datacenterState, .fits:
+            "larger than any single pool that meets its constraints (asks for \(d.total))"
+        }
+    }
+}

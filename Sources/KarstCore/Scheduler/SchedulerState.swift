@@ -1,0 +1,149 @@
+/// The whole scheduling state of the hub and the only way to change it.
+///
+/// A value type with one owner (the daemon's engine, a test, the simulator). Every command takes
+/// `now` and returns the events it caused; nothing here reads a clock or performs I/O.
+///
+/// Invariants, kept by every mutating method:
+/// - `allocated[g]` is the sum of the demands of the running jobs placed in pool `g`, and never
+///   exceeds that pool's capacity (placement re-checks the fit when a plan is applied).
+/// - A job is in `queue` exactly when its state is `pending`.
+/// - `tenants.usage[t]` is the sum of the demands of tenant `t`'s running jobs.
+public struct SchedulerState: Sendable {
+    public internal(set) var topology: Topology
+    public internal(set) var datacenterStates: [DatacenterState]
+    /// Allocation per pool, flattened in data-centre then pool order (see `poolRefs`).
+    public internal(set) var allocated: [Resources]
+    /// The pool each flattened index stands for.
+    public internal(set) var poolRefs: [PoolRef]
+    /// First flattened index of each data centre's pools.
+    var poolOffsets: [Int]
+
+    var jobs: [JobID: Job] = [:]
+    var queue: PendingQueue
+    var ordering: QueueOrdering
+    var timers = CompletionTimers()
+    var tenants = TenantLedger()
+    var totalCapacity: Resources
+    var rtt: [[Double]]
+    var stack: PlacementStack
+    /// Every pool with its static figures, for the "could it ever run" check at submission.
+    var staticSites: [PoolSite]
+    var nextJobNumber: UInt64 = 1
+    /// Running jobs per flattened pool (for site outages and views).
+    var runningByPool: [Set<JobID>]
+
+    public init(topology: Topology) {
+        self.topology = topology
+        self.datacenterStates = Array(repeating: .active, count: topology.datacenters.count)
+        var refs: [PoolRef] = []
+        var offsets: [Int] = []
+        for (d, dc) in topology.datacenters.enumerated() {
+            offsets.append(refs.count)
+            for p in dc.pools.indices { refs.append(PoolRef(datacenter: d, pool: p)) }
+        }
+        self.poolRefs = refs
+        self.poolOffsets = offsets
+        self.allocated = Array(repeating: .zero, count: refs.count)
+        self.runningByPool = Array(repeating: [], count: refs.count)
+        self.queue = PendingQueue(classCount: topology.classes.count)
+        self.ordering = QueueOrdering(classes: topology.classes)
+        self.totalCapacity = topology.totalCapacity
+        self.rtt = topology.datacenters.map(\.rttMs)
+        self.stack = PlacementStack(weights: topology.scoring)
+        self.staticSites = topology.poolSites(now: Instant(microseconds: 0), states: datacenterStates)
+    }
+
+    // MARK: - Views
+
+    /// The job with this id, if the scheduler knows it.
+    public func job(_ id: JobID) -> Job? { jobs[id] }
+
+    /// Number of jobs known (in any state).
+    public var jobCount: Int { jobs.count }
+
+    /// Number of pending jobs.
+    public var pendingCount: Int { queue.count }
+
+    /// Pending jobs per class id.
+    public var pendingByClass: [String: Int] {
+        let counts = queue.countByClass
+        return Dictionary(uniqueKeysWithValues: topology.classes.enumerated().map { ($1.id, counts[$0]) })
+    }
+
+    /// Number of running jobs.
+    public var runningCount: Int { runningByPool.reduce(0) { $0 + $1.count } }
+
+    /// Jobs matching every given filter, in id order, at most `limit`.
+    public func jobs(state: JobState? = nil, tenant: String? = nil, datacenter: String? = nil,
+                     limit: Int? = nil) -> [Job] {
+        let dc = datacenter.flatMap { topology.datacenterIndex(of: $0) }
+        if datacenter != nil && dc == nil { return [] }
+        var out = jobs.values.filter { j in
+            (state == nil || j.state == state) && (tenant == nil || j.tenant == tenant)
+                && (dc == nil || j.placement?.datacenter == dc)
+        }
+        out.sort { $0.id < $1.id }
+        if let limit, out.count > limit { out.removeLast(out.count - limit) }
+        return out
+    }
+
+    /// The flattened index of a pool.
+    func flatIndex(_ ref: PoolRef) -> Int { poolOffsets[ref.datacenter] + ref.pool }
+
+    /// Capacity, allocation and state of every data centre and pool.
+    public var usage: [DatacenterUsage] {
+        topology.datacenters.enumerated().map { d, dc in
+            DatacenterUsage(
+                id: dc.id, state: datacenterStates[d],
+                pools: dc.pools.enumerated().map { p, pool in
+                    let g = poolOffsets[d] + p
+                    return PoolUsage(id: pool.id, acceleratorModel: pool.acceleratorModel,
+                                     capacity: pool.capacity, allocated: allocated[g],
+                                     running: runningByPool[g].count)
+                })
+        }
+    }
+
+    /// Each tenant's allocation and weighted dominant share, in first-seen order.
+    public var tenantShares: [TenantShare] {
+        tenants.names.indices.map { i in
+            TenantShare(tenant: tenants.names[i], weight: tenants.weights[i], usage: tenants.usage[i],
+                        dominantShare: tenants.usage[i].dominantShare(of: totalCapacity))
+        }
+    }
+
+    /// The ids of the pool's data centre and the pool itself.
+    public func names(of ref: PoolRef) -> (datacenter: String, pool: String) {
+        let dc = topology.datacenters[ref.datacenter]
+        return (dc.id, dc.pools[ref.pool].id)
+    }
+
+    /// When the modelled executor next completes a job, if any job has a duration.
+    public var nextCompletion: Instant? { timers.nextDue }
+}
+
+/// A data centre's state and the use of its pools.
+public struct DatacenterUsage: Hashable, Sendable {
+    public var id: String
+    public var state: DatacenterState
+    public var pools: [PoolUsage]
+}
+
+/// A pool's capacity and how much of it running jobs hold.
+public struct PoolUsage: Hashable, Sendable {
+    public var id: String
+    public var acceleratorModel: String?
+    public var capacity: Resources
+    public var allocated: Resources
+    public var running: Int
+    public var free: Resources { capacity - allocated }
+}
+
+/// A tenant's allocation and fair-share position.
+public struct TenantShare: Hashable, Sendable {
+    public var tenant: String
+    public var weight: Double
+    public var usage: Resources
+    /// Unweighted dominant share of the hub's total capacity.
+    public var dominantShare: Double
+}
