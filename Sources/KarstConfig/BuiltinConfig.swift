@@ -286,5 +286,6 @@ id = "cpu"
 cpu = 64000
 memory_gib = 512000
 watts_per_core = 8
+
 """#
 }

@@ -8,16 +8,18 @@ enum FeasibilityCheck: Int, Comparable, Sendable {
     case accelerator
     /// RTT from the job's origin to this data centre is within its latency budget.
     case latency
+    /// The pool is big enough for the job when empty.
+    case size
     /// The data centre takes new work (`active`).
     case datacenterState
     /// The job's whole demand fits in the pool's free capacity.
     case fits
 
     /// The pipeline, in order. Static checks first; the last two depend on the moment.
-    static let stages: [FeasibilityCheck] = [.residency, .accelerator, .latency, .datacenterState, .fits]
+    static let stages: [FeasibilityCheck] = [.residency, .accelerator, .latency, .size, .datacenterState, .fits]
 
     /// The static stages: what decides whether a job could *ever* run somewhere.
-    static let staticStages: [FeasibilityCheck] = [.residency, .accelerator, .latency]
+    static let staticStages: [FeasibilityCheck] = [.residency, .accelerator, .latency, .size]
 
     @inline(__always)
     func passes(_ d: Demand, _ site: PoolSite, rtt: Double, free: Resources) -> Bool {
@@ -29,6 +31,8 @@ enum FeasibilityCheck: Int, Comparable, Sendable {
             return site.modelIndex >= 0 && (d.modelIndex < 0 || d.modelIndex == site.modelIndex)
         case .latency:
             return rtt <= d.latencyBudgetMs
+        case .size:
+            return d.total.fits(in: site.capacity)
         case .datacenterState:
             return site.available
         case .fits:

@@ -61,7 +61,6 @@ struct PlacementStack: Sendable {
                 failed = check
                 break
             }
-            if failed == nil && !d.total.fits(in: site.capacity) { failed = .fits }
             guard let failed else { return nil }
             furthest = max(furthest, failed)
         }

@@ -106,10 +106,22 @@ extension SchedulerState {
             return .datacenterUnavailable
         case .latency:
             return .latency(region: topology.regions[d.originIndex].id, budgetMs: d.latencyBudgetMs)
-        case .accelerator, .residency:
+        case .accelerator, .residency, .size:
             // Ruled out at submission; reachable only after a reconfiguration removed pools.
             return .accelerator(model: d.modelIndex >= 0
                 ? topology.acceleratorModels.first { $0.value == d.modelIndex }?.key ?? "?" : "any")
         }
+    }
+}
+
+extension SchedulerState {
+    /// The job the next pass examines first (the head of the queue), without changing anything.
+    public mutating func queueHead() -> JobID? {
+        let usage = tenants.usage, weights = tenants.weights, total = totalCapacity
+        guard let entry = queue.popNext(share: { usage[$0].dominantShare(of: total) / weights[$0] }) else {
+            return nil
+        }
+        queue.restore([entry])
+        return entry.id
     }
 }

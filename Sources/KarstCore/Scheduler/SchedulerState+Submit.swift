@@ -149,7 +149,7 @@ extension SchedulerState {
                 ? "no pool in an allowed data centre has accelerator model \(spec.resources.acceleratorModel ?? "(any)")"
                 : "no general CPU pool in an allowed data centre"
         case .latency: "no allowed data centre is within \(formatMs(d.latencyBudgetMs)) ms of \(spec.origin)"
-        case .datacenterState, .fits:
+        case .size, .datacenterState, .fits:
             "larger than any single pool that meets its constraints (asks for \(d.total))"
         }
     }

@@ -1,0 +1,126 @@
+import Foundation
+import KarstConfig
+import KarstCore
+import Testing
+
+@Suite struct ConfigTests {
+    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+    static let shipped = try! String(contentsOf: repoRoot.appendingPathComponent("Config/karstd.toml"), encoding: .utf8)
+
+    func issues(_ text: String) -> [String] {
+        do {
+            _ = try KarstConfiguration.parse(text, source: "test")
+            return []
+        } catch {
+            return error.issues.map(\.description)
+        }
+    }
+
+    @Test func theBuiltInHubIsTheShippedFileAndValid() throws {
+        #expect(BuiltinConfig.text == Self.shipped, "run scripts/embed-config after editing Config/karstd.toml")
+        let t = KarstConfiguration.builtIn().topology
+        #expect(t.datacenters.map(\.id) == ["ct-guizhou", "cu-guian", "cm-guizhou", "hw-guian", "tc-qixing", "gcbd-icloud"])
+        #expect(t.regions.map(\.id) == ["bth", "yrd", "gba", "cc", "local"])
+        #expect(t.classes.map(\.id) == ["critical", "online", "batch", "best-effort"])
+        for dc in t.datacenters {
+            #expect(dc.priceByHour.count == 24 && dc.cleanShareByHour.count == 24)
+            #expect(dc.rttMs.count == 5)
+        }
+    }
+
+    @Test func everyFigureInTheShippedFileSaysWhereItComesFrom() {
+        // Each data-centre block mentions PUBLISHED or ASSUMED before its pue and its pools.
+        let blocks = Self.shipped.components(separatedBy: "[[datacenters]]").dropFirst()
+        for block in blocks {
+            for key in ["pue =", "[[datacenters.pools]]"] {
+                let before = block.components(separatedBy: key).first ?? ""
+                #expect(before.contains("PUBLISHED") || before.contains("ASSUMED"), "no source before \(key)")
+            }
+        }
+    }
+
+    @Test func threeMistakesAreAllReportedWithTheirPaths() {
+        var text = Self.shipped
+        text = text.replacingOccurrences(of: "cpu = 96000", with: "cpu = 0")  // cu-guian and cm-guizhou
+        text = text.replacingOccurrences(of: "pue = 1.25", with: "pue = 1.25\ncolour = \"red\"")
+        text = text.replacingOccurrences(of: "rtt_ms = { bth = 20, yrd = 15, gba = 10, cc = 6, local = 3 }\n\n# PUBLISHED: 14,000",
+                                         with: "rtt_ms = { bth = 20, yrd = 15, gba = 10, local = 3 }\n\n# PUBLISHED: 14,000")
+        #expect(issues(text) == [
+            "datacenters[0].rtt_ms.cc: missing: every region needs a latency entry",
+            "datacenters[1].pools[0].cpu: must be greater than 0",
+            "datacenters[2].pools[0].cpu: must be greater than 0",
+            "datacenters[3].colour: unknown key",
+        ])
+    }
+
+    static let minimal = """
+        [[regions]]
+        id = "local"
+
+        [[classes]]
+        id = "batch"
+        base_priority = 1
+        default_latency_ms = 10
+
+        [[datacenters]]
+        id = "a"
+        operator = "x"
+        pue = 1.2
+        clean_share = 0.5
+        price_cny_per_kwh = 0.3
+        rtt_ms = { local = 1 }
+        [[datacenters.pools]]
+        id = "cpu"
+        cpu = 10
+        memory_gib = 10
+        """
+
+    @Test func aMinimalConfigIsEnoughAndFlatCurvesExpand() throws {
+        let t = try KarstConfiguration.parse(Self.minimal, source: "test").topology
+        #expect(t.datacenters[0].priceByHour == Array(repeating: 0.3, count: 24))
+        #expect(t.tenantDefaults.weight == 1)
+    }
+
+    @Test func duplicateIdsAreReportedAtTheSecondOccurrence() {
+        let text = Self.minimal + "\n[[datacenters.pools]]\nid = \"cpu\"\ncpu = 1\nmemory_gib = 1\n"
+            + "\n[[regions]]\nid = \"local\"\n"
+        #expect(issues(text) == [
+            "regions[1].id: duplicate id 'local' (first at regions[0].id)",
+            "datacenters[0].pools[1].id: duplicate id 'cpu' (first at datacenters[0].pools[0].id)",
+        ])
+    }
+
+    @Test func typeMismatchesNameTheExpectedType() {
+        let text = Self.minimal.replacingOccurrences(of: "pue = 1.2", with: "pue = \"low\"")
+            .replacingOccurrences(of: "base_priority = 1", with: "base_priority = 1.5")
+        #expect(issues(text) == [
+            "classes[0].base_priority: expected an integer, found floating-point number",
+            "datacenters[0].pue: expected a number, found string",
+        ])
+    }
+
+    @Test func rangesAndCrossReferencesAreChecked() {
+        let text = Self.minimal.replacingOccurrences(of: "pue = 1.2", with: "pue = 0.9")
+            .replacingOccurrences(of: "rtt_ms = { local = 1 }", with: "rtt_ms = { local = 1, mars = 300 }")
+            .replacingOccurrences(of: "clean_share = 0.5", with: "clean_share = [0.5, 0.5]")
+            + "\naccelerator_model = \"h20\"\n[scoring]\npacking_mode = \"tight\"\n"
+        #expect(issues(text) == [
+            "scoring.packing_mode: must be \"binpack\" or \"spread\", not \"tight\"",
+            "datacenters[0].pue: must be between 1.0 and 5.0",
+            "datacenters[0].clean_share: must be one number or 24 hourly numbers, found 2",
+            "datacenters[0].rtt_ms.mars: is not a declared region",
+            "datacenters[0].pools[0].accelerators: must be greater than 0 when accelerator_model is set",
+        ])
+    }
+
+    @Test func syntaxErrorsSayWhere() {
+        let found = issues("[[regions]\nid = 1")
+        #expect(found.count == 1)
+        #expect(found.first?.contains("line 1") == true)
+    }
+
+    @Test func missingFileIsAClearError() {
+        #expect(throws: ConfigError.self) { try KarstConfiguration.load(path: "/nonexistent/karstd.toml") }
+    }
+}

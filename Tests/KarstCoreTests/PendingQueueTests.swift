@@ -1,0 +1,102 @@
+import KarstCore
+import Testing
+
+@Suite struct PendingQueueTests {
+    let ordering = QueueOrdering(agingPerSecond: [0, 10.0 / 3600])
+    let t0 = Instant(rfc3339: "2026-07-01T00:00:00Z")!
+
+    func drain(_ q: inout PendingQueue, share: (Int) -> Double = { _ in 0 }) -> [UInt64] {
+        var out: [UInt64] = []
+        while let e = q.popNext(share: share) { out.append(e.id.rawValue) }
+        return out
+    }
+
+    @Test func classesAreStrictlyOrdered() {
+        var q = PendingQueue(classCount: 2)
+        q.insert(JobID(1), rank: ordering.rank(priority: 1000, submittedAt: t0, classIndex: 1), classIndex: 1, tenantIndex: 0)
+        q.insert(JobID(2), rank: ordering.rank(priority: 0, submittedAt: t0, classIndex: 0), classIndex: 0, tenantIndex: 0)
+        #expect(drain(&q) == [2, 1])
+    }
+
+    @Test func priorityThenFirstComeFirstServed() {
+        var q = PendingQueue(classCount: 2)
+        for (id, p) in [(1, 0), (2, 5), (3, 0), (4, 5)] {
+            q.insert(JobID(UInt64(id)), rank: ordering.rank(priority: p, submittedAt: t0, classIndex: 0),
+                     classIndex: 0, tenantIndex: 0)
+        }
+        #expect(drain(&q) == [2, 4, 1, 3])
+    }
+
+    @Test func agingLetsAnOldJobOvertakeAfterPriorityOverRate() {
+        // 10 points per hour: a priority-0 job submitted at t0 ties a priority-5 job submitted at
+        // t0 + 30 min, and beats any priority-5 job submitted later than that.
+        let old = ordering.rank(priority: 0, submittedAt: t0, classIndex: 1)
+        let before = ordering.rank(priority: 5, submittedAt: t0.advanced(bySeconds: 1790), classIndex: 1)
+        let after = ordering.rank(priority: 5, submittedAt: t0.advanced(bySeconds: 1810), classIndex: 1)
+        #expect(before < old)
+        #expect(old < after)
+    }
+
+    @Test func removeIsImmediateAndStaleCopiesAreSkipped() {
+        var q = PendingQueue(classCount: 1)
+        for i in 1...5 { q.insert(JobID(UInt64(i)), rank: Double(i), classIndex: 0, tenantIndex: 0) }
+        let removed = q.remove(JobID(2))
+        let again = q.remove(JobID(2))
+        #expect(removed && !again)
+        q.insert(JobID(4), rank: 0, classIndex: 0, tenantIndex: 0)  // moved to the front
+        #expect(q.count == 4)
+        #expect(drain(&q) == [4, 1, 3, 5])
+        #expect(q.isEmpty)
+    }
+
+    @Test func lowestWeightedShareTenantGoesFirst() {
+        var q = PendingQueue(classCount: 1)
+        q.insert(JobID(1), rank: 0, classIndex: 0, tenantIndex: 0)
+        q.insert(JobID(2), rank: 1, classIndex: 0, tenantIndex: 1)
+        // Tenant 0 already holds more: tenant 1's job goes first despite its worse rank.
+        let shares = [0.5, 0.1]
+        #expect(drain(&q, share: { shares[$0] }) == [2, 1])
+    }
+
+    @Test func restorePutsPoppedEntriesBackInTheSameOrder() {
+        var q = PendingQueue(classCount: 1)
+        for i in 1...6 { q.insert(JobID(UInt64(i)), rank: Double(7 - i), classIndex: 0, tenantIndex: i % 2) }
+        var popped: [QueueEntry] = []
+        for _ in 0..<3 { popped.append(q.popNext(share: { _ in 0 })!) }
+        q.restore(popped)
+        #expect(q.count == 6)
+        #expect(drain(&q) == [6, 5, 4, 3, 2, 1])
+    }
+
+    /// Against a simple sorted-array model, under random inserts, removes and pops (with enough
+    /// churn to trigger compaction).
+    @Test(arguments: [1, 2, 3] as [UInt64])
+    func matchesAReferenceModel(seed: UInt64) {
+        var rng = SplitMix(seed: seed)
+        var q = PendingQueue(classCount: 3)
+        var model: [JobID: (rank: Double, cls: Int)] = [:]
+        var next: UInt64 = 1
+        for _ in 0..<20_000 {
+            let op = rng.next() % 10
+            if op < 5 || model.isEmpty {
+                let id = JobID(next); next += 1
+                let rank = Double(rng.next() % 100), cls = Int(rng.next() % 3)
+                q.insert(id, rank: rank, classIndex: cls, tenantIndex: 0)
+                model[id] = (rank, cls)
+            } else if op < 8 {
+                let id = model.keys.sorted()[Int(rng.next() % UInt64(model.count))]
+                let removed = q.remove(id)
+                #expect(removed)
+                model[id] = nil
+            } else {
+                let expected = model.min { a, b in
+                    (a.value.cls, a.value.rank, a.key) < (b.value.cls, b.value.rank, b.key)
+                }!.key
+                let got = q.popNext(share: { _ in 0 })?.id
+                #expect(got == expected)
+                model[expected] = nil
+            }
+            #expect(q.count == model.count)
+        }
+    }
+}
