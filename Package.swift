@@ -29,6 +29,7 @@ let package = Package(
             dependencies: ["KarstCore", .product(name: "TOMLKit", package: "TOMLKit")]
         ),
         .target(name: "KarstTesting", dependencies: ["KarstCore", "KarstConfig"]),
+        .target(name: "KarstSim", dependencies: ["KarstCore", "KarstTesting"]),
         .executableTarget(
             name: "karstd",
             dependencies: [
@@ -39,7 +40,7 @@ let package = Package(
         .executableTarget(
             name: "karst-sim",
             dependencies: [
-                "KarstCore", "KarstConfig", "KarstTesting",
+                "KarstCore", "KarstConfig", "KarstSim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -52,6 +53,7 @@ let package = Package(
         ),
         .testTarget(name: "KarstCoreTests", dependencies: ["KarstCore", "KarstTesting"]),
         .testTarget(name: "KarstConfigTests", dependencies: ["KarstConfig", "KarstCore", "KarstTesting"]),
+        .testTarget(name: "KarstSimTests", dependencies: ["KarstSim", "KarstCore", "KarstConfig", "KarstTesting"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -22,6 +22,8 @@ grid_intensity_kg_per_kwh = 0.85
 default_duration_seconds = 3600
 # A pass stops after this many jobs in a row could not be placed (bounds a deep, blocked queue).
 max_consecutive_misses = 2000
+# Within a pass, a tenant's jobs of one class are passed over after this many could not be placed.
+max_tenant_misses_per_pass = 16
 
 [scoring]
 # Weights of the normalised placement scores (0 turns a scorer off).
@@ -97,12 +99,12 @@ weight = 1.0
 [[tenants]]
 id = "gba-fintech"
 weight = 2.0
-quota = { cpu = 100000, memory_gib = 400000, accelerators = 512 }
+quota = { accelerators = 2048 }
 
 [[tenants]]
 id = "yrd-ai-lab"
 weight = 2.0
-quota = { cpu = 50000, memory_gib = 400000, accelerators = 4096 }
+quota = { accelerators = 4096 }
 
 [[tenants]]
 id = "bth-research"
@@ -138,11 +140,11 @@ price_cny_per_kwh = [0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.36, 0.36,
 rtt_ms = { bth = 20, yrd = 15, gba = 10, cc = 6, local = 3 }
 
 # PUBLISHED: 14,000 racks, 120,000 servers delivered by 2025 (same source).
-# ASSUMED: 4,000 of them (≈3 %) offered to the hub scheduler.
+# ASSUMED: 1,000 of them (<1 %) offered to the hub scheduler.
 [[datacenters.pools]]
 id = "cpu"
-cpu = 256000
-memory_gib = 2048000
+cpu = 64000
+memory_gib = 512000
 watts_per_core = 8
 
 # ASSUMED: the Gui'an Supercomputing Centre's accelerator partition, 512 servers of 8 NPUs.
@@ -168,11 +170,11 @@ price_cny_per_kwh = [0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.36, 0.36,
 rtt_ms = { bth = 20, yrd = 15, gba = 10, cc = 6, local = 3 }
 
 # PUBLISHED: phase 1, 3,000 racks, 45,000 servers, 70 % utilised (capc.com.cn).
-# ASSUMED: 1,500 servers (≈3 %) offered to the hub scheduler.
+# ASSUMED: 500 servers (≈1 %) offered to the hub scheduler.
 [[datacenters.pools]]
 id = "cpu"
-cpu = 96000
-memory_gib = 768000
+cpu = 32000
+memory_gib = 256000
 watts_per_core = 8
 
 [[datacenters]]
@@ -187,11 +189,11 @@ price_cny_per_kwh = [0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.36, 0.36,
                      0.36, 0.36, 0.36, 0.36, 0.36, 0.36, 0.46, 0.46, 0.46, 0.36, 0.36, 0.36]
 rtt_ms = { bth = 20, yrd = 15, gba = 10, cc = 6, local = 3 }
 
-# ASSUMED placeholder: 1,500 servers.
+# ASSUMED placeholder: 500 servers.
 [[datacenters.pools]]
 id = "cpu"
-cpu = 96000
-memory_gib = 768000
+cpu = 32000
+memory_gib = 256000
 watts_per_core = 8
 
 # ASSUMED placeholder: 128 servers of 8 NPUs.
@@ -218,11 +220,11 @@ rtt_ms = { bth = 20, yrd = 15, gba = 10, cc = 6, local = 3 }
 
 # PUBLISHED: "will house 1 million servers"; phase 1 reported at ≈600,000, mostly storage
 # (press and contractor reports; figures disagree).
-# ASSUMED: 6,000 compute servers (1 % of phase 1) offered to the hub scheduler.
+# ASSUMED: 1,500 compute servers (0.25 % of phase 1) offered to the hub scheduler.
 [[datacenters.pools]]
 id = "cpu"
-cpu = 384000
-memory_gib = 3072000
+cpu = 96000
+memory_gib = 768000
 watts_per_core = 8
 
 # ASSUMED: Huawei Cloud's Ascend AI partition, 1,024 servers of 8 NPUs.
@@ -249,11 +251,11 @@ price_cny_per_kwh = [0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.36, 0.36,
 rtt_ms = { bth = 20, yrd = 15, gba = 10, cc = 6, local = 3 }
 
 # PUBLISHED: 300,000 servers planned (techerati.com; data-economy.com).
-# ASSUMED: 6,000 (2 %) offered to the hub scheduler.
+# ASSUMED: 1,500 (0.5 %) offered to the hub scheduler.
 [[datacenters.pools]]
 id = "cpu"
-cpu = 384000
-memory_gib = 3072000
+cpu = 96000
+memory_gib = 768000
 watts_per_core = 8
 
 # ASSUMED: 512 GPU servers of 8.
@@ -280,11 +282,11 @@ price_cny_per_kwh = [0.28, 0.28, 0.28, 0.28, 0.28, 0.28, 0.28, 0.28, 0.39, 0.39,
 rtt_ms = { bth = 20, yrd = 15, gba = 10, cc = 6, local = 3 }
 
 # PUBLISHED (analyst estimate): >30,000 server cabinets, 150 MW critical load (scmp.com).
-# ASSUMED: 1,000 servers offered to the hub scheduler.
+# ASSUMED: 250 servers offered to the hub scheduler.
 [[datacenters.pools]]
 id = "cpu"
-cpu = 64000
-memory_gib = 512000
+cpu = 16000
+memory_gib = 128000
 watts_per_core = 8
 
 """#

@@ -36,6 +36,9 @@ struct TopologyReader {
         if let v = t.int("max_consecutive_misses") {
             if v > 0 { s.maxConsecutiveMisses = v } else { t.add("max_consecutive_misses", "must be greater than 0") }
         }
+        if let v = t.int("max_tenant_misses_per_pass") {
+            if v > 0 { s.maxTenantMissesPerPass = v } else { t.add("max_tenant_misses_per_pass", "must be greater than 0") }
+        }
         t.finish()
         return s
     }

@@ -30,6 +30,7 @@ public enum RandomHub {
         b.scoring = ScoringWeights(energy: rng.unit(), carbon: rng.unit(), latency: rng.unit(),
                                    packing: rng.unit(), packingMode: rng.next() % 2 == 0 ? .binpack : .spread)
         b.settings.maxConsecutiveMisses = 1 + Int(rng.next() % 50)
+        b.settings.maxTenantMissesPerPass = 1 + Int(rng.next() % 8)
         return b.topology
     }
 

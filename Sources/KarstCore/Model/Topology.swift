@@ -80,12 +80,17 @@ public struct SchedulerSettings: Hashable, Sendable {
     /// A pass stops after this many jobs in a row could not be placed; the rest keep reason
     /// `priority` until a later pass reaches them. Bounds a pass over a deep, blocked queue.
     public var maxConsecutiveMisses: Int
+    /// Within one pass, a tenant's jobs of one class are passed over after this many of them
+    /// could not be placed (they keep their reason from this pass or an earlier one).
+    public var maxTenantMissesPerPass: Int
 
     public init(utcOffsetHours: Int = 8, gridIntensityKgPerKWh: Double = 0.8,
-                defaultDurationSeconds: Double = 3600, maxConsecutiveMisses: Int = 2000) {
+                defaultDurationSeconds: Double = 3600, maxConsecutiveMisses: Int = 2000,
+                maxTenantMissesPerPass: Int = 16) {
         self.utcOffsetHours = utcOffsetHours
         self.gridIntensityKgPerKWh = gridIntensityKgPerKWh
         self.defaultDurationSeconds = defaultDurationSeconds
         self.maxConsecutiveMisses = maxConsecutiveMisses
+        self.maxTenantMissesPerPass = maxTenantMissesPerPass
     }
 }

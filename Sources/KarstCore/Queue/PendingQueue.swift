@@ -25,7 +25,7 @@ public struct PendingQueue: Sendable {
     private var live: [[Int]]
     /// Per class: tenants with live entries, in first-seen order (deterministic scans).
     private var activeTenants: [[Int]]
-    private var members: [JobID: Member] = [:]
+    private var members = JobTable<Member>()
     private var staleCount = 0
     private var nextGeneration: UInt32 = 0
 
@@ -66,14 +66,16 @@ public struct PendingQueue: Sendable {
         return true
     }
 
-    /// Takes the next job out of the queue, choosing among tenants by `share` (lower first).
-    /// Put entries back with `restore(_:)`.
-    public mutating func popNext(share: (Int) -> Double) -> QueueEntry? {
+    /// Takes the next job out of the queue, choosing among tenants by `share` (lower first) and
+    /// passing over (class, tenant) pairs for which `skip` is true. Put entries back with
+    /// `restore(_:)`.
+    public mutating func popNext(skip: (_ classIndex: Int, _ tenant: Int) -> Bool = { _, _ in false },
+                                 share: (Int) -> Double) -> QueueEntry? {
         for c in heaps.indices where !activeTenants[c].isEmpty {
             var best = -1
             var bestShare = 0.0
             var bestHead: QueueEntry? = nil
-            for t in activeTenants[c] {
+            for t in activeTenants[c] where !skip(c, t) {
                 guard let head = cleanHead(c, t) else { continue }
                 let s = share(t)
                 if best < 0 || s < bestShare || (s == bestShare && head < bestHead!) {
@@ -101,13 +103,14 @@ public struct PendingQueue: Sendable {
         }
     }
 
-    /// The live entries in queue order for one (class, tenant) pair is not needed by the pass;
-    /// this returns every live entry, unordered, for views and recovery checks.
+    /// Every live entry, unordered (for views and recovery checks).
     public var allEntries: [QueueEntry] {
-        members.map { id, m in
-            QueueEntry(rank: m.rank, id: id, classIndex: m.classIndex, tenantIndex: m.tenantIndex,
-                       generation: m.generation)
+        var out: [QueueEntry] = []
+        members.forEach { id, m in
+            out.append(QueueEntry(rank: m.rank, id: id, classIndex: m.classIndex, tenantIndex: m.tenantIndex,
+                                  generation: m.generation))
         }
+        return out
     }
 
     // MARK: - Internals
@@ -141,7 +144,7 @@ public struct PendingQueue: Sendable {
     /// Rebuilds every heap from the membership table, dropping all stale copies.
     private mutating func compact() {
         var fresh: [[[QueueEntry]]] = heaps.map { Array(repeating: [], count: $0.count) }
-        for (id, m) in members {
+        members.forEach { id, m in
             fresh[Int(m.classIndex)][Int(m.tenantIndex)].append(
                 QueueEntry(rank: m.rank, id: id, classIndex: m.classIndex, tenantIndex: m.tenantIndex,
                            generation: m.generation))
@@ -150,5 +153,6 @@ public struct PendingQueue: Sendable {
             for t in heaps[c].indices { heaps[c][t] = Heap(fresh[c][t]) }
         }
         staleCount = 0
+        members.dropEmptyLeadingPages()
     }
 }

@@ -17,10 +17,9 @@ extension SchedulerState {
         let d = try index(of: datacenter)
         datacenterStates[d] = .offline
         var victims: [JobID] = []
-        for p in topology.datacenters[d].pools.indices {
-            victims.append(contentsOf: runningByPool[poolOffsets[d] + p])
+        jobs.forEach { id, job in
+            if job.state == .running, job.placement?.datacenter == d { victims.append(id) }
         }
-        victims.sort()
         var events: [Event] = []
         for id in victims {
             let job = try transition(id, .requeue, now: now)

@@ -22,7 +22,7 @@ extension SchedulerState {
                 let g = flatIndex(pool)
                 allocated[g] += job.demand.total
                 tenants.usage[job.demand.tenantIndex] += job.demand.total
-                runningByPool[g].insert(id)
+                runningCount[g] += 1
                 job.placement = pool
                 job.attempts += 1
                 job.startedAt = now
@@ -33,7 +33,7 @@ extension SchedulerState {
                 let g = flatIndex(ref)
                 allocated[g] -= job.demand.total
                 tenants.usage[job.demand.tenantIndex] -= job.demand.total
-                runningByPool[g].remove(id)
+                runningCount[g] -= 1
             case .armTimer:
                 if let d = job.spec.durationSeconds {
                     timers.arm(id, attempt: job.attempts, due: now.advanced(bySeconds: d))

@@ -5,7 +5,8 @@ extension SchedulerState {
     /// share, then priority + aging). Each is checked against its tenant's quota and placed by the
     /// placement stack on a snapshot of free capacity that the pass itself draws down, so the plan
     /// never over-commits a pool. The pass stops after `maxConsecutiveMisses` jobs in a row could
-    /// not be placed. The queue is left exactly as it was (`mutating` only to borrow it).
+    /// not be placed, and passes over a (class, tenant) pair after `maxTenantMissesPerPass` of its
+    /// jobs could not be placed. The queue is left exactly as it was (`mutating` only to borrow it).
     public mutating func plan(now: Instant) -> Plan {
         let sites = topology.poolSites(now: now, states: datacenterStates)
         var free = zip(sites, allocated).map { $0.capacity - $1 }
@@ -19,30 +20,41 @@ extension SchedulerState {
         var popped: [QueueEntry] = []
         var misses = 0
         let maxMisses = max(1, topology.settings.maxConsecutiveMisses)
+        let tenantMisses = max(1, topology.settings.maxTenantMissesPerPass)
+        // Misses per (class, tenant) in this pass: a pair that reaches `tenantMisses` is passed
+        // over for the rest of the pass, so one tenant's blocked work (over quota, waiting for a
+        // full pool) cannot monopolise the pass while its share, unchanged, keeps it first in line.
+        var pairMisses: [Int: Int] = [:]
+        let tenantCount = tenants.names.count
         while misses < maxMisses,
-              let entry = queue.popNext(share: { usage[$0].dominantShare(of: total) / weights[$0] })
+              let entry = queue.popNext(
+                  skip: { c, t in (pairMisses[c * tenantCount + t] ?? 0) >= tenantMisses },
+                  share: { usage[$0].dominantShare(of: total) / weights[$0] })
         {
             popped.append(entry)
-            guard let d = jobs[entry.id]?.demand else { continue }
-            if let notBefore = jobs[entry.id]?.spec.notBefore, now < notBefore {
-                waiting.append(.init(job: entry.id, reason: .window(opens: notBefore)))
-                misses += 1
-                continue
+            guard let job = jobs[entry.id] else { continue }
+            let d = job.demand
+            var why: PendingReason? = nil
+            if let notBefore = job.spec.notBefore, now < notBefore {
+                why = .window(opens: notBefore)
+            } else if let quota = quotas[d.tenantIndex],
+                      let r = (usage[d.tenantIndex] + d.total).firstExceeded(quota) {
+                why = .quota(resource: r)
+            } else {
+                switch stack.choose(d, sites: sites, free: free, rtt: rtt) {
+                case .placed(let g, let estimate):
+                    free[g] -= d.total
+                    usage[d.tenantIndex] += d.total
+                    placements.append(.init(job: entry.id, pool: sites[g].ref, estimate: estimate))
+                    misses = 0
+                case .blocked(let stage, let nearest):
+                    why = reason(stage, nearest, d, sites)
+                }
             }
-            if let quota = quotas[d.tenantIndex], let r = (usage[d.tenantIndex] + d.total).firstExceeded(quota) {
-                waiting.append(.init(job: entry.id, reason: .quota(resource: r)))
+            if let why {
+                waiting.append(.init(job: entry.id, reason: why))
                 misses += 1
-                continue
-            }
-            switch stack.choose(d, sites: sites, free: free, rtt: rtt) {
-            case .placed(let g, let estimate):
-                free[g] -= d.total
-                usage[d.tenantIndex] += d.total
-                placements.append(.init(job: entry.id, pool: sites[g].ref, estimate: estimate))
-                misses = 0
-            case .blocked(let stage, let nearest):
-                waiting.append(.init(job: entry.id, reason: reason(stage, nearest, d, sites)))
-                misses += 1
+                pairMisses[d.classIndex * tenantCount + d.tenantIndex, default: 0] += 1
             }
         }
         let unexamined = queue.count
@@ -67,8 +79,8 @@ extension SchedulerState {
                 events.append(Event(kind: .placed, at: plan.at, job: placed))
             }
         }
-        for w in plan.waiting where jobs[w.job]?.state == .pending {
-            jobs[w.job]?.pendingReason = w.reason
+        for w in plan.waiting {
+            jobs.update(w.job) { job in if job.state == .pending { job.pendingReason = w.reason } }
         }
         return events
     }

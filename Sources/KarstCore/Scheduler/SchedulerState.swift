@@ -18,7 +18,7 @@ public struct SchedulerState: Sendable {
     /// First flattened index of each data centre's pools.
     var poolOffsets: [Int]
 
-    var jobs: [JobID: Job] = [:]
+    var jobs = JobTable<Job>()
     var queue: PendingQueue
     var ordering: QueueOrdering
     var timers = CompletionTimers()
@@ -29,8 +29,8 @@ public struct SchedulerState: Sendable {
     /// Every pool with its static figures, for the "could it ever run" check at submission.
     var staticSites: [PoolSite]
     var nextJobNumber: UInt64 = 1
-    /// Running jobs per flattened pool (for site outages and views).
-    var runningByPool: [Set<JobID>]
+    /// Number of running jobs per flattened pool.
+    var runningCount: [Int]
 
     public init(topology: Topology) {
         self.topology = topology
@@ -44,7 +44,7 @@ public struct SchedulerState: Sendable {
         self.poolRefs = refs
         self.poolOffsets = offsets
         self.allocated = Array(repeating: .zero, count: refs.count)
-        self.runningByPool = Array(repeating: [], count: refs.count)
+        self.runningCount = Array(repeating: 0, count: refs.count)
         self.queue = PendingQueue(classCount: topology.classes.count)
         self.ordering = QueueOrdering(classes: topology.classes)
         self.totalCapacity = topology.totalCapacity
@@ -71,7 +71,7 @@ public struct SchedulerState: Sendable {
     }
 
     /// Number of running jobs.
-    public var runningCount: Int { runningByPool.reduce(0) { $0 + $1.count } }
+    public var runningTotal: Int { runningCount.reduce(0, +) }
 
     /// Jobs matching every given filter, in id order, at most `limit`.
     public func jobs(state: JobState? = nil, tenant: String? = nil, datacenter: String? = nil,
@@ -99,7 +99,7 @@ public struct SchedulerState: Sendable {
                     let g = poolOffsets[d] + p
                     return PoolUsage(id: pool.id, acceleratorModel: pool.acceleratorModel,
                                      capacity: pool.capacity, allocated: allocated[g],
-                                     running: runningByPool[g].count)
+                                     running: runningCount[g])
                 })
         }
     }

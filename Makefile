@@ -1,0 +1,45 @@
+# Karst — build, test and run. Every target installs what a fresh Debian 12 machine lacks.
+#   make run    build, then run the scheduler on the built-in Guizhou topology
+#   make test   build, then run every test
+#   make bench  release build, then the core benchmark
+
+SWIFT        ?= swift
+APT_PACKAGES := pkg-config libsystemd-dev libsqlite3-dev
+SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps build test run sim bench config-check clean
+
+all: build
+
+# Installs the Debian packages the build and tests need, skipping what is already there.
+deps:
+	@missing=""; \
+	for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@command -v $(SWIFT) >/dev/null || { echo "swift not found: install the Swift 6 toolchain"; exit 1; }
+
+build: deps
+	$(SWIFT) build
+
+test: build
+	$(SWIFT) test
+	./.build/debug/karstd --check-config Config/karstd.toml
+	@scripts/check-embedded-config
+
+run: build
+	./.build/debug/karst-sim run
+
+sim: deps
+	$(SWIFT) build -c release --product karst-sim
+	./.build/release/karst-sim run
+
+bench: deps
+	$(SWIFT) build -c release --product karst-bench
+	./.build/release/karst-bench core
+
+clean:
+	rm -rf .build .karst

@@ -1,0 +1,89 @@
+/// A map from job id to a value, stored in pages of consecutive ids.
+///
+/// Job ids are handed out densely in submission order, so a paged array beats a hash table on
+/// every count that matters for a million-job queue: no hashing on lookup, no rehash on growth,
+/// and at most one partly filled page of slack (a hash table keeps up to half its slots empty).
+public struct JobTable<Value: Sendable>: Sendable {
+    static var pageBits: UInt64 { 12 }
+    static var pageSize: Int { 1 << 12 }
+
+    private var pages: [[Value?]] = []
+    /// Page number of `pages[0]`; pages before it were dropped by `dropEmptyLeadingPages()`.
+    private var firstPage: UInt64 = 0
+    public private(set) var count = 0
+
+    public init() {}
+
+    public var isEmpty: Bool { count == 0 }
+
+    public subscript(id: JobID) -> Value? {
+        get {
+            let page = id.rawValue >> Self.pageBits
+            guard page >= firstPage, page - firstPage < UInt64(pages.count) else { return nil }
+            return pages[Int(page - firstPage)][Int(id.rawValue & UInt64(Self.pageSize - 1))]
+        }
+        set {
+            let page = id.rawValue >> Self.pageBits
+            let slot = Int(id.rawValue & UInt64(Self.pageSize - 1))
+            if page < firstPage {
+                guard newValue != nil else { return }
+                preconditionFailure("JobTable: \(id) is older than the pages kept")
+            }
+            let p = Int(page - firstPage)
+            if p >= pages.count {
+                guard newValue != nil else { return }
+                while pages.count <= p { pages.append(Array(repeating: nil, count: Self.pageSize)) }
+            }
+            let had = pages[p][slot] != nil
+            pages[p][slot] = newValue
+            count += (newValue != nil ? 1 : 0) - (had ? 1 : 0)
+        }
+    }
+
+    /// Changes a present value in place; returns false when absent.
+    @discardableResult
+    public mutating func update(_ id: JobID, _ change: (inout Value) -> Void) -> Bool {
+        let page = id.rawValue >> Self.pageBits
+        guard page >= firstPage, page - firstPage < UInt64(pages.count) else { return false }
+        let p = Int(page - firstPage), slot = Int(id.rawValue & UInt64(Self.pageSize - 1))
+        guard pages[p][slot] != nil else { return false }
+        change(&pages[p][slot]!)
+        return true
+    }
+
+    /// Removes and returns the value for `id`.
+    @discardableResult
+    public mutating func removeValue(forKey id: JobID) -> Value? {
+        let old = self[id]
+        if old != nil { self[id] = nil }
+        return old
+    }
+
+    /// Every present (id, value), in id order.
+    public func forEach(_ body: (JobID, Value) throws -> Void) rethrows {
+        for (p, page) in pages.enumerated() {
+            let base = (firstPage + UInt64(p)) << Self.pageBits
+            for (slot, value) in page.enumerated() {
+                if let value { try body(JobID(base + UInt64(slot)), value) }
+            }
+        }
+    }
+
+    /// Every present value, in id order.
+    public var values: [Value] {
+        var out: [Value] = []
+        out.reserveCapacity(count)
+        forEach { _, v in out.append(v) }
+        return out
+    }
+
+    /// Releases leading pages that hold nothing (after old jobs were forgotten).
+    public mutating func dropEmptyLeadingPages() {
+        var n = 0
+        while n < pages.count - 1, pages[n].allSatisfy({ $0 == nil }) { n += 1 }
+        if n > 0 {
+            pages.removeFirst(n)
+            firstPage += UInt64(n)
+        }
+    }
+}
