@@ -18,6 +18,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         .target(
@@ -27,6 +32,12 @@ let package = Package(
         .target(
             name: "KarstConfig",
             dependencies: ["KarstCore", .product(name: "TOMLKit", package: "TOMLKit")]
+        ),
+        .target(
+            name: "KarstProtocol",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            exclude: ["Interfaces/io.karst.Scheduler.varlink", "Interfaces/io.karst.Admin.varlink",
+                      "Interfaces/io.karst.Protocol.varlink"]
         ),
         .target(name: "KarstTesting", dependencies: ["KarstCore", "KarstConfig"]),
         .target(name: "KarstSim", dependencies: ["KarstCore", "KarstTesting"]),
@@ -53,6 +64,11 @@ let package = Package(
         ),
         .testTarget(name: "KarstCoreTests", dependencies: ["KarstCore", "KarstTesting"]),
         .testTarget(name: "KarstConfigTests", dependencies: ["KarstConfig", "KarstCore", "KarstTesting"]),
+        .testTarget(
+            name: "KarstProtocolTests",
+            dependencies: ["KarstProtocol", .product(name: "NIOTestUtils", package: "swift-nio"),
+                           .product(name: "NIOEmbedded", package: "swift-nio")]
+        ),
         .testTarget(name: "KarstSimTests", dependencies: ["KarstSim", "KarstCore", "KarstConfig", "KarstTesting"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,223 @@
+/// A strict JSON parser (RFC 8259) over UTF-8 bytes: one value, optional surrounding whitespace,
+/// nothing after it. Nesting is limited to `maxDepth` so hostile input cannot exhaust the stack.
+public struct JSONParser {
+    /// Why a text is not JSON, with the byte offset.
+    public struct Failure: Error, Hashable, Sendable, CustomStringConvertible {
+        public var offset: Int
+        public var reason: String
+        public var description: String { "invalid JSON at byte \(offset): \(reason)" }
+    }
+
+    public static let maxDepth = 64
+
+    /// Parses exactly one JSON value from `bytes`.
+    public static func parse<C: Collection>(_ bytes: C) throws(Failure) -> JSONValue where C.Element == UInt8 {
+        let result: Result<JSONValue, Failure> = bytes.withContiguousStorageIfAvailable { buffer in
+            var p = JSONParser(buffer)
+            return Result { () throws(Failure) -> JSONValue in try p.parseDocument() }
+        } ?? {
+            let copy = Array(bytes)
+            return copy.withUnsafeBufferPointer { buffer in
+                var p = JSONParser(buffer)
+                return Result { () throws(Failure) -> JSONValue in try p.parseDocument() }
+            }
+        }()
+        return try result.get()
+    }
+
+    private let b: UnsafeBufferPointer<UInt8>
+    private var i = 0
+    private var depth = 0
+
+    private init(_ buffer: UnsafeBufferPointer<UInt8>) { b = buffer }
+
+    private mutating func parseDocument() throws(Failure) -> JSONValue {
+        skipSpace()
+        let v = try value()
+        skipSpace()
+        guard i == b.count else { throw fail("unexpected data after the value") }
+        return v
+    }
+
+    private func fail(_ reason: String) -> Failure { Failure(offset: i, reason: reason) }
+
+    @inline(__always)
+    private mutating func skipSpace() {
+        while i < b.count, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 }
+    }
+
+    private mutating func value() throws(Failure) -> JSONValue {
+        guard i < b.count else { throw fail("unexpected end of input") }
+        switch b[i] {
+        case UInt8(ascii: "{"): return try object()
+        case UInt8(ascii: "["): return try array()
+        case UInt8(ascii: "\""): return .string(try string())
+        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
+        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
+        case UInt8(ascii: "n"): try literal("null"); return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try number())
+        default: throw fail("unexpected character")
+        }
+    }
+
+    private mutating func literal(_ word: StaticString) throws(Failure) {
+        let n = word.utf8CodeUnitCount
+        guard i + n <= b.count else { throw fail("unexpected end of input") }
+        for k in 0..<n where b[i + k] != word.utf8Start[k] { throw fail("unexpected character") }
+        i += n
+    }
+
+    private mutating func object() throws(Failure) -> JSONValue {
+        depth += 1
+        guard depth <= Self.maxDepth else { throw fail("nested deeper than \(Self.maxDepth)") }
+        defer { depth -= 1 }
+        i += 1
+        var members: [(key: String, value: JSONValue)] = []
+        skipSpace()
+        if i < b.count, b[i] == UInt8(ascii: "}") { i += 1; return .object(JSONObject(members)) }
+        while true {
+            skipSpace()
+            guard i < b.count, b[i] == UInt8(ascii: "\"") else { throw fail("expected a member name") }
+            let key = try string()
+            if members.contains(where: { $0.key == key }) { throw fail("duplicate member \"\(key)\"") }
+            skipSpace()
+            guard i < b.count, b[i] == UInt8(ascii: ":") else { throw fail("expected ':'") }
+            i += 1
+            skipSpace()
+            members.append((key: key, value: try value()))
+            skipSpace()
+            guard i < b.count else { throw fail("unexpected end of input") }
+            if b[i] == UInt8(ascii: ",") { i += 1; continue }
+            if b[i] == UInt8(ascii: "}") { i += 1; return .object(JSONObject(members)) }
+            throw fail("expected ',' or '}'")
+        }
+    }
+
+    private mutating func array() throws(Failure) -> JSONValue {
+        depth += 1
+        guard depth <= Self.maxDepth else { throw fail("nested deeper than \(Self.maxDepth)") }
+        defer { depth -= 1 }
+        i += 1
+        var items: [JSONValue] = []
+        skipSpace()
+        if i < b.count, b[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
+        while true {
+            skipSpace()
+            items.append(try value())
+            skipSpace()
+            guard i < b.count else { throw fail("unexpected end of input") }
+            if b[i] == UInt8(ascii: ",") { i += 1; continue }
+            if b[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
+            throw fail("expected ',' or ']'")
+        }
+    }
+
+    private mutating func string() throws(Failure) -> String {
+        i += 1
+        let start = i
+        // Fast path: no escapes.
+        while i < b.count, b[i] != UInt8(ascii: "\""), b[i] != UInt8(ascii: "\\"), b[i] >= 0x20 { i += 1 }
+        guard i < b.count else { throw fail("unterminated string") }
+        if b[i] == UInt8(ascii: "\"") {
+            let slice = UnsafeBufferPointer(rebasing: b[start..<i])
+            guard let s = String(validating: slice, as: UTF8.self) else { throw fail("invalid UTF-8 in string") }
+            i += 1
+            return s
+        }
+        var bytes = Array(b[start..<i])
+        while true {
+            guard i < b.count else { throw fail("unterminated string") }
+            let c = b[i]
+            if c == UInt8(ascii: "\"") { i += 1; break }
+            if c < 0x20 { throw fail("control character in string") }
+            if c != UInt8(ascii: "\\") { bytes.append(c); i += 1; continue }
+            i += 1
+            guard i < b.count else { throw fail("unterminated escape") }
+            let e = b[i]
+            i += 1
+            switch e {
+            case UInt8(ascii: "\""): bytes.append(0x22)
+            case UInt8(ascii: "\\"): bytes.append(0x5C)
+            case UInt8(ascii: "/"): bytes.append(0x2F)
+            case UInt8(ascii: "b"): bytes.append(0x08)
+            case UInt8(ascii: "f"): bytes.append(0x0C)
+            case UInt8(ascii: "n"): bytes.append(0x0A)
+            case UInt8(ascii: "r"): bytes.append(0x0D)
+            case UInt8(ascii: "t"): bytes.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = try hex4()
+                if (0xD800..<0xDC00).contains(scalar) {
+                    guard i + 1 < b.count, b[i] == UInt8(ascii: "\\"), b[i + 1] == UInt8(ascii: "u") else {
+                        throw fail("unpaired surrogate")
+                    }
+                    i += 2
+                    let low = try hex4()
+                    guard (0xDC00..<0xE000).contains(low) else { throw fail("unpaired surrogate") }
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                } else if (0xDC00..<0xE000).contains(scalar) {
+                    throw fail("unpaired surrogate")
+                }
+                guard let u = Unicode.Scalar(scalar) else { throw fail("invalid escape") }
+                bytes.append(contentsOf: Array(String(Character(u)).utf8))
+            default: throw fail("invalid escape")
+            }
+        }
+        guard let s = String(validating: bytes, as: UTF8.self) else { throw fail("invalid UTF-8 in string") }
+        return s
+    }
+
+    private mutating func hex4() throws(Failure) -> UInt32 {
+        guard i + 4 <= b.count else { throw fail("short \\u escape") }
+        var v: UInt32 = 0
+        for _ in 0..<4 {
+            let c = b[i]
+            let d: UInt32
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): d = UInt32(c - 48)
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): d = UInt32(c - 87)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): d = UInt32(c - 55)
+            default: throw fail("bad hex digit")
+            }
+            v = v * 16 + d
+            i += 1
+        }
+        return v
+    }
+
+    private mutating func number() throws(Failure) -> Double {
+        let start = i
+        var negative = false
+        if b[i] == UInt8(ascii: "-") { negative = true; i += 1 }
+        guard i < b.count, (48...57).contains(b[i]) else { throw fail("expected a digit") }
+        var integer: Int64 = 0
+        var digits = 0
+        if b[i] == UInt8(ascii: "0") {
+            i += 1
+            digits = 1
+        } else {
+            while i < b.count, (48...57).contains(b[i]) {
+                if digits < 18 { integer = integer * 10 + Int64(b[i] - 48) }
+                digits += 1
+                i += 1
+            }
+        }
+        var simple = digits <= 15
+        if i < b.count, b[i] == UInt8(ascii: ".") {
+            simple = false
+            i += 1
+            guard i < b.count, (48...57).contains(b[i]) else { throw fail("expected a digit after '.'") }
+            while i < b.count, (48...57).contains(b[i]) { i += 1 }
+        }
+        if i < b.count, b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E") {
+            simple = false
+            i += 1
+            if i < b.count, b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") { i += 1 }
+            guard i < b.count, (48...57).contains(b[i]) else { throw fail("expected an exponent") }
+            while i < b.count, (48...57).contains(b[i]) { i += 1 }
+        }
+        if simple { return negative ? -Double(integer) : Double(integer) }
+        let text = String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)
+        guard let d = Double(text), d.isFinite else { throw fail("number out of range") }
+        return d
+    }
+}

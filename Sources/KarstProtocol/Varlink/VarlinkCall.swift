@@ -1,0 +1,74 @@
+/// One method call as received: `{"method": "iface.Method", "parameters": {…}, "more": true}`.
+public struct VarlinkCall: Hashable, Sendable {
+    /// Fully qualified: `io.karst.Scheduler.Submit`.
+    public var method: String
+    public var parameters: JSONObject
+    /// The caller accepts a stream of replies.
+    public var more: Bool
+    /// The caller wants no reply.
+    public var oneway: Bool
+    /// The caller asks to leave Varlink for another protocol (not supported here).
+    public var upgrade: Bool
+
+    public init(method: String, parameters: JSONObject = [:], more: Bool = false, oneway: Bool = false,
+                upgrade: Bool = false) {
+        self.method = method
+        self.parameters = parameters
+        self.more = more
+        self.oneway = oneway
+        self.upgrade = upgrade
+    }
+
+    /// Decodes one framed message. A message that is not a call at all is an `InvalidMessage`.
+    public init(frame: some Collection<UInt8>) throws(VarlinkError) {
+        let value: JSONValue
+        do { value = try JSONParser.parse(frame) } catch { throw .invalidMessage(error.description) }
+        guard case .object(let o) = value else { throw .invalidMessage("a message must be a JSON object") }
+        guard let methodValue = o["method"] else { throw .invalidMessage("the message has no \"method\"") }
+        guard case .string(let method) = methodValue else { throw .invalidMessage("\"method\" must be a string") }
+        var parameters = JSONObject()
+        if let p = o["parameters"] {
+            switch p {
+            case .object(let obj): parameters = obj
+            case .null: break
+            default: throw .invalidParameter("parameters")
+            }
+        }
+        func flag(_ key: String) throws(VarlinkError) -> Bool {
+            switch o[key] {
+            case nil, .null?: return false
+            case .bool(let b)?: return b
+            default: throw .invalidMessage("\"\(key)\" must be true or false")
+            }
+        }
+        for key in o.keys where !["method", "parameters", "more", "oneway", "upgrade"].contains(key) {
+            throw .invalidMessage("unknown message field \"\(key)\"")
+        }
+        self.init(method: method, parameters: parameters, more: try flag("more"), oneway: try flag("oneway"),
+                  upgrade: try flag("upgrade"))
+    }
+
+    /// The interface part of `method` (`io.karst.Scheduler`).
+    public var interface: String {
+        guard let dot = method.lastIndex(of: ".") else { return "" }
+        return String(method[..<dot])
+    }
+
+    /// The member part of `method` (`Submit`).
+    public var member: String {
+        guard let dot = method.lastIndex(of: ".") else { return method }
+        return String(method[method.index(after: dot)...])
+    }
+
+    /// The framed bytes of this call (JSON + NUL), as a client sends them.
+    public var framed: [UInt8] {
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("method"); w.string(method)
+        if !parameters.isEmpty { w.key("parameters"); w.value(.object(parameters)) }
+        if more { w.key("more"); w.bool(true) }
+        if oneway { w.key("oneway"); w.bool(true) }
+        w.endObject()
+        return w.bytes + [0]
+    }
+}

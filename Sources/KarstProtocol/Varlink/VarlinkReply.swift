@@ -1,0 +1,49 @@
+/// Encodes replies: `{"parameters": {…}, "continues": true}` or `{"error": "…", "parameters": {…}}`,
+/// each followed by the NUL that ends a Varlink message.
+public enum VarlinkReply {
+    /// A successful reply whose parameters are written by `body` (inside the parameters object).
+    public static func frame(continues: Bool = false, _ body: (inout JSONWriter) -> Void) -> [UInt8] {
+        var w = JSONWriter(capacity: 512)
+        w.beginObject()
+        w.key("parameters")
+        w.beginObject()
+        body(&w)
+        w.endObject()
+        if continues { w.key("continues"); w.bool(true) }
+        w.endObject()
+        var out = w.bytes
+        out.append(0)
+        return out
+    }
+
+    /// An error reply.
+    public static func frame(error: VarlinkError) -> [UInt8] {
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("error"); w.string(error.name)
+        w.key("parameters"); w.value(.object(error.parameters))
+        w.endObject()
+        var out = w.bytes
+        out.append(0)
+        return out
+    }
+
+    /// A reply parsed on the client side.
+    public struct Parsed: Sendable {
+        public var parameters: JSONObject
+        public var continues: Bool
+        public var error: VarlinkError?
+    }
+
+    /// Parses one framed reply (without its NUL).
+    public static func parse(_ frame: some Collection<UInt8>) throws(VarlinkError) -> Parsed {
+        let value: JSONValue
+        do { value = try JSONParser.parse(frame) } catch { throw .invalidMessage(error.description) }
+        guard case .object(let o) = value else { throw .invalidMessage("a reply must be a JSON object") }
+        let parameters = o["parameters"]?.objectValue ?? [:]
+        if let name = o["error"]?.stringValue {
+            return Parsed(parameters: parameters, continues: false, error: VarlinkError(name, parameters))
+        }
+        return Parsed(parameters: parameters, continues: o["continues"]?.boolValue ?? false, error: nil)
+    }
+}
