@@ -10,6 +10,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "karstd", targets: ["karstd"]),
+        .executable(name: "karstctl", targets: ["karstctl"]),
         .executable(name: "karst-sim", targets: ["karst-sim"]),
         .executable(name: "karst-bench", targets: ["karst-bench"]),
         .library(name: "KarstCore", targets: ["KarstCore"]),
@@ -39,12 +40,41 @@ let package = Package(
             exclude: ["Interfaces/io.karst.Scheduler.varlink", "Interfaces/io.karst.Admin.varlink",
                       "Interfaces/io.karst.Protocol.varlink"]
         ),
+        .target(name: "CKarstPosix"),
+        .target(
+            name: "KarstServer",
+            dependencies: [
+                "KarstCore", "KarstConfig", "KarstProtocol", "CKarstPosix",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "KarstClient",
+            dependencies: ["KarstProtocol"]
+        ),
         .target(name: "KarstTesting", dependencies: ["KarstCore", "KarstConfig"]),
         .target(name: "KarstSim", dependencies: ["KarstCore", "KarstTesting"]),
         .executableTarget(
             name: "karstd",
             dependencies: [
-                "KarstCore", "KarstConfig",
+                "KarstCore", "KarstConfig", "KarstServer",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "karstctl",
+            dependencies: [
+                "KarstClient", "KarstProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -58,7 +88,7 @@ let package = Package(
         .executableTarget(
             name: "karst-bench",
             dependencies: [
-                "KarstCore", "KarstConfig", "KarstTesting",
+                "KarstCore", "KarstConfig", "KarstTesting", "KarstClient", "KarstProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -68,6 +98,14 @@ let package = Package(
             name: "KarstProtocolTests",
             dependencies: ["KarstProtocol", .product(name: "NIOTestUtils", package: "swift-nio"),
                            .product(name: "NIOEmbedded", package: "swift-nio")]
+        ),
+        .testTarget(
+            name: "KarstServerTests",
+            dependencies: ["KarstServer", "KarstClient", "KarstProtocol", "KarstCore", "KarstConfig", "KarstTesting",
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Prometheus", package: "swift-prometheus"),
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOPosix", package: "swift-nio")]
         ),
         .testTarget(name: "KarstSimTests", dependencies: ["KarstSim", "KarstCore", "KarstConfig", "KarstTesting"]),
     ],

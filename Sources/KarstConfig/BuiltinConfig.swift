@@ -25,6 +25,31 @@ max_consecutive_misses = 2000
 # Within a pass, a tenant's jobs of one class are passed over after this many could not be placed.
 max_tenant_misses_per_pass = 16
 
+# The control socket (Varlink over AF_UNIX).
+[server]
+# Largest accepted message before its terminating NUL; a longer one closes the connection.
+max_message_bytes = 1048576
+# Connections served at once; the next is answered TooManyConnections and closed.
+max_connections = 1024
+# A connection with nothing in flight and no Watch is closed after this many idle seconds.
+idle_timeout_seconds = 300
+# Calls one connection may have in flight before the daemon stops reading from it.
+max_calls_in_flight = 4096
+# Events a Watch may fall behind before it is ended with SlowConsumer.
+watch_buffer_events = 10000
+socket_mode = "0660"
+
+# Who may do what, by group. Root is always an admin. Anyone who can open the socket may read.
+[access]
+# Group owning the socket file (systemd's karstd.socket sets it there instead).
+socket_group = "karst"
+# Everything, for any tenant.
+admin_groups = ["karst-admin"]
+# Submit, and cancel/hold/release their own jobs; empty means everyone who can open the socket.
+submit_groups = []
+# Report completions (io.karst.Scheduler.Complete).
+executor_groups = ["karst-executor"]
+
 [scoring]
 # Weights of the normalised placement scores (0 turns a scorer off).
 energy = 1.0

@@ -4,8 +4,14 @@ import TOMLKit
 /// A validated daemon configuration: the hub's topology and policy.
 public struct KarstConfiguration: Sendable {
     public var topology: Topology
+    public var server: ServerSettings
+    public var access: AccessSettings
 
-    public init(topology: Topology) { self.topology = topology }
+    public init(topology: Topology, server: ServerSettings = ServerSettings(), access: AccessSettings = AccessSettings()) {
+        self.topology = topology
+        self.server = server
+        self.access = access
+    }
 
     /// Parses and validates TOML text. Throws `ConfigError` listing every issue found, each with its
     /// key path (`datacenters[2].pools[0].cpu: must be greater than 0`).
@@ -23,10 +29,13 @@ public struct KarstConfiguration: Sendable {
         }
         let sink = IssueSink()
         var reader = TableReader(root, path: "", sink: sink)
-        let topology = TopologyReader(sink: sink).read(&reader)
+        let sections = TopologyReader(sink: sink)
+        let topology = sections.read(&reader)
+        let server = sections.readServer(&reader)
+        let access = sections.readAccess(&reader)
         reader.finish()
         guard sink.issues.isEmpty, let topology else { throw ConfigError(source: source, issues: sink.issues) }
-        return KarstConfiguration(topology: topology)
+        return KarstConfiguration(topology: topology, server: server, access: access)
     }
 
     /// The built-in Guizhou hub (`Config/karstd.toml`, compiled in).

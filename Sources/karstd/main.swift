@@ -1,6 +1,8 @@
 import ArgumentParser
 import KarstConfig
 import KarstCore
+import KarstServer
+import Logging
 
 #if canImport(Glibc)
 import Glibc
@@ -8,20 +10,48 @@ import Glibc
 
 /// `karstd`: the Karst scheduler daemon.
 @main
-struct Karstd: ParsableCommand {
-    static let version = "0.1.0"
-
+struct Karstd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "karstd",
         abstract: "The Karst compute-capacity scheduler daemon for the Guizhou computing hub.",
-        version: version)
+        discussion: """
+            Serves the Varlink control protocol (io.karst.Scheduler, io.karst.Admin) on a Unix socket.
+            Without --config the built-in Guizhou topology is used. SIGTERM or SIGINT stops the daemon
+            after answering every call already read; SIGHUP reloads the configuration.
+            """,
+        version: KarstVersion.current)
+
+    @Option(help: ArgumentHelp("Configuration file (TOML). Default: the built-in Guizhou hub.", valueName: "FILE"))
+    var config: String?
+
+    @Option(help: ArgumentHelp("""
+        Control socket path. Default: $RUNTIME_DIRECTORY/karstd.sock, else \
+        $XDG_RUNTIME_DIR/karst/karstd.sock, else ./.karst/run/karstd.sock.
+        """, valueName: "PATH"))
+    var socket: String?
+
+    @Option(help: "Run the model N times faster than wall time (modelled job durations shrink accordingly).")
+    var timeScale: Double = 1
+
+    @Option(help: ArgumentHelp("Also serve Prometheus metrics over HTTP on this loopback address.", valueName: "HOST:PORT"))
+    var metricsListen: String?
+
+    @Option(help: ArgumentHelp("Least severe log level: trace, debug, info, notice, warning, error, critical."))
+    var logLevel: String = "info"
 
     @Option(name: .customLong("check-config"), help: ArgumentHelp(
-        "Validate a configuration file, print OK or every error, and exit (status 0 or 1).",
-        valueName: "FILE"))
+        "Validate a configuration file, print OK or every error, and exit (status 0 or 1).", valueName: "FILE"))
     var checkConfig: String?
 
-    mutating func run() throws {
+    func validate() throws {
+        guard timeScale > 0, timeScale.isFinite else { throw ValidationError("--time-scale must be greater than 0") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level \(logLevel)") }
+        if let m = metricsListen, parseHostPort(m) == nil {
+            throw ValidationError("--metrics-listen must be HOST:PORT, e.g. 127.0.0.1:9464")
+        }
+    }
+
+    func run() async throws {
         if let path = checkConfig {
             do {
                 let config = try KarstConfiguration.load(path: path)
@@ -35,19 +65,49 @@ struct Karstd: ParsableCommand {
                 throw ExitCode(1)
             }
         }
-        printError("karstd: the daemon is not built yet in this version; use --check-config FILE or --version")
-        throw ExitCode(2)
+        let level = Logger.Level(rawValue: logLevel)!
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "karstd")
+        let env = environment()
+        let path = socket ?? KarstDaemon.defaultSocketPath(environment: env)
+        var options = DaemonOptions(configPath: config, listen: .path(path))
+        options.timeScale = timeScale
+        options.metricsListen = metricsListen.flatMap(parseHostPort)
+        do {
+            try await KarstDaemon.run(options, logger: logger)
+        } catch let error as ConfigError {
+            logger.critical("invalid configuration: \(error)")
+            throw ExitCode(1)
+        } catch {
+            logger.critical("karstd failed: \(error)")
+            throw ExitCode(1)
+        }
     }
+}
+
+func parseHostPort(_ text: String) -> (host: String, port: Int)? {
+    guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+          (1...65535).contains(port) else { return nil }
+    let host = String(text[..<colon])
+    return host.isEmpty ? nil : (host, port)
+}
+
+func environment() -> [String: String] {
+    var out: [String: String] = [:]
+    var p = environ
+    while let entry = p.pointee {
+        let s = String(cString: entry)
+        if let eq = s.firstIndex(of: "=") { out[String(s[..<eq])] = String(s[s.index(after: eq)...]) }
+        p += 1
+    }
+    return out
 }
 
 func printError(_ text: String) {
-    var stderr = StandardError()
-    print(text, to: &stderr)
-}
-
-struct StandardError: TextOutputStream {
-    mutating func write(_ string: String) {
-        let bytes = Array(string.utf8)
-        _ = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
-    }
+    let bytes = Array((text + "\n").utf8)
+    _ = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
 }

@@ -11,6 +11,9 @@ public struct Job: Hashable, Sendable {
     public var finishedAt: Instant?
     /// Where the current (or last) run was placed.
     public var placement: PoolRef?
+    /// `datacenter/pool` of a run that continues in a pool a reload removed (or shrank below
+    /// what runs there); `placement` is nil then and no pool counts its resources.
+    public var retiredPool: String?
     /// Why it is pending; nil when not pending.
     public var pendingReason: PendingReason?
     /// Runs started so far.

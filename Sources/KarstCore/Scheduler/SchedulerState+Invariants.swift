@@ -9,9 +9,12 @@ extension SchedulerState {
                 return "\(job.id) is \(job.state.rawValue) but \(queue.contains(job.id) ? "" : "not ")queued"
             }
             guard job.state == .running else { continue }
-            guard let ref = job.placement else { return "\(job.id) is running without a placement" }
-            expected[flatIndex(ref)] += job.demand.total
             tenantUsage[job.demand.tenantIndex] += job.demand.total
+            guard let ref = job.placement else {
+                if job.retiredPool == nil { return "\(job.id) is running without a placement" }
+                continue
+            }
+            expected[flatIndex(ref)] += job.demand.total
         }
         for g in allocated.indices {
             let ref = poolRefs[g]

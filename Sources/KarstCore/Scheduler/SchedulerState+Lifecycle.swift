@@ -29,11 +29,14 @@ extension SchedulerState {
                 job.finishedAt = nil
                 job.pendingReason = nil
             case .releaseCapacity:
-                guard let ref = wasRunningIn else { continue }
-                let g = flatIndex(ref)
-                allocated[g] -= job.demand.total
                 tenants.usage[job.demand.tenantIndex] -= job.demand.total
-                runningCount[g] -= 1
+                if let ref = wasRunningIn {
+                    let g = flatIndex(ref)
+                    allocated[g] -= job.demand.total
+                    runningCount[g] -= 1
+                } else {
+                    job.retiredPool = nil  // it ran in a pool a reload removed: nothing to free there
+                }
             case .armTimer:
                 if let d = job.spec.durationSeconds {
                     timers.arm(id, attempt: job.attempts, due: now.advanced(bySeconds: d))

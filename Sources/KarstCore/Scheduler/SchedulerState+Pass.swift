@@ -106,7 +106,7 @@ extension SchedulerState {
     }
 
     /// Turns the furthest failed feasibility stage into the reason a user reads.
-    private func reason(_ stage: FeasibilityCheck, _ nearest: Int?, _ d: Demand, _ sites: [PoolSite])
+    func reason(_ stage: FeasibilityCheck, _ nearest: Int?, _ d: Demand, _ sites: [PoolSite])
         -> PendingReason
     {
         switch stage {

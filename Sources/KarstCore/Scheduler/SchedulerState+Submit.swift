@@ -57,8 +57,9 @@ extension SchedulerState {
                      tenantIndex: job.demand.tenantIndex)
     }
 
-    static func demand(for spec: JobSpec, tenantIndex: Int, topology: Topology, quota: Resources?,
-                       stack: PlacementStack, sites: [PoolSite], rtt: [[Double]]) throws(SchedulerError) -> Demand {
+    /// Validates a spec's fields against the topology and interns it. Throws only for what is wrong
+    /// with the spec itself (unknown names, out-of-range values), not for capacity.
+    static func buildDemand(for spec: JobSpec, tenantIndex: Int, topology: Topology) throws(SchedulerError) -> Demand {
         guard let origin = topology.regionIndex(of: spec.origin) else {
             throw .invalidJob(field: "origin", reason: "unknown region '\(spec.origin)' (known: "
                 + topology.regions.map(\.id).joined(separator: ", ") + ")")
@@ -125,14 +126,21 @@ extension SchedulerState {
         }
         let cls = topology.classes[classIndex]
         let total = r.vector.scaled(by: spec.replicas)
-        let demand = Demand(
+        return Demand(
             total: total, classIndex: classIndex, tenantIndex: tenantIndex, originIndex: origin,
             modelIndex: modelIndex, wantsAccelerators: r.accelerators > 0,
             latencyBudgetMs: spec.maxLatencyMs ?? cls.defaultLatencyMs, residencyMask: mask,
             preemptible: spec.preemptible ?? cls.preemptibleByDefault,
             estimatedSeconds: spec.durationSeconds ?? topology.settings.defaultDurationSeconds,
             priority: spec.priority)
-        if let quota, let resource = total.firstExceeded(quota) {
+    }
+
+    /// `buildDemand`, then the admission checks: the job alone within its tenant's quota, and some
+    /// pool able to hold it when the hub is empty.
+    static func demand(for spec: JobSpec, tenantIndex: Int, topology: Topology, quota: Resources?,
+                       stack: PlacementStack, sites: [PoolSite], rtt: [[Double]]) throws(SchedulerError) -> Demand {
+        let demand = try buildDemand(for: spec, tenantIndex: tenantIndex, topology: topology)
+        if let quota, let resource = demand.total.firstExceeded(quota) {
             throw .quotaExceeded(tenant: spec.tenant ?? "default", resource: resource)
         }
         if case .blocked(let stage, _)? = stack.couldEverPlace(demand, sites: sites, rtt: rtt) {

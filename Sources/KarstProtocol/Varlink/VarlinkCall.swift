@@ -60,6 +60,24 @@ public struct VarlinkCall: Hashable, Sendable {
         return String(method[method.index(after: dot)...])
     }
 
+    /// Frames a call whose parameters are written by `body` (inside the parameters object).
+    public static func frame(method: String, more: Bool = false, oneway: Bool = false,
+                             _ body: (inout JSONWriter) -> Void) -> [UInt8] {
+        var w = JSONWriter(capacity: 256)
+        w.beginObject()
+        w.key("method"); w.string(method)
+        w.key("parameters")
+        w.beginObject()
+        body(&w)
+        w.endObject()
+        if more { w.key("more"); w.bool(true) }
+        if oneway { w.key("oneway"); w.bool(true) }
+        w.endObject()
+        var out = w.bytes
+        out.append(0)
+        return out
+    }
+
     /// The framed bytes of this call (JSON + NUL), as a client sends them.
     public var framed: [UInt8] {
         var w = JSONWriter()

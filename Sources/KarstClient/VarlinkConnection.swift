@@ -1,0 +1,139 @@
+import KarstProtocol
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Why a client call failed below the Varlink level.
+public enum ClientError: Error, CustomStringConvertible, Sendable {
+    /// The socket could not be reached.
+    case connect(path: String, reason: String)
+    /// Reading or writing failed.
+    case io(String)
+    /// The daemon closed the connection.
+    case closed
+    /// The daemon sent something that is not a Varlink reply.
+    case malformed(String)
+
+    public var description: String {
+        switch self {
+        case .connect(let path, let reason): "cannot connect to \(path): \(reason)"
+        case .io(let reason): "connection error: \(reason)"
+        case .closed: "the daemon closed the connection"
+        case .malformed(let reason): "malformed reply: \(reason)"
+        }
+    }
+}
+
+/// A blocking Varlink connection over a Unix socket: write framed calls, read framed replies.
+/// One connection is used by one thread at a time; calls may be pipelined (send many, then read).
+public final class VarlinkConnection {
+    public let path: String
+    private let fd: Int32
+    private var buffer: [UInt8] = []
+    private var start = 0
+    private var isClosed = false
+
+    /// Connects to the socket at `path`.
+    public init(path: String) throws(ClientError) {
+        self.path = path
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw .connect(path: path, reason: String(cString: strerror(errno))) }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        guard path.utf8.count < MemoryLayout.size(ofValue: addr.sun_path) else {
+            Glibc.close(fd)
+            throw .connect(path: path, reason: "path too long")
+        }
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            for (i, b) in path.utf8.enumerated() { raw[i] = b }
+        }
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard rc == 0 else {
+            let reason = String(cString: strerror(errno))
+            Glibc.close(fd)
+            throw .connect(path: path, reason: reason)
+        }
+        self.fd = fd
+        buffer.reserveCapacity(1 << 16)
+    }
+
+    deinit { if !isClosed { Glibc.close(fd) } }
+
+    /// Closes the connection.
+    public func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        Glibc.close(fd)
+    }
+
+    /// Writes bytes (one or more framed calls).
+    public func send(_ bytes: [UInt8]) throws(ClientError) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .io(String(cString: strerror(errno)))
+            }
+            offset += n
+        }
+    }
+
+    /// Reads one framed message and returns it without its NUL.
+    public func receiveFrame() throws(ClientError) -> ArraySlice<UInt8> {
+        var searchFrom = start
+        while true {
+            if let nul = buffer[searchFrom...].firstIndex(of: 0) {
+                let frame = buffer[start..<nul]
+                start = nul + 1
+                if start == buffer.count { buffer.removeAll(keepingCapacity: true); start = 0 }
+                return frame
+            }
+            searchFrom = buffer.count
+            if start > 0 && start > buffer.count / 2 {
+                buffer.removeFirst(start)
+                searchFrom -= start
+                start = 0
+            }
+            var chunk = [UInt8](repeating: 0, count: 65_536)
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .io(String(cString: strerror(errno)))
+            }
+            if n == 0 { throw .closed }
+            buffer.append(contentsOf: chunk[0..<n])
+        }
+    }
+
+    /// Reads one reply.
+    public func receive() throws(ClientError) -> VarlinkReply.Parsed {
+        let frame = try receiveFrame()
+        do { return try VarlinkReply.parse(frame) } catch { throw .malformed(error.description) }
+    }
+
+    /// One call, one reply: returns the reply's parameters, or throws the Varlink error.
+    public func call(_ method: String, _ parameters: JSONObject = [:]) throws -> JSONObject {
+        try send(VarlinkCall(method: method, parameters: parameters).framed)
+        let reply = try receive()
+        if let error = reply.error { throw error }
+        return reply.parameters
+    }
+
+    /// One call whose parameters are written by `body`.
+    public func call(_ method: String, _ body: (inout JSONWriter) -> Void) throws -> JSONObject {
+        try send(VarlinkCall.frame(method: method, body))
+        let reply = try receive()
+        if let error = reply.error { throw error }
+        return reply.parameters
+    }
+
+    /// Starts a streaming call (`more`); read the replies with `receive()` until one has
+    /// `continues == false`.
+    public func stream(_ method: String, _ parameters: JSONObject = [:]) throws(ClientError) {
+        try send(VarlinkCall(method: method, parameters: parameters, more: true).framed)
+    }
+}

@@ -1,0 +1,73 @@
+/// How the daemon serves its control socket (`[server]`).
+public struct ServerSettings: Hashable, Sendable {
+    /// Largest accepted message, in bytes, before its terminating NUL.
+    public var maxMessageBytes = 1 << 20
+    /// Connections served at once; the next one is answered `TooManyConnections` and closed.
+    public var maxConnections = 1024
+    /// A connection with nothing in flight and no watch is closed after this long without input.
+    public var idleTimeoutSeconds = 300.0
+    /// Calls one connection may have in flight before the daemon stops reading from it.
+    public var maxCallsInFlight = 4096
+    /// Events a Watch may fall behind before it is ended with `SlowConsumer`.
+    public var watchBufferEvents = 10_000
+    /// Permission bits of the socket file.
+    public var socketMode: UInt16 = 0o660
+
+    public init() {}
+}
+
+/// Who may do what (`[access]`), by group name. Root is always an admin.
+public struct AccessSettings: Hashable, Sendable {
+    /// Group that owns the socket file; the daemon's own group when nil.
+    public var socketGroup: String?
+    /// Members may do everything, for any tenant.
+    public var adminGroups: [String] = []
+    /// Members may submit, and cancel, hold or release their own jobs; everyone when empty.
+    public var submitGroups: [String] = []
+    /// Members may report completions (`Complete`).
+    public var executorGroups: [String] = []
+
+    public init() {}
+}
+
+extension TopologyReader {
+    func readServer(_ root: inout TableReader) -> ServerSettings {
+        var s = ServerSettings()
+        guard var t = root.table("server") else { return s }
+        if let v = t.int("max_message_bytes") {
+            if (1024...(64 << 20)).contains(v) { s.maxMessageBytes = v } else {
+                t.add("max_message_bytes", "must be between 1024 and 67108864")
+            }
+        }
+        if let v = t.int("max_connections") {
+            if (1...1_000_000).contains(v) { s.maxConnections = v } else { t.add("max_connections", "must be between 1 and 1000000") }
+        }
+        if let v = t.number("idle_timeout_seconds") {
+            if v > 0 { s.idleTimeoutSeconds = v } else { t.add("idle_timeout_seconds", "must be greater than 0") }
+        }
+        if let v = t.int("max_calls_in_flight") {
+            if v > 0 { s.maxCallsInFlight = v } else { t.add("max_calls_in_flight", "must be greater than 0") }
+        }
+        if let v = t.int("watch_buffer_events") {
+            if v > 0 { s.watchBufferEvents = v } else { t.add("watch_buffer_events", "must be greater than 0") }
+        }
+        if let v = t.string("socket_mode") {
+            if let mode = UInt16(v, radix: 8), mode <= 0o777 { s.socketMode = mode } else {
+                t.add("socket_mode", "must be an octal mode such as \"0660\"")
+            }
+        }
+        t.finish()
+        return s
+    }
+
+    func readAccess(_ root: inout TableReader) -> AccessSettings {
+        var a = AccessSettings()
+        guard var t = root.table("access") else { return a }
+        a.socketGroup = t.string("socket_group")
+        a.adminGroups = t.strings("admin_groups") ?? []
+        a.submitGroups = t.strings("submit_groups") ?? []
+        a.executorGroups = t.strings("executor_groups") ?? []
+        t.finish()
+        return a
+    }
+}

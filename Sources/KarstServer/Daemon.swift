@@ -1,0 +1,87 @@
+import KarstConfig
+import KarstCore
+import Logging
+import NIOCore
+import NIOPosix
+import Prometheus
+import ServiceLifecycle
+
+/// How to run the daemon (from `karstd`'s command line).
+public struct DaemonOptions: Sendable {
+    /// Configuration file; the built-in Guizhou hub when nil.
+    public var configPath: String?
+    public var listen: ListenTarget
+    /// The model runs this many times faster than wall time.
+    public var timeScale: Double = 1
+    /// `HOST:PORT` for the optional Prometheus HTTP endpoint.
+    public var metricsListen: (host: String, port: Int)?
+
+    public init(configPath: String?, listen: ListenTarget) {
+        self.configPath = configPath
+        self.listen = listen
+    }
+}
+
+/// The daemon as a library: builds the engine and the services and runs them until SIGTERM or
+/// SIGINT. `karstd` is a thin wrapper; tests build the same pieces around a manual clock.
+public enum KarstDaemon {
+    /// The default control socket path outside systemd: `$RUNTIME_DIRECTORY/karstd.sock` under
+    /// systemd, else `$XDG_RUNTIME_DIR/karst/karstd.sock`, else `./.karst/run/karstd.sock`.
+    public static func defaultSocketPath(environment: [String: String]) -> String {
+        if let dir = environment["RUNTIME_DIRECTORY"], !dir.isEmpty {
+            return dir.split(separator: ":").first.map { "\($0)/karstd.sock" } ?? "\(dir)/karstd.sock"
+        }
+        if let dir = environment["XDG_RUNTIME_DIR"], !dir.isEmpty { return "\(dir)/karst/karstd.sock" }
+        return ".karst/run/karstd.sock"
+    }
+
+    public static func run(_ options: DaemonOptions, logger: Logger,
+                           hooks: DaemonHooks = DaemonHooks()) async throws {
+        let configuration = try options.configPath.map { try KarstConfiguration.load(path: $0) }
+            ?? KarstConfiguration.builtIn()
+        let registry = PrometheusCollectorRegistry()
+        let core = EngineCore(configuration: configuration, configPath: options.configPath,
+                              clock: ScaledWallClock(timeScale: options.timeScale), logger: logger, registry: registry)
+        core.onStatus = hooks.status
+        core.onReload = hooks.reloaded
+        let engine = Engine(core: core)
+        let access = AccessPolicy(configuration.access)
+        for name in access.unknownGroups {
+            logger.warning("[access] names group \(name), which does not exist on this system; it grants nothing")
+        }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, System.coreCount - 1))
+        let server = ControlServer(target: options.listen, settings: configuration.server, access: access,
+                                   engine: engine, logger: logger, group: group, onReady: hooks.ready)
+        var services: [any Service] = [EngineService(engine: engine), server, ReloadSignalService(engine: engine, logger: logger)]
+        if let m = options.metricsListen {
+            services.append(MetricsHTTPServer(host: m.host, port: m.port, registry: registry, group: group, logger: logger))
+        }
+        services += hooks.extraServices(engine)
+        let t = configuration.topology
+        let pools = t.datacenters.reduce(0) { $0 + $1.pools.count }
+        logger.notice("karstd \(KarstVersion.current) starting: \(t.datacenters.count) data centres, \(pools) pools, configuration \(options.configPath ?? "built-in"), time scale \(options.timeScale)")
+        let serviceGroup = ServiceGroup(configuration: .init(
+            services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await serviceGroup.run()
+        hooks.stopping?()
+        try await group.shutdownGracefully()
+        logger.notice("karstd stopped")
+    }
+}
+
+/// Callbacks for the daemon's life, so systemd integration (or a test) can follow it.
+public struct DaemonHooks: Sendable {
+    /// The socket is served.
+    public var ready: (@Sendable (String) -> Void)?
+    /// A one-line status after every engine batch.
+    public var status: (@Sendable (String) -> Void)?
+    /// A reload finished: the new generation, or why not.
+    public var reloaded: (@Sendable (Result<Int, ConfigError>) -> Void)?
+    /// Shutdown has begun.
+    public var stopping: (@Sendable () -> Void)?
+    /// More services to run beside the daemon's own (e.g. a watchdog), given the engine.
+    public var extraServices: @Sendable (Engine) -> [any Service] = { _ in [] }
+
+    public init() {}
+}

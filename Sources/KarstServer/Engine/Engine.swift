@@ -1,0 +1,140 @@
+import Foundation
+import KarstCore
+import Synchronization
+
+/// Runs an `EngineCore` on its own thread: waits for calls (or the next modelled completion),
+/// takes everything queued as one batch, processes it, repeats.
+///
+/// A dedicated thread rather than a task: the cooperative pool has two threads on a two-core
+/// machine, and the engine must never block it (nor be starved by it).
+public final class Engine: Sendable {
+    public let core: EngineCore
+    private let inbox = Inbox()
+    private enum RunState {
+        case notStarted, running, finished
+        case stopping(CheckedContinuation<Void, Never>)
+    }
+    private let runState = Mutex(RunState.notStarted)
+    /// Monotonic seconds at the end of the last batch: the watchdog pings only while this moves.
+    private let progress = Mutex(0.0)
+    /// Largest number of calls processed as one batch.
+    public static let maxBatch = 8192
+
+    public init(core: EngineCore) { self.core = core }
+
+    /// Queues work for the engine. Safe from any thread.
+    public func submit(_ item: EngineItem) { inbox.push(item) }
+
+    /// Returns true once everything queued so far has been processed and answered, or false
+    /// after `timeoutSeconds` if the engine has not got there.
+    public func barrier(timeoutSeconds: Double) async -> Bool {
+        await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
+            let once = ResumeOnce(c)
+            submit(.barrier { once.resume(true) })
+            Task {
+                try? await Task.sleep(for: .milliseconds(Int64(timeoutSeconds * 1000)))
+                once.resume(false)
+            }
+        }
+    }
+
+    /// Monotonic seconds when the engine last finished a batch.
+    public var lastProgress: Double { progress.withLock { $0 } }
+
+    /// Starts the engine thread.
+    public func start() {
+        progress.withLock { $0 = ScaledWallClock.monotonicSeconds() }
+        runState.withLock { $0 = .running }
+        let thread = Thread { [self] in
+            loop()
+            runState.withLock { s in
+                if case .stopping(let c) = s { c.resume() }
+                s = .finished
+            }
+        }
+        thread.name = "karst-engine"
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    /// Stops taking new work, processes what is queued, and returns when the thread has ended.
+    public func stop() async {
+        inbox.close()
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            runState.withLock { s in
+                switch s {
+                case .running: s = .stopping(c)
+                case .notStarted, .finished, .stopping: c.resume()
+                }
+            }
+        }
+    }
+
+    private func loop() {
+        while true {
+            let wait = core.clock.wallSeconds(until: core.nextWake)
+            let (batch, closed) = inbox.take(max: Self.maxBatch, waitingAtMost: min(1, wait))
+            core.process(batch)
+            progress.withLock { $0 = ScaledWallClock.monotonicSeconds() }
+            if closed && batch.isEmpty && inbox.isEmpty { return }
+        }
+    }
+}
+
+/// Resumes a continuation exactly once, whoever comes first.
+final class ResumeOnce<T: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<T, Never>?>
+
+    init(_ c: CheckedContinuation<T, Never>) { continuation = Mutex(c) }
+
+    func resume(_ value: T) {
+        continuation.withLock { c in
+            c?.resume(returning: value)
+            c = nil
+        }
+    }
+}
+
+/// The engine's queue: many producers (connections), one consumer (the engine thread).
+final class Inbox: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var items: [EngineItem] = []
+    private var closed = false
+
+    func push(_ item: EngineItem) {
+        condition.lock()
+        items.append(item)
+        condition.signal()
+        condition.unlock()
+    }
+
+    var isEmpty: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return items.isEmpty
+    }
+
+    func close() {
+        condition.lock()
+        closed = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Up to `max` queued items, waiting up to `seconds` for the first.
+    func take(max: Int, waitingAtMost seconds: Double) -> ([EngineItem], closed: Bool) {
+        condition.lock()
+        defer { condition.unlock() }
+        if items.isEmpty && !closed && seconds > 0 {
+            _ = condition.wait(until: Date(timeIntervalSinceNow: seconds))
+        }
+        if items.count <= max {
+            let out = items
+            items = []
+            return (out, closed)
+        }
+        let out = Array(items.prefix(max))
+        items.removeFirst(max)
+        return (out, closed)
+    }
+}

@@ -1,0 +1,132 @@
+import KarstConfig
+import KarstCore
+import KarstProtocol
+
+/// `io.karst.Admin` handlers and reload.
+extension EngineCore {
+    func topology(_ p: inout ParameterReader) throws(VarlinkError) -> Outcome {
+        try p.finish()
+        return .reply { core in
+            VarlinkReply.frame { w in
+                w.key("datacenters")
+                w.beginArray()
+                for u in core.state.usage { WireMapping.datacenter(u, in: core.state.topology).write(to: &w) }
+                w.endArray()
+            }
+        }
+    }
+
+    func datacenterOp(_ p: inout ParameterReader, _ c: Caller, now: Instant = Instant(microseconds: 0),
+                      events: inout [Event],
+                      _ op: (inout SchedulerState, String, Instant) throws(SchedulerError) -> (DatacenterUsage, [Event]))
+        throws(VarlinkError) -> Outcome
+    {
+        let dc = try p.requiredString("datacenter")
+        try p.finish()
+        try requireAdmin(c, "datacenter operation on \(dc)")
+        let (_, caused) = try core { () throws(SchedulerError) in try op(&state, dc, now) }
+        events += caused
+        logger.notice("datacenter \(dc) is now \(state.usage.first { $0.id == dc }?.state.rawValue ?? "?") (by \(c))",
+                      metadata: ["datacenter": "\(dc)"])
+        return .reply { core in
+            VarlinkReply.frame { w in
+                w.key("datacenter")
+                if let u = core.state.usage.first(where: { $0.id == dc }) {
+                    WireMapping.datacenter(u, in: core.state.topology).write(to: &w)
+                }
+            }
+        }
+    }
+
+    func datacenterOp(_ p: inout ParameterReader, _ c: Caller,
+                      _ op: (inout SchedulerState, String, Instant) throws(SchedulerError) -> (DatacenterUsage, [Event]))
+        throws(VarlinkError) -> Outcome
+    {
+        var none: [Event] = []
+        return try datacenterOp(&p, c, events: &none, op)
+    }
+
+    func stats(_ p: inout ParameterReader) throws(VarlinkError) -> Outcome {
+        try p.finish()
+        return .reply { core in
+            let s = core.state
+            return VarlinkReply.frame { w in
+                w.key("pending")
+                w.beginArray()
+                let byClass = s.pendingByClass
+                for cls in s.topology.classes {
+                    w.beginObject()
+                    w.key("class"); w.string(cls.id)
+                    w.key("pending"); w.number(byClass[cls.id] ?? 0)
+                    w.endObject()
+                }
+                w.endArray()
+                w.key("running"); w.number(s.runningTotal)
+                w.key("placementsPerSecond"); w.number((core.placementsPerSecond * 10).rounded() / 10)
+                w.key("tenants")
+                w.beginArray()
+                for t in s.tenantShares {
+                    w.beginObject()
+                    w.key("tenant"); w.string(t.tenant)
+                    w.key("weight"); w.number(t.weight)
+                    w.key("dominantShare"); w.number((t.dominantShare * 1e6).rounded() / 1e6)
+                    w.key("usage"); WireMapping.capacity(t.usage).write(to: &w)
+                    w.endObject()
+                }
+                w.endArray()
+                w.key("generation"); w.number(core.generation)
+            }
+        }
+    }
+
+    func metricsText(_ p: inout ParameterReader) throws(VarlinkError) -> Outcome {
+        try p.finish()
+        return .reply { core in VarlinkReply.frame { w in w.key("text"); w.string(core.metrics.render()) } }
+    }
+
+    func reloadCall(_ p: inout ParameterReader, _ c: Caller, _ now: Instant, _ events: inout [Event]) throws(VarlinkError) -> Outcome {
+        try p.finish()
+        try requireAdmin(c, "Reload")
+        let generation = try reload(now: now, events: &events).get()
+        return .reply { _ in VarlinkReply.frame { w in w.key("generation"); w.number(generation) } }
+    }
+
+    /// Re-reads the configuration file (the built-in one when the daemon runs without a file),
+    /// validates it and swaps it in. On any error the old configuration stays in force.
+    func reload(now: Instant, events: inout [Event]) -> Result<Int, VarlinkError> {
+        let next: KarstConfiguration
+        do {
+            next = try configPath.map { path throws(ConfigError) in try KarstConfiguration.load(path: path) }
+                ?? KarstConfiguration.builtIn()
+        } catch {
+            logger.error("reload failed; keeping configuration generation \(generation): \(error)")
+            onReload?(.failure(error))
+            return .failure(VarlinkError("io.karst.Admin.InvalidConfig", ["reason": .string(error.description)]))
+        }
+        return apply(next, now: now)
+    }
+
+    /// Swaps in an already validated configuration.
+    func apply(_ next: KarstConfiguration, now: Instant) -> Result<Int, VarlinkError> {
+        do {
+            let report = try state.reconfigure(to: next.topology, now: now)
+            configuration = next
+            generation += 1
+            for id in report.heldUnschedulable {
+                logger.warning("\(id) held by reload: no data centre in the new configuration can hold it",
+                               metadata: ["job_id": "\(id)", "event": "held"])
+            }
+            for id in report.runningOutsidePools {
+                logger.notice("\(id) keeps running outside the reconfigured pools until it ends", metadata: ["job_id": "\(id)"])
+            }
+            logger.notice("configuration generation \(generation) in force (\(configPath ?? "built-in"))")
+            onReload?(.success(generation))
+            return .success(generation)
+        } catch {
+            let reason = "the new configuration would orphan work: \(error)"
+            logger.error("reload refused; keeping configuration generation \(generation): \(reason)")
+            onReload?(.failure(ConfigError(source: configPath ?? "built-in", issues: [ConfigIssue(path: "", message: reason)])))
+            return .failure(VarlinkError("io.karst.Admin.InvalidConfig", ["reason": .string(reason)]))
+        }
+    }
+}

@@ -1,0 +1,137 @@
+import KarstCore
+import KarstProtocol
+
+/// `io.karst.Scheduler` handlers.
+extension EngineCore {
+    func submit(_ p: inout ParameterReader, _ c: Caller, _ now: Instant, _ events: inout [Event]) throws(VarlinkError) -> Outcome {
+        var jobParams = try p.requiredObject("job")
+        let dryRun = try p.bool("dryRun") ?? false
+        try p.finish()
+        var spec = try WireMapping.spec(try WireJobSpec(&jobParams), path: "job")
+        try resolveTenant(&spec, c, "Submit")
+        if dryRun {
+            let answer = try core { () throws(SchedulerError) in try state.dryRun(spec, now: now) }
+            return .reply { core in
+                VarlinkReply.frame { w in
+                    w.key("job")
+                    var wire = WireMapping.job(answer.job, in: core.state, estimatedStart: answer.pool == nil ? nil : now)
+                    if let ref = answer.pool {
+                        let (dc, pool) = core.state.names(of: ref)
+                        wire.datacenter = dc
+                        wire.pool = pool
+                    }
+                    wire.write(to: &w)
+                }
+            }
+        }
+        let event = try core { () throws(SchedulerError) in try state.submit(spec, now: now) }
+        events.append(event)
+        return jobReply(event.job.id)
+    }
+
+    func submitBatch(_ p: inout ParameterReader, _ c: Caller, _ now: Instant, _ events: inout [Event]) throws(VarlinkError) -> Outcome {
+        guard let readers = try p.objects("jobs") else { throw VarlinkError.invalidParameter("jobs") }
+        try p.finish()
+        var specs: [JobSpec] = []
+        specs.reserveCapacity(readers.count)
+        for (i, var r) in readers.enumerated() {
+            var spec = try WireMapping.spec(try WireJobSpec(&r), path: "jobs[\(i)]")
+            try resolveTenant(&spec, c, "SubmitBatch")
+            specs.append(spec)
+        }
+        let accepted = try core { () throws(SchedulerError) in try state.submitBatch(specs, now: now) }
+        events += accepted
+        let ids = accepted.map { (e: Event) in e.job.id }
+        return .reply { core in
+            VarlinkReply.frame { w in
+                w.key("jobs")
+                w.beginArray()
+                for id in ids { if let job = core.state.job(id) { WireMapping.job(job, in: core.state).write(to: &w) } }
+                w.endArray()
+            }
+        }
+    }
+
+    func get(_ p: inout ParameterReader) throws(VarlinkError) -> Outcome {
+        let id = try jobID(&p)
+        try p.finish()
+        guard state.job(id) != nil else { throw VarlinkError("io.karst.Scheduler.NoSuchJob", ["id": .string(id.description)]) }
+        return jobReply(id)
+    }
+
+    /// Default and largest `limit` of `List`.
+    static let defaultListLimit = 1000
+    static let maxListLimit = 100_000
+
+    func list(_ p: inout ParameterReader) throws(VarlinkError) -> Outcome {
+        let stateName = try p.string("state")
+        let tenant = try p.string("tenant")
+        let datacenter = try p.string("datacenter")
+        let limit = try p.int("limit") ?? Self.defaultListLimit
+        try p.finish()
+        var filter: JobState? = nil
+        if let stateName {
+            guard let s = JobState(rawValue: stateName) else { throw VarlinkError.invalidParameter("state") }
+            filter = s
+        }
+        guard (1...Self.maxListLimit).contains(limit) else { throw VarlinkError.invalidParameter("limit") }
+        if let datacenter, state.topology.datacenterIndex(of: datacenter) == nil {
+            throw VarlinkError("io.karst.Admin.NoSuchDatacenter", ["datacenter": .string(datacenter)])
+        }
+        return .reply { core in
+            let jobs = core.state.jobs(state: filter, tenant: tenant, datacenter: datacenter, limit: limit)
+            return VarlinkReply.frame { w in
+                w.key("jobs")
+                w.beginArray()
+                for job in jobs { WireMapping.job(job, in: core.state).write(to: &w) }
+                w.endArray()
+            }
+        }
+    }
+
+    /// Cancel, Hold, Release: a submitter may act on its own tenant's jobs, an admin on any.
+    func transition(_ p: inout ParameterReader, _ c: Caller, _ now: Instant, _ events: inout [Event],
+                    _ op: (inout SchedulerState, JobID, Instant) throws(SchedulerError) -> Event) throws(VarlinkError) -> Outcome {
+        let id = try jobID(&p)
+        try p.finish()
+        guard let job = state.job(id) else {
+            throw VarlinkError("io.karst.Scheduler.NoSuchJob", ["id": .string(id.description)])
+        }
+        guard c.isAdmin || (c.canSubmit && job.tenant == c.user) else { throw denied(c, "change \(id) of tenant \(job.tenant)") }
+        let event = try core { () throws(SchedulerError) in try op(&state, id, now) }
+        events.append(event)
+        return jobReply(id)
+    }
+
+    func complete(_ p: inout ParameterReader, _ c: Caller, _ now: Instant, _ events: inout [Event]) throws(VarlinkError) -> Outcome {
+        let id = try jobID(&p)
+        let outcome = try p.requiredString("outcome")
+        let message = try p.string("message")
+        try p.finish()
+        guard c.canExecute else { throw denied(c, "Complete \(id)") }
+        guard outcome == "succeeded" || outcome == "failed" else { throw VarlinkError.invalidParameter("outcome") }
+        let event = try core { () throws(SchedulerError) in
+            try state.complete(id, succeeded: outcome == "succeeded", message: message, now: now)
+        }
+        events.append(event)
+        return jobReply(id)
+    }
+
+    func watch(_ p: inout ParameterReader, _ r: EngineRequest) throws(VarlinkError) -> Outcome {
+        let idTexts = try p.strings("ids")
+        let tenant = try p.string("tenant")
+        try p.finish()
+        guard r.call.more, let send = r.stream else { throw VarlinkError.expectedMore }
+        var ids: Set<JobID>? = nil
+        if let idTexts {
+            var set = Set<JobID>()
+            for (i, t) in idTexts.enumerated() {
+                guard let id = JobID(t) else { throw VarlinkError.invalidParameter("ids[\(i)]") }
+                set.insert(id)
+            }
+            ids = set
+        }
+        watchers[r.watchID] = Watcher(ids: ids, tenant: tenant, send: send, respond: r.respond)
+        return .streaming
+    }
+}

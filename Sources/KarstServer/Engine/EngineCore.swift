@@ -1,0 +1,185 @@
+import KarstConfig
+import KarstCore
+import KarstProtocol
+import Logging
+import Prometheus
+
+/// The one owner of the scheduling state. It takes a batch of calls, applies them, runs the
+/// modelled executor and one scheduling pass, then answers every call of the batch and publishes
+/// the batch's events (to watchers, metrics and the log).
+///
+/// Confinement: an `EngineCore` is used by one thread at a time — the engine thread in the daemon,
+/// the test in tests. It is not locked; that is why it is `@unchecked Sendable`.
+public final class EngineCore: @unchecked Sendable {
+    public internal(set) var state: SchedulerState
+    public internal(set) var configuration: KarstConfiguration
+    /// Increments with every successful reload.
+    public internal(set) var generation = 1
+    let configPath: String?
+    let clock: any ModelClock
+    let logger: Logger
+    let metrics: KarstMetrics
+    var watchers: [UInt64: Watcher] = [:]
+    /// (monotonic seconds, placements) per batch, for the placement rate.
+    private var placementLog: [(Double, Int)] = []
+    /// Called after every batch with a one-line summary (for systemd's STATUS=).
+    public var onStatus: (@Sendable (String) -> Void)?
+    /// Called after a reload attempt: the new generation, or why it failed.
+    public var onReload: (@Sendable (Result<Int, ConfigError>) -> Void)?
+
+    struct Watcher {
+        var ids: Set<JobID>?
+        var tenant: String?
+        var send: @Sendable ([UInt8]) -> Bool
+        var respond: @Sendable ([UInt8]) -> Void
+    }
+
+    public init(configuration: KarstConfiguration, configPath: String?, clock: any ModelClock, logger: Logger,
+                registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.configuration = configuration
+        self.configPath = configPath
+        self.state = SchedulerState(topology: configuration.topology)
+        self.clock = clock
+        self.logger = logger
+        self.metrics = KarstMetrics(registry: registry)
+    }
+
+    /// Processes one batch at the clock's current time.
+    public func process(_ items: [EngineItem]) {
+        process(items, now: clock.now())
+    }
+
+    /// Processes one batch at `now`: apply every call, complete due jobs, schedule, then answer.
+    public func process(_ items: [EngineItem], now: Instant) {
+        var events: [Event] = []
+        var answers: [(EngineRequest, Outcome)] = []
+        var barriers: [@Sendable () -> Void] = []
+        answers.reserveCapacity(items.count)
+        for item in items {
+            switch item {
+            case .request(let r):
+                let outcome = handle(r, now: now, events: &events)
+                answers.append((r, outcome))
+            case .unwatch(let id):
+                watchers[id] = nil
+            case .reload(let respond):
+                let result = reload(now: now, events: &events)
+                respond?(result)
+            case .barrier(let done):
+                barriers.append(done)
+            }
+        }
+        events += state.tick(now: now)
+        // (Durable state: the batch's events are committed here, before any reply.)
+        for (r, outcome) in answers {
+            guard !r.call.oneway else { continue }
+            switch outcome {
+            case .error(let e): r.respond(VarlinkReply.frame(error: e))
+            case .reply(let render): r.respond(render(self))
+            case .streaming: break
+            }
+            metrics.time("karst_call_duration_seconds", [("method", r.call.member)],
+                         nanoseconds: Int64((ScaledWallClock.monotonicSeconds() - r.receivedAt) * 1e9))
+        }
+        publish(events)
+        for done in barriers { done() }
+        notePlacements(events)
+        metrics.refreshGauges(state)
+        onStatus?(statusLine)
+    }
+
+    /// When the engine should next run even without calls: the next modelled completion, but at
+    /// least once a model-second so windows, prices and reasons stay fresh.
+    public var nextWake: Instant {
+        let soon = clock.now().advanced(bySeconds: 1)
+        guard let due = state.nextCompletion else { return soon }
+        return min(due, soon)
+    }
+
+    /// One line for `STATUS=` and logs.
+    public var statusLine: String {
+        "pending \(state.pendingCount), running \(state.runningTotal), "
+            + "\(formatRate(placementsPerSecond)) placements/s, config generation \(generation)"
+    }
+
+    /// Placements per wall second over the last 10 seconds.
+    public var placementsPerSecond: Double {
+        let now = ScaledWallClock.monotonicSeconds()
+        let recent = placementLog.filter { now - $0.0 <= 10 }
+        guard let first = recent.first else { return 0 }
+        let span = max(1, now - first.0)
+        return Double(recent.reduce(0) { $0 + $1.1 }) / span
+    }
+
+    private func notePlacements(_ events: [Event]) {
+        let placed = events.lazy.filter { $0.kind == .placed }.count
+        let now = ScaledWallClock.monotonicSeconds()
+        if placed > 0 { placementLog.append((now, placed)) }
+        if let first = placementLog.first, now - first.0 > 10 {
+            placementLog.removeAll { now - $0.0 > 10 }
+        }
+    }
+
+    /// Sends events to watchers, metrics and the log.
+    private func publish(_ events: [Event]) {
+        for e in events {
+            metrics.record(e, state: state)
+            log(e)
+        }
+        guard !watchers.isEmpty else { return }
+        var dropped: [UInt64] = []
+        for e in events {
+            var frame: [UInt8]? = nil
+            for (id, w) in watchers where w.matches(e) {
+                if frame == nil {
+                    let wire = WireEvent(kind: e.kind.rawValue, job: WireMapping.job(e.job, in: state), at: e.at.rfc3339)
+                    frame = VarlinkReply.frame(continues: true) { $0.key("event"); wire.write(to: &$0) }
+                }
+                if !w.send(frame!) { dropped.append(id) }
+            }
+        }
+        for id in Set(dropped) {
+            if let w = watchers.removeValue(forKey: id) {
+                w.respond(VarlinkReply.frame(error: .slowConsumer(behind: configuration.server.watchBufferEvents)))
+            }
+        }
+    }
+
+    private func log(_ e: Event) {
+        var meta: Logger.Metadata = [
+            "job_id": "\(e.job.id)", "tenant": "\(e.job.tenant)", "class": "\(e.job.spec.priorityClass)",
+            "event": "\(e.kind.rawValue)",
+        ]
+        var text = "\(e.job.id) \(e.kind.rawValue)"
+        if let ref = e.job.placement, e.kind != .submitted {
+            let (dc, pool) = state.names(of: ref)
+            meta["datacenter"] = "\(dc)"
+            meta["pool"] = "\(pool)"
+            text += " in \(dc)/\(pool)"
+        }
+        if let detail = e.detail { text += ": \(detail)" }
+        let level: Logger.Level = e.kind == .submitted ? .debug : (e.kind == .failed ? .warning : .info)
+        logger.log(level: level, "\(text)", metadata: meta)
+    }
+}
+
+extension EngineCore.Watcher {
+    func matches(_ e: Event) -> Bool {
+        if let ids, !ids.contains(e.job.id) { return false }
+        if let tenant, e.job.tenant != tenant { return false }
+        return true
+    }
+}
+
+/// What handling a call produced; rendered after the batch's scheduling pass, so a reply shows the
+/// job as it is then (placed, if it could be).
+enum Outcome {
+    case error(VarlinkError)
+    case reply((EngineCore) -> [UInt8])
+    /// A watch started: replies come as events.
+    case streaming
+}
+
+func formatRate(_ r: Double) -> String {
+    r >= 100 ? String(Int(r.rounded())) : String((r * 10).rounded() / 10)
+}

@@ -1,0 +1,38 @@
+import KarstProtocol
+
+/// A call on its way to the engine, with where its answer goes.
+public struct EngineRequest: Sendable {
+    public var call: VarlinkCall
+    public var caller: Caller
+    /// Delivers the reply frame (the last, or only, one).
+    public var respond: @Sendable (_ frame: [UInt8]) -> Void
+    /// For `Watch`: delivers one streamed frame; returns false when the consumer has fallen too
+    /// far behind, which ends the watch.
+    public var stream: (@Sendable (_ frame: [UInt8]) -> Bool)?
+    /// Identifies the watch this call starts, so the connection can end it when it closes.
+    public var watchID: UInt64
+    /// Monotonic seconds when the call was read, for the call-duration histogram.
+    public var receivedAt: Double
+
+    public init(call: VarlinkCall, caller: Caller, watchID: UInt64 = 0, receivedAt: Double = 0,
+                respond: @escaping @Sendable ([UInt8]) -> Void,
+                stream: (@Sendable ([UInt8]) -> Bool)? = nil) {
+        self.call = call
+        self.caller = caller
+        self.respond = respond
+        self.stream = stream
+        self.watchID = watchID
+        self.receivedAt = receivedAt
+    }
+}
+
+/// What the engine's inbox carries.
+public enum EngineItem: Sendable {
+    case request(EngineRequest)
+    /// The connection that started this watch went away.
+    case unwatch(UInt64)
+    /// Re-read the configuration (SIGHUP); the reply, if any, goes to `respond`.
+    case reload(respond: (@Sendable (Result<Int, VarlinkError>) -> Void)?)
+    /// Runs `done` after every item queued before it has been answered.
+    case barrier(@Sendable () -> Void)
+}

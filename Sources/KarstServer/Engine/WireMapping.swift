@@ -1,0 +1,87 @@
+import KarstCore
+import KarstProtocol
+
+/// Conversions between the wire types and the core's. Time fields are parsed here, so a malformed
+/// timestamp is an `InvalidParameter` naming its field.
+enum WireMapping {
+    static func spec(_ w: WireJobSpec, path: String) throws(VarlinkError) -> JobSpec {
+        func time(_ value: String?, _ field: String) throws(VarlinkError) -> Instant? {
+            guard let value else { return nil }
+            guard let t = Instant(rfc3339: value) else { throw .invalidParameter("\(path).\(field)") }
+            return t
+        }
+        var deps: [JobID] = []
+        for (i, d) in (w.dependsOn ?? []).enumerated() {
+            guard let id = JobID(d) else { throw .invalidParameter("\(path).dependsOn[\(i)]") }
+            deps.append(id)
+        }
+        return JobSpec(
+            name: w.name, tenant: w.tenant, origin: w.origin, priorityClass: w.priorityClass,
+            priority: w.priority ?? 0,
+            resources: ResourceRequest(cpu: w.resources.cpu, memoryGiB: w.resources.memoryGiB,
+                                       accelerators: w.resources.accelerators ?? 0,
+                                       acceleratorModel: w.resources.acceleratorModel),
+            replicas: w.replicas ?? 1, durationSeconds: w.durationSeconds,
+            maxLatencyMs: w.maxLatencyMs.map(Double.init), datacenters: w.datacenters,
+            preemptible: w.preemptible, deadline: try time(w.deadline, "deadline"),
+            notBefore: try time(w.notBefore, "notBefore"), notAfter: try time(w.notAfter, "notAfter"),
+            dependsOn: deps, maxRetries: w.maxRetries ?? 0, labels: w.labels ?? [:])
+    }
+
+    static func spec(_ s: JobSpec) -> WireJobSpec {
+        let r = s.resources
+        return WireJobSpec(
+            name: s.name, tenant: s.tenant, origin: s.origin, priorityClass: s.priorityClass,
+            priority: s.priority == 0 ? nil : s.priority,
+            resources: WireResources(cpu: r.cpu, memoryGiB: r.memoryGiB,
+                                     accelerators: r.accelerators == 0 ? nil : r.accelerators,
+                                     acceleratorModel: r.acceleratorModel),
+            replicas: s.replicas == 1 ? nil : s.replicas, durationSeconds: s.durationSeconds,
+            maxLatencyMs: s.maxLatencyMs.map { Int($0.rounded()) }, datacenters: s.datacenters,
+            preemptible: s.preemptible, deadline: s.deadline?.rfc3339, notBefore: s.notBefore?.rfc3339,
+            notAfter: s.notAfter?.rfc3339, dependsOn: s.dependsOn.isEmpty ? nil : s.dependsOn.map(\.description),
+            maxRetries: s.maxRetries == 0 ? nil : s.maxRetries, labels: s.labels.isEmpty ? nil : s.labels)
+    }
+
+    static func job(_ j: Job, in state: SchedulerState, estimatedStart: Instant? = nil) -> WireJob {
+        let place = j.placement.map { state.names(of: $0) }
+        return WireJob(
+            id: j.id.description, spec: spec(j.spec), state: j.state.rawValue, datacenter: place?.datacenter,
+            pool: place?.pool, submittedAt: j.submittedAt.rfc3339, startedAt: j.startedAt?.rfc3339,
+            finishedAt: j.finishedAt?.rfc3339, pendingReason: j.pendingReason?.description,
+            estimatedStart: estimatedStart?.rfc3339, attempts: j.attempts, preemptions: j.preemptions,
+            message: j.message)
+    }
+
+    static func capacity(_ r: Resources) -> WireCapacity {
+        WireCapacity(cpu: r.cpu, memoryGiB: r.memoryGiB, accelerators: Int(r.accelerators))
+    }
+
+    static func datacenter(_ u: DatacenterUsage, in topology: Topology) -> WireDatacenter {
+        let dc = topology.datacenters[topology.datacenterIndex(of: u.id)!]
+        return WireDatacenter(
+            id: u.id, name: dc.name, operatorName: dc.operatorName, state: u.state.rawValue, pue: dc.pue,
+            pools: u.pools.map { p in
+                WirePool(id: p.id, acceleratorModel: p.acceleratorModel, capacity: capacity(p.capacity),
+                         allocated: capacity(p.allocated), free: capacity(p.free), running: p.running)
+            })
+    }
+
+    /// The protocol error for a core error.
+    static func error(_ e: SchedulerError) -> VarlinkError {
+        switch e {
+        case .invalidJob(let field, let reason):
+            VarlinkError("io.karst.Scheduler.InvalidJob", ["field": .string(field), "reason": .string(reason)])
+        case .unschedulable(let reason):
+            VarlinkError("io.karst.Scheduler.Unschedulable", ["reason": .string(reason)])
+        case .quotaExceeded(let tenant, let resource):
+            VarlinkError("io.karst.Scheduler.QuotaExceeded", ["tenant": .string(tenant), "resource": .string(resource)])
+        case .noSuchJob(let id):
+            VarlinkError("io.karst.Scheduler.NoSuchJob", ["id": .string(id)])
+        case .invalidTransition(let id, let state):
+            VarlinkError("io.karst.Scheduler.InvalidTransition", ["id": .string(id.description), "state": .string(state.rawValue)])
+        case .noSuchDatacenter(let dc):
+            VarlinkError("io.karst.Admin.NoSuchDatacenter", ["datacenter": .string(dc)])
+        }
+    }
+}

@@ -1,0 +1,134 @@
+import KarstConfig
+import KarstProtocol
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// Where the control socket comes from.
+public enum ListenTarget: Sendable, CustomStringConvertible {
+    /// Bind this path.
+    case path(String)
+    /// Adopt a listening socket passed by systemd (socket activation).
+    case activated(fd: Int32, name: String)
+
+    public var description: String {
+        switch self {
+        case .path(let p): p
+        case .activated(let fd, let name): "socket-activated fd \(fd) (\(name))"
+        }
+    }
+}
+
+/// The Varlink control server: accepts connections on the Unix socket and gives each a pipeline
+/// of framing → idle detection → `ConnectionHandler`. A `Service`: it serves until graceful
+/// shutdown, then stops accepting, lets every call already read get its answer, and closes.
+public final class ControlServer: Service, Sendable {
+    let target: ListenTarget
+    let settings: ServerSettings
+    let access: AccessPolicy
+    let engine: Engine
+    let logger: Logger
+    let group: EventLoopGroup
+    private let connections = Mutex<[ObjectIdentifier: Channel]>([:])
+    private let onReady: (@Sendable (String) -> Void)?
+    private let watchIDs = WatchIDs()
+
+    public init(target: ListenTarget, settings: ServerSettings, access: AccessPolicy, engine: Engine,
+                logger: Logger, group: EventLoopGroup, onReady: (@Sendable (String) -> Void)? = nil) {
+        self.target = target
+        self.settings = settings
+        self.access = access
+        self.engine = engine
+        self.logger = logger
+        self.group = group
+        self.onReady = onReady
+    }
+
+    /// Number of open client connections.
+    public var connectionCount: Int { connections.withLock { $0.count } }
+
+    public func run() async throws {
+        let server = try await bind()
+        logger.notice("serving Varlink on \(target)")
+        onReady?(target.description)
+        await withGracefulShutdownHandler {
+            try? await server.closeFuture.get()
+        } onGracefulShutdown: {
+            server.close(promise: nil)
+        }
+        await drainConnections()
+        if case .path(let p) = target { unlink(p) }
+        logger.notice("control server stopped")
+    }
+
+    private func bind() async throws -> Channel {
+        let shared = ConnectionHandler.Context(
+            engine: engine, access: access, maxCallsInFlight: settings.maxCallsInFlight,
+            watchBufferEvents: settings.watchBufferEvents, logger: logger, watchIDs: watchIDs)
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 256 << 10, high: 1 << 20))
+            .childChannelInitializer { [self] channel in
+                admit(channel, shared)
+            }
+        switch target {
+        case .path(let path):
+            try SocketFile.prepare(path)
+            let channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: false).get()
+            let group = access.settings.socketGroup.flatMap { name -> UInt32? in
+                if let gid = groupID(named: name) { return gid }
+                logger.warning("socket group \(name) does not exist; the socket keeps the daemon's group")
+                return nil
+            }
+            try SocketFile.finish(path, mode: settings.socketMode, group: group)
+            return channel
+        case .activated(let fd, _):
+            return try await bootstrap.withBoundSocket(fd).get()
+        }
+    }
+
+    /// Sets up a new connection, or turns it away when the daemon is at its connection limit.
+    private func admit(_ channel: Channel, _ shared: ConnectionHandler.Context) -> EventLoopFuture<Void> {
+        let id = ObjectIdentifier(channel)
+        let admitted = connections.withLock { open -> Bool in
+            guard open.count < settings.maxConnections else { return false }
+            open[id] = channel
+            return true
+        }
+        guard admitted else {
+            logger.warning("refusing a connection: \(settings.maxConnections) already open")
+            let frame = VarlinkReply.frame(error: .tooManyConnections(limit: settings.maxConnections))
+            return channel.writeAndFlush(channel.allocator.buffer(bytes: frame)).flatMap { channel.close() }
+        }
+        channel.closeFuture.whenComplete { [self] _ in _ = connections.withLock { $0.removeValue(forKey: id) } }
+        return channel.eventLoop.makeCompletedFuture {
+            try channel.pipeline.syncOperations.addHandlers([
+                ByteToMessageHandler(VarlinkFrameDecoder(maxFrameBytes: settings.maxMessageBytes)),
+                IdleStateHandler(readTimeout: .milliseconds(Int64(settings.idleTimeoutSeconds * 1000))),
+                ConnectionHandler(shared),
+            ])
+        }
+    }
+
+    /// After the listener closed: read no more calls, let the engine answer every call already
+    /// read, then close each connection once those answers are written. An engine that is stuck
+    /// does not hold the daemon up for more than ten seconds.
+    private func drainConnections() async {
+        let open = connections.withLock { Array($0.values) }
+        for channel in open { channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in } }
+        if !(await engine.barrier(timeoutSeconds: 10)) {
+            logger.error("the engine did not answer in-flight calls within 10 s; closing connections anyway")
+        }
+        // Replies reach a connection as tasks on its event loop; a task queued now runs after them.
+        for channel in connections.withLock({ Array($0.values) }) {
+            let closed = channel.eventLoop.flatSubmit { channel.close() }
+            try? await closed.get()
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

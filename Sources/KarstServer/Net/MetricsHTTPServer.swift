@@ -1,0 +1,72 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Prometheus
+import ServiceLifecycle
+
+/// An optional plain-HTTP endpoint for Prometheus to scrape (`GET /metrics`), off by default.
+/// Meant for loopback: it serves only metrics and carries no credentials.
+public final class MetricsHTTPServer: Service, Sendable {
+    let host: String
+    let port: Int
+    let registry: PrometheusCollectorRegistry
+    let group: EventLoopGroup
+    let logger: Logger
+
+    public init(host: String, port: Int, registry: PrometheusCollectorRegistry, group: EventLoopGroup, logger: Logger) {
+        self.host = host
+        self.port = port
+        self.registry = registry
+        self.group = group
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let registry = self.registry
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(MetricsHTTPHandler(registry: registry))
+                }
+            }
+            .bind(host: host, port: port).get()
+        logger.notice("metrics on http://\(host):\(port)/metrics")
+        await withGracefulShutdownHandler {
+            try? await channel.closeFuture.get()
+        } onGracefulShutdown: {
+            channel.close(promise: nil)
+        }
+    }
+}
+
+final class MetricsHTTPHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let registry: PrometheusCollectorRegistry
+    private var head: HTTPRequestHead?
+
+    init(registry: PrometheusCollectorRegistry) { self.registry = registry }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let h): head = h
+        case .body: break
+        case .end:
+            guard let head else { return }
+            let ok = head.method == .GET && (head.uri == "/metrics" || head.uri.hasPrefix("/metrics?"))
+            let body = ok ? registry.emitToBuffer() : Array("not found: try /metrics\n".utf8)
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Type", value: ok ? "text/plain; version=0.0.4" : "text/plain")
+            headers.add(name: "Content-Length", value: String(body.count))
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: ok ? .ok : .notFound,
+                                                                  headers: headers))), promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            self.head = nil
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// Runs the engine thread for as long as the service group lives; stops it last (after the
+/// control server has answered what it read), so no accepted call goes unanswered.
+public struct EngineService: Service {
+    let engine: Engine
+
+    public init(engine: Engine) { self.engine = engine }
+
+    public func run() async throws {
+        engine.start()
+        try? await gracefulShutdown()
+        await engine.stop()
+    }
+}
+
+/// `systemctl reload` sends SIGHUP: re-read and validate the configuration off the engine's
+/// critical path, swap it in, and report the outcome.
+public struct ReloadSignalService: Service {
+    let engine: Engine
+    let logger: Logger
+
+    public init(engine: Engine, logger: Logger) {
+        self.engine = engine
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        for await _ in signals.cancelOnGracefulShutdown() {
+            logger.notice("SIGHUP: reloading the configuration")
+            engine.submit(.reload(respond: nil))
+        }
+    }
+}

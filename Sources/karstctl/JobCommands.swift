@@ -1,0 +1,262 @@
+import ArgumentParser
+import Foundation
+import KarstProtocol
+
+struct Submit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Submit a job (from flags, or a JSON job file).",
+        discussion: """
+            Examples:
+              karstctl submit --origin gba --class online --cpu 4 --memory 16 --duration 30m
+              karstctl submit --origin yrd --class batch --cpu 96 --memory 768 --accelerators 8 \\
+                  --accelerator-model ascend-910b --replicas 2 --duration 4h
+              karstctl submit --file job.json --dry-run
+            """)
+
+    @OptionGroup var connection: Connection
+    @OptionGroup var output: OutputOptions
+
+    @Option(help: ArgumentHelp("A JobSpec as JSON (io.karst.Scheduler.JobSpec); flags override its fields.", valueName: "FILE"))
+    var file: String?
+    @Option(help: "Job name.") var name: String?
+    @Option(help: "Tenant (admins only; default: you).") var tenant: String?
+    @Option(help: "Demand region: bth, yrd, gba, cc, local.") var origin: String?
+    @Option(name: .customLong("class"), help: "Priority class: critical, online, batch, best-effort.") var priorityClass: String?
+    @Option(help: "Priority within the class (higher first).") var priority: Int?
+    @Option(help: "Cores per replica.") var cpu: Double?
+    @Option(help: "Memory per replica, GiB.") var memory: Double?
+    @Option(help: "Accelerators per replica.") var accelerators: Int?
+    @Option(help: "Required accelerator model (e.g. ascend-910b).") var acceleratorModel: String?
+    @Option(help: "Gang size: all replicas start together in one data centre.") var replicas: Int?
+    @Option(help: ArgumentHelp("Expected run time: 90, 90s, 15m, 4h.", valueName: "DURATION")) var duration: String?
+    @Option(help: "Latency budget in ms from the origin region.") var maxLatency: Int?
+    @Option(name: .customLong("datacenter"), help: "Allowed data centre (repeat for several).") var datacenters: [String] = []
+    @Flag(inversion: .prefixedNo, help: "Whether the job may be preempted (default: the class's).") var preemptible: Bool?
+    @Option(help: "Deadline (RFC 3339).") var deadline: String?
+    @Option(help: "Do not start before (RFC 3339).") var notBefore: String?
+    @Option(help: "Flexibility window end (RFC 3339).") var notAfter: String?
+    @Option(help: "Failed runs retried before the job fails.") var maxRetries: Int?
+    @Option(name: .customLong("label"), help: ArgumentHelp("A label (repeat for several).", valueName: "KEY=VALUE")) var labels: [String] = []
+    @Flag(help: "Ask where and when the job would start; store nothing.") var dryRun = false
+
+    func run() throws {
+        try karstctl.run {
+            var spec = try baseSpec()
+            try apply(to: &spec)
+            let reply = try connection.call("io.karst.Scheduler.Submit",
+                                            ["job": .object(spec), "dryRun": .bool(dryRun)])
+            if output.json { return printJSON(reply) }
+            let job = try decode(reply, "job", WireJob.init)
+            if dryRun {
+                if let dc = job.datacenter {
+                    print("would start now in \(dc)/\(job.pool ?? "?") (dry run: nothing stored)")
+                } else {
+                    print("would wait: \(job.pendingReason ?? "unknown") (dry run: nothing stored)")
+                }
+            } else {
+                let where_ = job.datacenter.map { "\($0)/\(job.pool ?? "?")" } ?? (job.pendingReason.map { "pending: \($0)" } ?? "pending")
+                print("\(job.id) \(job.state) \(where_)")
+            }
+        }
+    }
+
+    private func baseSpec() throws -> JSONObject {
+        guard let file else { return [:] }
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw ValidationError("cannot read \(file)")
+        }
+        guard case .object(var o) = try JSONParser.parse(Array(data)) else {
+            throw ValidationError("\(file) must hold a JSON object (a JobSpec)")
+        }
+        if case .object(let inner)? = o["job"] { o = inner }
+        return o
+    }
+
+    private func apply(to spec: inout JSONObject) throws {
+        func set(_ key: String, _ v: JSONValue?) { if let v { spec[key] = v } }
+        set("name", name.map(JSONValue.string))
+        set("tenant", tenant.map(JSONValue.string))
+        set("origin", origin.map(JSONValue.string))
+        set("priorityClass", priorityClass.map(JSONValue.string))
+        set("priority", priority.map { .number(Double($0)) })
+        var res = spec["resources"]?.objectValue ?? [:]
+        if let cpu { res["cpu"] = .number(cpu) }
+        if let memory { res["memoryGiB"] = .number(memory) }
+        if let accelerators { res["accelerators"] = .number(Double(accelerators)) }
+        if let acceleratorModel { res["acceleratorModel"] = .string(acceleratorModel) }
+        if !res.isEmpty { spec["resources"] = .object(res) }
+        set("replicas", replicas.map { .number(Double($0)) })
+        if let duration {
+            guard let s = parseDuration(duration) else { throw ValidationError("--duration: expected e.g. 90, 90s, 15m or 4h") }
+            spec["durationSeconds"] = .number(s)
+        }
+        set("maxLatencyMs", maxLatency.map { .number(Double($0)) })
+        if !datacenters.isEmpty { spec["datacenters"] = .array(datacenters.map(JSONValue.string)) }
+        set("preemptible", preemptible.map(JSONValue.bool))
+        set("deadline", deadline.map(JSONValue.string))
+        set("notBefore", notBefore.map(JSONValue.string))
+        set("notAfter", notAfter.map(JSONValue.string))
+        set("maxRetries", maxRetries.map { .number(Double($0)) })
+        if !labels.isEmpty {
+            var l = spec["labels"]?.objectValue ?? [:]
+            for kv in labels {
+                guard let eq = kv.firstIndex(of: "=") else { throw ValidationError("--label must be KEY=VALUE") }
+                l[String(kv[..<eq])] = .string(String(kv[kv.index(after: eq)...]))
+            }
+            spec["labels"] = .object(l)
+        }
+        if spec["origin"] == nil { throw ValidationError("--origin is required (or give it in --file)") }
+        if spec["priorityClass"] == nil { throw ValidationError("--class is required (or give it in --file)") }
+        if spec["resources"] == nil { throw ValidationError("--cpu and --memory are required (or resources in --file)") }
+    }
+}
+
+/// `90`, `90s`, `15m`, `4h`, `2d` → seconds.
+func parseDuration(_ text: String) -> Double? {
+    let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+    if let last = text.last, let unit = units[last] { return Double(text.dropLast()).map { $0 * unit } }
+    return Double(text)
+}
+
+struct Get: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show one job: state, placement, why it waits.")
+    @OptionGroup var connection: Connection
+    @OptionGroup var output: OutputOptions
+    @Argument(help: "Job id (job-N).") var id: String
+
+    func run() throws {
+        try karstctl.run {
+            let reply = try connection.call("io.karst.Scheduler.Get", ["id": .string(id)])
+            if output.json { return printJSON(reply) }
+            print(describe(try decode(reply, "job", WireJob.init)))
+        }
+    }
+}
+
+struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List jobs, oldest first.")
+    @OptionGroup var connection: Connection
+    @OptionGroup var output: OutputOptions
+    @Option(help: "Only jobs in this state (pending, held, running, succeeded, failed, cancelled).") var state: String?
+    @Option(help: "Only this tenant's jobs.") var tenant: String?
+    @Option(help: "Only jobs placed in this data centre.") var datacenter: String?
+    @Option(help: "At most this many (default 1000).") var limit: Int?
+
+    func run() throws {
+        try karstctl.run {
+            var p: JSONObject = [:]
+            if let state { p["state"] = .string(state) }
+            if let tenant { p["tenant"] = .string(tenant) }
+            if let datacenter { p["datacenter"] = .string(datacenter) }
+            if let limit { p["limit"] = .number(Double(limit)) }
+            let reply = try connection.call("io.karst.Scheduler.List", p)
+            if output.json { return printJSON(reply) }
+            let jobs = try decodeList(reply, "jobs", WireJob.init)
+            var rows = [["ID", "TENANT", "CLASS", "STATE", "DC/POOL", "AGE", "REASON"]]
+            for j in jobs {
+                rows.append([j.id, j.spec.tenant ?? "-", j.spec.priorityClass, j.state,
+                             j.datacenter.map { "\($0)/\(j.pool ?? "?")" } ?? "-", age(since: j.submittedAt),
+                             j.pendingReason ?? ""])
+            }
+            print(table(rows))
+        }
+    }
+}
+
+/// Cancel, hold and release share their shape.
+protocol JobAction: ParsableCommand {
+    static var method: String { get }
+    var connection: Connection { get }
+    var output: OutputOptions { get }
+    var id: String { get }
+}
+
+extension JobAction {
+    func run() throws {
+        try karstctl.run {
+            let reply = try connection.call(Self.method, ["id": .string(id)])
+            if output.json { return printJSON(reply) }
+            let job = try decode(reply, "job", WireJob.init)
+            print("\(job.id) \(job.state)")
+        }
+    }
+}
+
+struct Cancel: JobAction {
+    static let configuration = CommandConfiguration(abstract: "Cancel a pending, held or running job.")
+    static let method = "io.karst.Scheduler.Cancel"
+    @OptionGroup var connection: Connection
+    @OptionGroup var output: OutputOptions
+    @Argument(help: "Job id.") var id: String
+}
+
+struct Hold: JobAction {
+    static let configuration = CommandConfiguration(abstract: "Keep a pending job from being scheduled.")
+    static let method = "io.karst.Scheduler.Hold"
+    @OptionGroup var connection: Connection
+    @OptionGroup var output: OutputOptions
+    @Argument(help: "Job id.") var id: String
+}
+
+struct Release: JobAction {
+    static let configuration = CommandConfiguration(abstract: "Let a held job be scheduled again.")
+    static let method = "io.karst.Scheduler.Release"
+    @OptionGroup var connection: Connection
+    @OptionGroup var output: OutputOptions
+    @Argument(help: "Job id.") var id: String
+}
+
+struct Complete: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Report the end of a running job (executors).")
+    @OptionGroup var connection: Connection
+    @OptionGroup var output: OutputOptions
+    @Argument(help: "Job id.") var id: String
+    @Option(help: "succeeded or failed.") var outcome: String = "succeeded"
+    @Option(help: "A message for the record.") var message: String?
+
+    func run() throws {
+        try karstctl.run {
+            var p: JSONObject = ["id": .string(id), "outcome": .string(outcome)]
+            if let message { p["message"] = .string(message) }
+            let reply = try connection.call("io.karst.Scheduler.Complete", p)
+            if output.json { return printJSON(reply) }
+            let job = try decode(reply, "job", WireJob.init)
+            print("\(job.id) \(job.state)")
+        }
+    }
+}
+
+struct Watch: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Follow job events as they happen (Ctrl-C to stop).")
+    @OptionGroup var connection: Connection
+    @OptionGroup var output: OutputOptions
+    @Option(help: "Only this tenant's jobs.") var tenant: String?
+    @Argument(help: "Only these jobs.") var ids: [String] = []
+
+    func run() throws {
+        try karstctl.run {
+            var p: JSONObject = [:]
+            if !ids.isEmpty { p["ids"] = .array(ids.map(JSONValue.string)) }
+            if let tenant { p["tenant"] = .string(tenant) }
+            let c = try connection.open()
+            defer { c.close() }
+            try Failure.map { try c.stream("io.karst.Scheduler.Watch", p) }
+            while true {
+                let reply = try Failure.map { try c.receive() }
+                if let e = reply.error { throw Failure.refused(e) }
+                if output.json {
+                    print(String(decoding: JSONValue.object(reply.parameters).encoded, as: UTF8.self))
+                } else {
+                    let e = try decode(reply.parameters, "event", WireEvent.init)
+                    var line = "\(e.at)  \(e.kind.padding(toLength: 9, withPad: " ", startingAt: 0)) \(e.job.id)  "
+                        + "\(e.job.spec.priorityClass) from \(e.job.spec.origin)"
+                    if let dc = e.job.datacenter { line += " → \(dc)/\(e.job.pool ?? "?")" }
+                    if let r = e.job.pendingReason, e.kind != "placed" { line += "  (\(r))" }
+                    print(line)
+                }
+                fflush(nil)
+                if !reply.continues { return }
+            }
+        }
+    }
+}

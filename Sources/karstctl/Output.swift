@@ -1,0 +1,120 @@
+import KarstProtocol
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Pretty JSON for `--json`.
+func pretty(_ v: JSONValue, indent: String = "") -> String {
+    let inner = indent + "  "
+    switch v {
+    case .object(let o):
+        if o.isEmpty { return "{}" }
+        return "{\n" + o.members.map { "\(inner)\(quoted($0.key)): \(pretty($0.value, indent: inner))" }
+            .joined(separator: ",\n") + "\n\(indent)}"
+    case .array(let a):
+        if a.isEmpty { return "[]" }
+        return "[\n" + a.map { inner + pretty($0, indent: inner) }.joined(separator: ",\n") + "\n\(indent)]"
+    default:
+        return String(decoding: v.encoded, as: UTF8.self)
+    }
+}
+
+private func quoted(_ s: String) -> String { String(decoding: JSONValue.string(s).encoded, as: UTF8.self) }
+
+/// Columns padded to their widest cell; the last column is not padded.
+func table(_ rows: [[String]]) -> String {
+    guard let cols = rows.first?.count else { return "" }
+    let widths = (0..<cols).map { c in rows.map { $0[c].count }.max() ?? 0 }
+    return rows.map { row in
+        row.enumerated().map { c, cell in
+            c == cols - 1 ? cell : cell + String(repeating: " ", count: widths[c] - cell.count)
+        }.joined(separator: "  ")
+    }.joined(separator: "\n")
+}
+
+/// `[#######.............]  35%`
+func bar(_ fraction: Double, width: Int = 20) -> String {
+    let f = fraction.isFinite ? min(1, max(0, fraction)) : 0
+    let filled = Int((f * Double(width)).rounded())
+    let pct = String(Int((f * 100).rounded()))
+    return "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] "
+        + String(repeating: " ", count: 3 - pct.count) + pct + "%"
+}
+
+/// A short age: `42s`, `7m`, `3h`, `2d`.
+func age(since rfc3339: String) -> String {
+    guard let t = parseTime(rfc3339) else { return "?" }
+    var now = timespec()
+    clock_gettime(CLOCK_REALTIME, &now)
+    let s = max(0, Double(now.tv_sec) - t)
+    if s < 60 { return "\(Int(s))s" }
+    if s < 3600 { return "\(Int(s / 60))m" }
+    if s < 86400 { return "\(Int(s / 3600))h" }
+    return "\(Int(s / 86400))d"
+}
+
+/// Seconds since the epoch of a daemon timestamp (always UTC, `…Z`).
+func parseTime(_ text: String) -> Double? {
+    let b = Array(text.utf8)
+    guard b.count >= 20 else { return nil }
+    func n(_ from: Int, _ len: Int) -> Int? { Int(String(decoding: b[from..<(from + len)], as: UTF8.self)) }
+    guard let y = n(0, 4), let mo = n(5, 2), let d = n(8, 2), let h = n(11, 2), let mi = n(14, 2), let s = n(17, 2) else {
+        return nil
+    }
+    let yy = mo <= 2 ? y - 1 : y
+    let era = (yy >= 0 ? yy : yy - 399) / 400
+    let yoe = yy - era * 400
+    let doy = (153 * ((mo + 9) % 12) + 2) / 5 + d - 1
+    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
+    return Double(days * 86400 + h * 3600 + mi * 60 + s)
+}
+
+func number(_ v: Double) -> String {
+    v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String((v * 10).rounded() / 10)
+}
+
+/// A decoded wire value from a reply field.
+func decode<T>(_ o: JSONObject, _ key: String, _ make: (inout ParameterReader) throws(VarlinkError) -> T) throws -> T {
+    guard case .object(let obj)? = o[key] else { throw Failure.malformed("the reply has no \(key)") }
+    var r = ParameterReader(obj, path: key)
+    do { return try make(&r) } catch { throw Failure.malformed("\(key): \(error)") }
+}
+
+func decodeList<T>(_ o: JSONObject, _ key: String, _ make: (inout ParameterReader) throws(VarlinkError) -> T) throws -> [T] {
+    guard case .array(let items)? = o[key] else { throw Failure.malformed("the reply has no \(key)") }
+    var out: [T] = []
+    for (i, item) in items.enumerated() {
+        guard case .object(let obj) = item else { throw Failure.malformed("\(key)[\(i)] is not an object") }
+        var r = ParameterReader(obj, path: "\(key)[\(i)]")
+        do { out.append(try make(&r)) } catch { throw Failure.malformed("\(key)[\(i)]: \(error)") }
+    }
+    return out
+}
+
+/// The multi-line description `karstctl get` prints.
+func describe(_ j: WireJob) -> String {
+    let r = j.spec.resources
+    var res = "\(number(r.cpu)) cpu, \(number(r.memoryGiB)) GiB"
+    if let a = r.accelerators { res += ", \(a) × \(r.acceleratorModel ?? "any accelerator")" }
+    if let n = j.spec.replicas { res += ", \(n) replicas" }
+    var lines: [(String, String)] = [
+        ("ID", j.id), ("Name", j.spec.name ?? "-"), ("Tenant", j.spec.tenant ?? "-"),
+        ("Class", j.spec.priorityClass + (j.spec.priority.map { " (priority \($0))" } ?? "")),
+        ("Origin", j.spec.origin), ("Resources", res), ("State", j.state),
+    ]
+    if let dc = j.datacenter { lines.append(("Placement", "\(dc)/\(j.pool ?? "?")")) }
+    if let reason = j.pendingReason { lines.append(("Pending reason", reason)) }
+    if let pos = j.queuePosition { lines.append(("Queue position", String(pos))) }
+    if let eta = j.estimatedStart { lines.append(("Estimated start", eta)) }
+    lines.append(("Submitted", j.submittedAt))
+    if let s = j.startedAt { lines.append(("Started", s)) }
+    if let f = j.finishedAt { lines.append(("Finished", f)) }
+    if let d = j.spec.durationSeconds { lines.append(("Duration", "\(number(d)) s (modelled)")) }
+    lines.append(("Attempts", "\(j.attempts) (preempted \(j.preemptions)×)"))
+    if let m = j.message { lines.append(("Message", m)) }
+    let w = lines.map(\.0.count).max() ?? 0
+    return lines.map { $0.0 + ":" + String(repeating: " ", count: w - $0.0.count + 1) + $0.1 }.joined(separator: "\n")
+}
+
+func printJSON(_ o: JSONObject) { print(pretty(.object(o))) }
