@@ -26,8 +26,12 @@ public enum ClientError: Error, CustomStringConvertible, Sendable {
 }
 
 /// A blocking Varlink connection over a Unix socket: write framed calls, read framed replies.
-/// One connection is used by one thread at a time; calls may be pipelined (send many, then read).
-public final class VarlinkConnection {
+/// Calls may be pipelined (send many, then read).
+///
+/// Thread use: at most one thread sends and at most one thread receives at a time (they may be
+/// two different threads: `send` touches only the socket, `receive*` only the read buffer), which
+/// is why the class is `@unchecked Sendable`.
+public final class VarlinkConnection: @unchecked Sendable {
     public let path: String
     private let fd: Int32
     private var buffer: [UInt8] = []

@@ -61,7 +61,9 @@ method Stats() -> (
   running: int,
   placementsPerSecond: float,
   tenants: []TenantStats,
-  generation: int
+  generation: int,
+  # Open Watch streams.
+  watchers: ?int
 )
 
 # Re-reads the configuration (same as SIGHUP); replies once it is in force.

@@ -75,6 +75,7 @@ extension EngineCore {
                 }
                 w.endArray()
                 w.key("generation"); w.number(core.generation)
+                w.key("watchers"); w.number(core.watchers.count)
             }
         }
     }

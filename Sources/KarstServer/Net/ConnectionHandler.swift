@@ -75,7 +75,13 @@ final class ConnectionHandler: ChannelDuplexHandler {
         do {
             call = try VarlinkCall(frame: frame.readableBytesView)
         } catch {
-            fail(seq: seq, error, context: context)
+            // An unreadable message leaves the stream untrustworthy; a readable call with bad
+            // parameters does not.
+            if error.name == VarlinkError.invalidMessage("").name {
+                fail(seq: seq, error, context: context)
+            } else {
+                deliver(seq, VarlinkReply.frame(error: error), context: context)
+            }
             return
         }
         guard let caller else {

@@ -100,7 +100,9 @@ public final class ControlServer: Service, Sendable {
         guard admitted else {
             logger.warning("refusing a connection: \(settings.maxConnections) already open")
             let frame = VarlinkReply.frame(error: .tooManyConnections(limit: settings.maxConnections))
-            return channel.writeAndFlush(channel.allocator.buffer(bytes: frame)).flatMap { channel.close() }
+            return channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(RefuseHandler(frame: frame))
+            }
         }
         channel.closeFuture.whenComplete { [self] _ in _ = connections.withLock { $0.removeValue(forKey: id) } }
         return channel.eventLoop.makeCompletedFuture {
@@ -127,6 +129,24 @@ public final class ControlServer: Service, Sendable {
             try? await closed.get()
         }
     }
+}
+
+/// Answers a connection the daemon cannot take with one error frame, then closes it.
+final class RefuseHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    let frame: [UInt8]
+
+    init(frame: [UInt8]) { self.frame = frame }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(bytes: frame))).whenComplete { _ in
+            channel.close(promise: nil)
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
 }
 
 #if canImport(Glibc)

@@ -1,0 +1,145 @@
+import Foundation
+import KarstClient
+import KarstConfig
+import KarstProtocol
+import KarstServer
+import Testing
+
+/// Bad input never hurts anyone else: each kind gets its named error (or a clean close), and a
+/// second client is served meanwhile.
+@Suite struct BadInputTests {
+    /// Sends raw bytes, returns the reply and whether the daemon then closed the connection.
+    func send(_ bytes: [UInt8], to d: LiveDaemon) throws -> (VarlinkError?, closed: Bool) {
+        let c = try d.connect()
+        defer { c.close() }
+        try c.send(bytes)
+        let reply = try c.receive()
+        let closed: Bool
+        do {
+            try c.send(VarlinkCall(method: "io.karst.Protocol.Ping").framed)
+            _ = try c.receive()
+            closed = false
+        } catch {
+            closed = true
+        }
+        return (reply.error, closed)
+    }
+
+    func otherClientIsServed(_ d: LiveDaemon) throws {
+        let other = try d.connect()
+        defer { other.close() }
+        #expect(try other.call("io.karst.Protocol.Ping", ["text": .string("still here")]).string("text") == "still here")
+        #expect(try other.call("io.karst.Scheduler.Submit", jobParams()).job()?.string("state") == "running")
+    }
+
+    @Test(arguments: [("not json", "io.karst.Protocol.InvalidMessage"),
+                      ("[1, 2]", "io.karst.Protocol.InvalidMessage"),
+                      ("{\"parameters\": {}}", "io.karst.Protocol.InvalidMessage"),
+                      ("{\"method\": 12}", "io.karst.Protocol.InvalidMessage"),
+                      ("{\"method\": \"io.karst.Scheduler.Get\", \"bogus\": 1}", "io.karst.Protocol.InvalidMessage"),
+                      ("\u{FF}\u{FE}", "io.karst.Protocol.InvalidMessage")])
+    func unreadableMessagesAreNamedAndTheConnectionClosed(_ text: String, _ expected: String) async throws {
+        let d = try await LiveDaemon()
+        let (error, closed) = try send(Array(text.utf8) + [0], to: d)
+        #expect(error?.name == expected)
+        #expect(closed, "the stream cannot be trusted after an unreadable message")
+        try otherClientIsServed(d)
+        try await d.stop()
+    }
+
+    @Test(arguments: [
+        (#"{"method":"io.karst.Nope.Do"}"#, "org.varlink.service.InterfaceNotFound"),
+        (#"{"method":"io.karst.Scheduler.Do"}"#, "org.varlink.service.MethodNotFound"),
+        (#"{"method":"io.karst.Scheduler.Get","parameters":{"id":7}}"#, "org.varlink.service.InvalidParameter"),
+        (#"{"method":"io.karst.Scheduler.Submit","parameters":{"job":"yes"}}"#, "org.varlink.service.InvalidParameter"),
+        (#"{"method":"io.karst.Scheduler.Submit","parameters":[]}"#, "org.varlink.service.InvalidParameter"),
+    ])
+    func wrongCallsAreNamedAndTheConnectionStays(_ text: String, _ expected: String) async throws {
+        let d = try await LiveDaemon()
+        let (error, closed) = try send(Array(text.utf8) + [0], to: d)
+        #expect(error?.name == expected)
+        #expect(!closed)
+        try otherClientIsServed(d)
+        try await d.stop()
+    }
+
+    @Test func anOversizedMessageIsRefusedWithoutWaitingForItsEnd() async throws {
+        let d = try await LiveDaemon(testConfiguration { $0.server.maxMessageBytes = 4096 })
+        let c = try d.connect()
+        // 8 KiB and no NUL: the daemon must answer now, not wait for the rest.
+        try c.send(Array(repeating: UInt8(ascii: "x"), count: 8192))
+        let reply = try c.receive()
+        #expect(reply.error == .frameTooLarge(limit: 4096))
+        #expect(throws: ClientError.self) { _ = try c.receive() }
+        c.close()
+        try otherClientIsServed(d)
+        try await d.stop()
+    }
+
+    @Test func theConnectionCapAnswersInsteadOfHanging() async throws {
+        let d = try await LiveDaemon(testConfiguration { $0.server.maxConnections = 2 })
+        let a = try d.connect(), b = try d.connect()
+        _ = try a.call("io.karst.Protocol.Ping", [:])
+        _ = try b.call("io.karst.Protocol.Ping", [:])
+        let c = try d.connect()
+        let refused = try c.receive()
+        #expect(refused.error == .tooManyConnections(limit: 2))
+        c.close()
+        a.close()
+        #expect(try await eventually { (try? d.connect().call("io.karst.Protocol.Ping", [:])) != nil })
+        b.close()
+        try await d.stop()
+    }
+
+    @Test func idleConnectionsAreClosedWatchersAreNot() async throws {
+        let d = try await LiveDaemon(testConfiguration { $0.server.idleTimeoutSeconds = 0.3 })
+        let idle = try d.connect()
+        let watcher = try d.connect()
+        try watcher.stream("io.karst.Scheduler.Watch", [:])
+        try await Task.sleep(for: .milliseconds(900))
+        #expect(throws: ClientError.self) { _ = try idle.call("io.karst.Protocol.Ping", [:]) }
+        let other = try d.connect()
+        _ = try other.call("io.karst.Scheduler.Submit", jobParams())
+        #expect(try watcher.receive().parameters["event"] != nil)
+        other.close()
+        watcher.close()
+        try await d.stop()
+    }
+
+    @Test func aWatcherThatStopsReadingIsEndedNotBuffered() async throws {
+        let d = try await LiveDaemon(testConfiguration { $0.server.watchBufferEvents = 20 })
+        let lazy = try d.connect()
+        try lazy.stream("io.karst.Scheduler.Watch", [:])
+        let busy = try d.connect()
+        #expect(try await eventually { try busy.call("io.karst.Admin.Stats", [:])["watchers"] == .number(1) })
+        // Enough events to fill the socket buffers many times over; the watcher reads nothing.
+        let job = try #require(jobParams(cpu: 0.001, memory: 0.001)["job"])
+        for _ in 0..<40 {
+            _ = try busy.call("io.karst.Scheduler.SubmitBatch", ["jobs": .array(Array(repeating: job, count: 250))])
+        }
+        #expect(try await eventually { try busy.call("io.karst.Admin.Stats", [:])["watchers"] == .number(0) })
+        try otherClientIsServed(d)
+        lazy.close()
+        busy.close()
+        try await d.stop()
+    }
+
+    @Test func aClientThatStopsReadingRepliesDoesNotStallOthers() async throws {
+        let d = try await LiveDaemon(testConfiguration { $0.server.maxCallsInFlight = 64 })
+        let flood = try d.connect()
+        // 200k pipelined pings (~10 MB of replies) and never a read: the daemon must stop reading
+        // from this client instead of buffering its replies.
+        let ping = VarlinkCall(method: "io.karst.Protocol.Ping").framed
+        let chunk = Array([[UInt8]](repeating: ping, count: 1000).joined())
+        let writer = Thread {
+            for _ in 0..<200 { if (try? flood.send(chunk)) == nil { return } }
+        }
+        writer.start()
+        try await Task.sleep(for: .milliseconds(500))
+        let start = Date()
+        try otherClientIsServed(d)
+        #expect(Date().timeIntervalSince(start) < 2)
+        flood.close()
+        try await d.stop()
+    }
+}

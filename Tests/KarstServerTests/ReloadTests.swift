@@ -1,0 +1,91 @@
+import Foundation
+import KarstConfig
+import KarstCore
+import KarstProtocol
+import KarstServer
+import KarstTesting
+import Synchronization
+import Testing
+
+@Suite struct ReloadTests {
+    static let config = """
+        [[regions]]
+        id = "local"
+
+        [[classes]]
+        id = "batch"
+        base_priority = 1
+        default_latency_ms = 10
+
+        [[datacenters]]
+        id = "a"
+        operator = "x"
+        pue = 1.2
+        clean_share = 0.5
+        price_cny_per_kwh = 0.3
+        rtt_ms = { local = 1 }
+        [[datacenters.pools]]
+        id = "cpu"
+        cpu = 16
+        memory_gib = 64
+
+        [[datacenters]]
+        id = "b"
+        operator = "x"
+        pue = 1.2
+        clean_share = 0.5
+        price_cny_per_kwh = 0.3
+        rtt_ms = { local = 1 }
+        [[datacenters.pools]]
+        id = "cpu"
+        cpu = 16
+        memory_gib = 64
+        """
+
+    @Test func reloadSwapsTopologyKeepsJobsAndRefusesBadFiles() throws {
+        let path = shortTempDir() + "/karstd.toml"
+        try Self.config.write(toFile: path, atomically: true, encoding: .utf8)
+        let clock = ManualClock()
+        let core = EngineCore(configuration: try KarstConfiguration.load(path: path), configPath: path, clock: clock,
+                              logger: quietLogger)
+        func call(_ method: String, _ params: JSONObject = [:]) throws -> VarlinkReply.Parsed {
+            let frame = Mutex<[UInt8]>([])
+            core.process([.request(EngineRequest(call: VarlinkCall(method: method, parameters: params),
+                                                 caller: .internalAdmin, respond: { f in frame.withLock { $0 = f } }))],
+                         now: clock.now)
+            return try VarlinkReply.parse(frame.withLock { $0 }.dropLast())
+        }
+        // Two running jobs, one per site (pinned), and a pending one that only site b could hold.
+        _ = try call("io.karst.Scheduler.Submit", jobParams(cpu: 12, duration: 600, extra: ["datacenters": .array([.string("a")])]))
+        _ = try call("io.karst.Scheduler.Submit", jobParams(cpu: 12, duration: 600, extra: ["datacenters": .array([.string("b")])]))
+        _ = try call("io.karst.Scheduler.Submit", jobParams(cpu: 14, extra: ["datacenters": .array([.string("b")])]))
+        #expect(core.state.runningTotal == 2)
+
+        // A broken file: refused, the old configuration stays in force.
+        try (Self.config + "\n[scoring]\npacking_mode = \"tight\"\n").write(toFile: path, atomically: true, encoding: .utf8)
+        let bad = try call("io.karst.Admin.Reload")
+        #expect(bad.error?.name == "io.karst.Admin.InvalidConfig")
+        #expect(core.generation == 1)
+
+        // Site b shrinks to 8 cores: its running job keeps running outside the pool, the pending
+        // job that needs 14 cores there can never run now and is held, nothing is lost.
+        try Self.config.replacingOccurrences(of: "cpu = 16\nmemory_gib = 64\n", with: "cpu = 16\nmemory_gib = 64\n", options: [], range: nil)
+            .replacingOccurrences(of: "id = \"b\"\noperator = \"x\"\npue = 1.2\nclean_share = 0.5\nprice_cny_per_kwh = 0.3\nrtt_ms = { local = 1 }\n[[datacenters.pools]]\nid = \"cpu\"\ncpu = 16",
+                                  with: "id = \"b\"\noperator = \"x\"\npue = 1.2\nclean_share = 0.5\nprice_cny_per_kwh = 0.3\nrtt_ms = { local = 1 }\n[[datacenters.pools]]\nid = \"cpu\"\ncpu = 8")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let ok = try call("io.karst.Admin.Reload")
+        #expect(ok.parameters["generation"] == .number(2))
+        #expect(core.state.jobCount == 3)
+        #expect(core.state.job(JobID(1))?.state == .running)
+        #expect(core.state.job(JobID(2))?.state == .running)
+        #expect(core.state.job(JobID(2))?.retiredPool == "b/cpu")
+        #expect(core.state.job(JobID(3))?.state == .held)
+        #expect(core.state.job(JobID(3))?.message?.contains("held by reload") == true)
+        #expect(core.state.checkInvariants() == nil)
+        // The job outside the pool still completes on time and frees nothing it did not hold.
+        clock.advance(bySeconds: 600)
+        core.process([], now: clock.now)
+        #expect(core.state.job(JobID(2))?.state == .succeeded)
+        #expect(core.state.checkInvariants() == nil)
+    }
+}

@@ -1,0 +1,150 @@
+import Foundation
+import KarstClient
+import KarstConfig
+import KarstCore
+import KarstProtocol
+import KarstServer
+import KarstTesting
+import Logging
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+import Testing
+
+extension ManualClock: ModelClock {
+    public func now() -> Instant { self.now }
+    /// The engine polls a manual clock every 10 ms, so advancing it takes effect promptly.
+    public func wallSeconds(until instant: Instant) -> Double { 0.01 }
+}
+
+/// A small hub for server tests: two sites, one with NPUs; tenants with and without quota.
+func testConfiguration(_ change: (inout KarstConfiguration) -> Void = { _ in }) -> KarstConfiguration {
+    let topology = TopologyBuilder()
+        .datacenter("alpha", pools: [("cpu", 64, 256, 0, nil)])
+        .datacenter("beta", pools: [("cpu", 64, 256, 0, nil), ("npu", 64, 512, 16, "ascend-910b")])
+        .tenant("capped", quota: Resources(cpu: 8, memoryGiB: 64, accelerators: 0))
+        .topology
+    var c = KarstConfiguration(topology: topology)
+    c.server.socketMode = 0o666
+    change(&c)
+    return c
+}
+
+let quietLogger: Logger = {
+    var l = Logger(label: "karstd-test")
+    l.logLevel = .critical
+    return l
+}()
+
+/// A directory under /tmp with a short path (socket paths are limited to 107 bytes), readable by
+/// other users (the permission tests connect as `nobody`).
+func shortTempDir() -> String {
+    var template = Array("/tmp/karst-XXXXXX".utf8CString)
+    let dir = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+    chmod(dir, 0o755)
+    return dir
+}
+
+/// The daemon, in process, on a real Unix socket in a temp directory, driven by a manual clock.
+final class LiveDaemon: Sendable {
+    let dir: String
+    let socket: String
+    let clock: ManualClock
+    let engine: Engine
+    let server: ControlServer
+    let group: ServiceGroup
+    let task: Task<Void, Error>
+    let loops: MultiThreadedEventLoopGroup
+
+    init(_ configuration: KarstConfiguration = testConfiguration()) async throws {
+        dir = shortTempDir()
+        socket = dir + "/k.sock"
+        clock = ManualClock()
+        let core = EngineCore(configuration: configuration, configPath: nil, clock: clock, logger: quietLogger)
+        engine = Engine(core: core)
+        loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let ready = ReadySignal()
+        server = ControlServer(target: .path(socket), settings: configuration.server,
+                               access: AccessPolicy(configuration.access), engine: engine, logger: quietLogger,
+                               group: loops, onReady: { _ in ready.fire() })
+        group = ServiceGroup(configuration: .init(
+            services: [.init(service: EngineService(engine: engine)), .init(service: server)],
+            logger: quietLogger))
+        let g = group
+        task = Task { try await g.run() }
+        try await ready.wait(seconds: 10)
+    }
+
+    func connect() throws -> VarlinkConnection { try VarlinkConnection(path: socket) }
+
+    func stop() async throws {
+        await group.triggerGracefulShutdown()
+        try await task.value
+        try await loops.shutdownGracefully()
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+}
+
+/// Fires once; `wait` returns when it has (or throws after a timeout).
+final class ReadySignal: Sendable {
+    private let fired = Mutex(false)
+    func fire() { fired.withLock { $0 = true } }
+    func wait(seconds: Double) async throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !fired.withLock({ $0 }) {
+            guard Date() < deadline else { throw TestFailure("not ready within \(seconds) s") }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
+
+/// Polls `condition` until it holds or `seconds` pass.
+func eventually(_ seconds: Double = 10, _ condition: () throws -> Bool) async throws -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try condition() { return true }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    return try condition()
+}
+
+/// The folder of the built products (karstd, karstctl), beside the test bundle.
+var productsDirectory: URL {
+    URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+}
+
+/// A spec as call parameters.
+func jobParams(origin: String = "local", cls: String = "batch", cpu: Double = 1, memory: Double = 1,
+               duration: Double? = nil, extra: JSONObject = [:]) -> JSONObject {
+    var job: JSONObject = ["origin": .string(origin), "priorityClass": .string(cls),
+                           "resources": .object(["cpu": .number(cpu), "memoryGiB": .number(memory)])]
+    if let duration { job["durationSeconds"] = .number(duration) }
+    for m in extra.members { job[m.key] = m.value }
+    return ["job": .object(job)]
+}
+
+extension JSONObject {
+    func job(_ key: String = "job") -> JSONObject? { self[key]?.objectValue }
+    func string(_ key: String) -> String? { self[key]?.stringValue }
+}
+
+/// Runs a process and returns (status, stdout, stderr).
+func runProcess(_ path: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (Int32, String, String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: path)
+    p.arguments = arguments
+    if let environment { p.environment = environment }
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+}
