@@ -1,10 +1,12 @@
 # Karst — build, test and run. Every target installs what a fresh Debian 12 machine lacks.
-#   make run    build, then run the scheduler on the built-in Guizhou topology
+#   make run    build, then run karstd in the foreground on the built-in Guizhou topology
+#   make sim    release build, then replay a generated day through the scheduling core
 #   make test   build, then run every test
 #   make bench  release build, then the core benchmark
 
 SWIFT        ?= swift
-APT_PACKAGES := pkg-config libsystemd-dev libsqlite3-dev
+APT_PACKAGES := pkg-config libsystemd-dev libsqlite3-dev python3 python3-pip util-linux
+SOCKET       ?= .karst/run/karstd.sock
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps build test run sim bench config-check clean
@@ -21,6 +23,10 @@ deps:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 	@command -v $(SWIFT) >/dev/null || { echo "swift not found: install the Swift 6 toolchain"; exit 1; }
+	@python3 -c 'import varlink' 2>/dev/null || { \
+	  echo "installing the Python varlink client (interoperability tests)"; \
+	  python3 -m pip install --quiet varlink 2>/dev/null || \
+	  python3 -m pip install --quiet --break-system-packages varlink; }
 
 build: deps
 	$(SWIFT) build
@@ -28,10 +34,15 @@ build: deps
 test: build
 	$(SWIFT) test
 	./.build/debug/karstd --check-config Config/karstd.toml
-	@scripts/check-embedded-config
+	@scripts/check-generated
 
 run: build
-	./.build/debug/karst-sim run
+	@mkdir -p $(dir $(SOCKET))
+	@echo "karstd: built-in Guizhou hub on $(SOCKET). In another terminal:"
+	@echo "  export KARST_SOCKET=$$PWD/$(SOCKET)"
+	@echo "  ./.build/debug/karstctl topology"
+	@echo "Stop with Ctrl-C."
+	./.build/debug/karstd --socket $(SOCKET) $(KARSTD_FLAGS)
 
 sim: deps
 	$(SWIFT) build -c release --product karst-sim

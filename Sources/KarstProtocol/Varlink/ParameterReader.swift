@@ -5,18 +5,22 @@
 public struct ParameterReader {
     public let object: JSONObject
     public let path: String
-    private var seen: Set<String> = []
+    /// Which members were read, by position (objects are small: no hashing).
+    private var seen: [Bool]
 
     public init(_ object: JSONObject, path: String = "") {
         self.object = object
         self.path = path
+        seen = Array(repeating: false, count: object.members.count)
     }
 
     public func fieldPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
     private mutating func take(_ key: String) -> JSONValue? {
-        seen.insert(key)
-        guard let v = object[key], v != .null else { return nil }
+        guard let i = object.members.firstIndex(where: { $0.key == key }) else { return nil }
+        seen[i] = true
+        let v = object.members[i].value
+        if case .null = v { return nil }
         return v
     }
 
@@ -105,6 +109,6 @@ public struct ParameterReader {
 
     /// Fails on the first field that no getter asked for.
     public func finish() throws(VarlinkError) {
-        for key in object.keys where !seen.contains(key) { throw .invalidParameter(fieldPath(key)) }
+        for (i, m) in object.members.enumerated() where !seen[i] { throw .invalidParameter(fieldPath(m.key)) }
     }
 }

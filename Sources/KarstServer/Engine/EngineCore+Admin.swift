@@ -6,11 +6,11 @@ import KarstProtocol
 extension EngineCore {
     func topology(_ p: inout ParameterReader) throws(VarlinkError) -> Outcome {
         try p.finish()
-        return .reply { core in
+        return .reply { state, core in
             VarlinkReply.frame { w in
                 w.key("datacenters")
                 w.beginArray()
-                for u in core.state.usage { WireMapping.datacenter(u, in: core.state.topology).write(to: &w) }
+                for u in state.usage { WireMapping.datacenter(u, in: state.topology).write(to: &w) }
                 w.endArray()
             }
         }
@@ -28,11 +28,11 @@ extension EngineCore {
         events += caused
         logger.notice("datacenter \(dc) is now \(state.usage.first { $0.id == dc }?.state.rawValue ?? "?") (by \(c))",
                       metadata: ["datacenter": "\(dc)"])
-        return .reply { core in
+        return .reply { state, core in
             VarlinkReply.frame { w in
                 w.key("datacenter")
-                if let u = core.state.usage.first(where: { $0.id == dc }) {
-                    WireMapping.datacenter(u, in: core.state.topology).write(to: &w)
+                if let u = state.usage.first(where: { $0.id == dc }) {
+                    WireMapping.datacenter(u, in: state.topology).write(to: &w)
                 }
             }
         }
@@ -48,8 +48,8 @@ extension EngineCore {
 
     func stats(_ p: inout ParameterReader) throws(VarlinkError) -> Outcome {
         try p.finish()
-        return .reply { core in
-            let s = core.state
+        return .reply { state, core in
+            let s = copy state
             return VarlinkReply.frame { w in
                 w.key("pending")
                 w.beginArray()
@@ -82,14 +82,14 @@ extension EngineCore {
 
     func metricsText(_ p: inout ParameterReader) throws(VarlinkError) -> Outcome {
         try p.finish()
-        return .reply { core in VarlinkReply.frame { w in w.key("text"); w.string(core.metrics.render()) } }
+        return .reply { state, core in VarlinkReply.frame { w in w.key("text"); w.string(core.metrics.render()) } }
     }
 
     func reloadCall(_ p: inout ParameterReader, _ c: Caller, _ now: Instant, _ events: inout [Event]) throws(VarlinkError) -> Outcome {
         try p.finish()
         try requireAdmin(c, "Reload")
         let generation = try reload(now: now, events: &events).get()
-        return .reply { _ in VarlinkReply.frame { w in w.key("generation"); w.number(generation) } }
+        return .reply { _, _ in VarlinkReply.frame { w in w.key("generation"); w.number(generation) } }
     }
 
     /// Re-reads the configuration file (the built-in one when the daemon runs without a file),

@@ -69,10 +69,10 @@ extension EngineCore {
 
     /// A reply `{key: job}` rendered from the state at answer time.
     func jobReply(_ id: JobID, key: String = "job") -> Outcome {
-        .reply { core in
+        .reply { state, core in
             VarlinkReply.frame { w in
                 w.key(key)
-                if let job = core.state.job(id) { WireMapping.job(job, in: core.state).write(to: &w) } else { w.null() }
+                if let job = state.job(id) { WireMapping.job(job, in: state).write(to: &w) } else { w.null() }
             }
         }
     }

@@ -11,12 +11,12 @@ extension EngineCore {
         try resolveTenant(&spec, c, "Submit")
         if dryRun {
             let answer = try core { () throws(SchedulerError) in try state.dryRun(spec, now: now) }
-            return .reply { core in
+            return .reply { state, core in
                 VarlinkReply.frame { w in
                     w.key("job")
-                    var wire = WireMapping.job(answer.job, in: core.state, estimatedStart: answer.pool == nil ? nil : now)
+                    var wire = WireMapping.job(answer.job, in: state, estimatedStart: answer.pool == nil ? nil : now)
                     if let ref = answer.pool {
-                        let (dc, pool) = core.state.names(of: ref)
+                        let (dc, pool) = state.names(of: ref)
                         wire.datacenter = dc
                         wire.pool = pool
                     }
@@ -42,11 +42,11 @@ extension EngineCore {
         let accepted = try core { () throws(SchedulerError) in try state.submitBatch(specs, now: now) }
         events += accepted
         let ids = accepted.map { (e: Event) in e.job.id }
-        return .reply { core in
+        return .reply { state, core in
             VarlinkReply.frame { w in
                 w.key("jobs")
                 w.beginArray()
-                for id in ids { if let job = core.state.job(id) { WireMapping.job(job, in: core.state).write(to: &w) } }
+                for id in ids { if let job = state.job(id) { WireMapping.job(job, in: state).write(to: &w) } }
                 w.endArray()
             }
         }
@@ -78,12 +78,12 @@ extension EngineCore {
         if let datacenter, state.topology.datacenterIndex(of: datacenter) == nil {
             throw VarlinkError("io.karst.Admin.NoSuchDatacenter", ["datacenter": .string(datacenter)])
         }
-        return .reply { core in
-            let jobs = core.state.jobs(state: filter, tenant: tenant, datacenter: datacenter, limit: limit)
+        return .reply { state, core in
+            let jobs = state.jobs(state: filter, tenant: tenant, datacenter: datacenter, limit: limit)
             return VarlinkReply.frame { w in
                 w.key("jobs")
                 w.beginArray()
-                for job in jobs { WireMapping.job(job, in: core.state).write(to: &w) }
+                for job in jobs { WireMapping.job(job, in: state).write(to: &w) }
                 w.endArray()
             }
         }

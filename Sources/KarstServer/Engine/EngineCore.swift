@@ -22,6 +22,7 @@ public final class EngineCore: @unchecked Sendable {
     var watchers: [UInt64: Watcher] = [:]
     /// (monotonic seconds, placements) per batch, for the placement rate.
     private var placementLog: [(Double, Int)] = []
+    private var lastRefresh = 0.0
     /// Called after every batch with a one-line summary (for systemd's STATUS=).
     public var onStatus: (@Sendable (String) -> Void)?
     /// Called after a reload attempt: the new generation, or why it failed.
@@ -71,21 +72,37 @@ public final class EngineCore: @unchecked Sendable {
         }
         events += state.tick(now: now)
         // (Durable state: the batch's events are committed here, before any reply.)
+        var bySink: [ObjectIdentifier: (ReplySink, [(UInt64, [UInt8])])] = [:]
+        let answeredAt = ScaledWallClock.monotonicSeconds()
         for (r, outcome) in answers {
             guard !r.call.oneway else { continue }
+            let frame: [UInt8]
             switch outcome {
-            case .error(let e): r.respond(VarlinkReply.frame(error: e))
-            case .reply(let render): r.respond(render(self))
-            case .streaming: break
+            case .error(let e): frame = VarlinkReply.frame(error: e)
+            case .reply(let render): frame = render(state, self)
+            case .streaming: continue
             }
-            metrics.time("karst_call_duration_seconds", [("method", r.call.member)],
-                         nanoseconds: Int64((ScaledWallClock.monotonicSeconds() - r.receivedAt) * 1e9))
+            if let sink = r.sink {
+                bySink[ObjectIdentifier(sink), default: (sink, [])].1.append((r.sequence, frame))
+            } else {
+                r.respond(frame)
+            }
+            if r.receivedAt > 0 {
+                metrics.callDuration(r.call.member, seconds: answeredAt - r.receivedAt)
+            }
         }
+        for (sink, replies) in bySink.values { sink.deliver(replies) }
         publish(events)
         for done in barriers { done() }
         notePlacements(events)
-        metrics.refreshGauges(state)
-        onStatus?(statusLine)
+        // Gauges and status are views for humans and scrapers: refreshed at most ten times a
+        // second, not on every batch of a busy engine.
+        let wall = ScaledWallClock.monotonicSeconds()
+        if wall - lastRefresh >= 0.1 || items.isEmpty {
+            lastRefresh = wall
+            metrics.refreshGauges(state)
+            onStatus?(statusLine)
+        }
     }
 
     /// When the engine should next run even without calls: the next modelled completion, but at
@@ -146,6 +163,8 @@ public final class EngineCore: @unchecked Sendable {
     }
 
     private func log(_ e: Event) {
+        let level: Logger.Level = e.kind == .submitted ? .debug : (e.kind == .failed ? .warning : .info)
+        guard logger.logLevel <= level else { return }
         var meta: Logger.Metadata = [
             "job_id": "\(e.job.id)", "tenant": "\(e.job.tenant)", "class": "\(e.job.spec.priorityClass)",
             "event": "\(e.kind.rawValue)",
@@ -158,7 +177,6 @@ public final class EngineCore: @unchecked Sendable {
             text += " in \(dc)/\(pool)"
         }
         if let detail = e.detail { text += ": \(detail)" }
-        let level: Logger.Level = e.kind == .submitted ? .debug : (e.kind == .failed ? .warning : .info)
         logger.log(level: level, "\(text)", metadata: meta)
     }
 }
@@ -175,7 +193,8 @@ extension EngineCore.Watcher {
 /// job as it is then (placed, if it could be).
 enum Outcome {
     case error(VarlinkError)
-    case reply((EngineCore) -> [UInt8])
+    /// Renders the reply from the state as it is after the pass (borrowed, never copied).
+    case reply((borrowing SchedulerState, EngineCore) -> [UInt8])
     /// A watch started: replies come as events.
     case streaming
 }

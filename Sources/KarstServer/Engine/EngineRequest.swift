@@ -6,6 +6,12 @@ public struct EngineRequest: Sendable {
     public var caller: Caller
     /// Delivers the reply frame (the last, or only, one).
     public var respond: @Sendable (_ frame: [UInt8]) -> Void
+    /// Where replies go in bulk, when the caller is a connection: the engine hands each
+    /// connection all of a batch's replies at once (one wake-up of its event loop, not one per
+    /// call). `respond` is used when this is nil.
+    public var sink: ReplySink?
+    /// This call's place in its connection's order (with `sink`).
+    public var sequence: UInt64 = 0
     /// For `Watch`: delivers one streamed frame; returns false when the consumer has fallen too
     /// far behind, which ends the watch.
     public var stream: (@Sendable (_ frame: [UInt8]) -> Bool)?
@@ -35,4 +41,10 @@ public enum EngineItem: Sendable {
     case reload(respond: (@Sendable (Result<Int, VarlinkError>) -> Void)?)
     /// Runs `done` after every item queued before it has been answered.
     case barrier(@Sendable () -> Void)
+}
+
+/// Receives a batch's replies for one connection in one go.
+public protocol ReplySink: AnyObject, Sendable {
+    /// `replies` are (sequence number, framed reply), in the order the engine produced them.
+    func deliver(_ replies: [(UInt64, [UInt8])])
 }

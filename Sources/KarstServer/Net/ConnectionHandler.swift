@@ -45,6 +45,27 @@ final class ConnectionHandler: ChannelDuplexHandler {
     /// Frames that arrived before the peer's credentials were read.
     private var early: [ByteBuffer] = []
     private var credentialsKnown = false
+    private var replySink: ConnectionSink?
+
+    private func sink(_ context: ChannelHandlerContext) -> ConnectionSink {
+        if let replySink { return replySink }
+        let made = ConnectionSink(handler: NIOLoopBound(self, eventLoop: context.eventLoop), eventLoop: context.eventLoop)
+        replySink = made
+        return made
+    }
+
+    /// A batch of replies from the engine.
+    fileprivate func deliverBatch(_ replies: [(UInt64, [UInt8])]) {
+        guard let channel, channel.isActive, let context = try? channel.pipeline.syncOperations.context(handler: self) else {
+            return
+        }
+        for (seq, frame) in replies {
+            if let w = watch, w.seq == seq { watch = nil }
+            ready[seq] = frame
+        }
+        drain(context)
+        context.flush()
+    }
     private weak var channel: Channel?
 
     init(_ shared: Context) { self.shared = shared }
@@ -117,9 +138,11 @@ final class ConnectionHandler: ChannelDuplexHandler {
             complete(seq, context: context)
         }
         let noReply: @Sendable ([UInt8]) -> Void = { _ in }
-        let request = EngineRequest(call: call, caller: caller, watchID: watchID,
+        var request = EngineRequest(call: call, caller: caller, watchID: watchID,
                                     receivedAt: ScaledWallClock.monotonicSeconds(),
                                     respond: call.oneway ? noReply : respond, stream: stream)
+        request.sink = sink(context)
+        request.sequence = seq
         shared.engine.submit(.request(request))
     }
 
@@ -152,6 +175,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         if let watch { shared.engine.submit(.unwatch(watch.id)) }
         watch = nil
         ready.removeAll()
+        replySink = nil  // it holds this handler: break the cycle
         context.fireChannelInactive()
     }
 
@@ -268,6 +292,22 @@ final class ConnectionHandler: ChannelDuplexHandler {
             for frame in waiting { handler.handle(frame, context: context) }
             context.flush()
         }
+    }
+}
+
+/// The engine's way back to one connection: one hop onto its event loop per batch.
+final class ConnectionSink: ReplySink {
+    let handler: NIOLoopBound<ConnectionHandler>
+    let eventLoop: EventLoop
+
+    init(handler: NIOLoopBound<ConnectionHandler>, eventLoop: EventLoop) {
+        self.handler = handler
+        self.eventLoop = eventLoop
+    }
+
+    func deliver(_ replies: [(UInt64, [UInt8])]) {
+        let handler = self.handler
+        eventLoop.execute { handler.value.deliverBatch(replies) }
     }
 }
 

@@ -53,28 +53,57 @@ final class KarstMetrics: @unchecked Sendable {
         timers[k]!.recordNanoseconds(nanoseconds)
     }
 
+    /// Event counters by (kind, class id, data centre id), looked up without building strings.
+    private struct EventKey: Hashable {
+        var kind: EventKind
+        var cls: String
+        var datacenter: Int
+    }
+    private var eventCounters: [EventKey: CoreMetrics.Counter] = [:]
+    private var waitRecorders: [String: CoreMetrics.Recorder] = [:]
+    private var callTimers: [String: CoreMetrics.Timer] = [:]
+
     /// Counts an event by kind, class and (where it has one) data centre.
-    func record(_ e: Event, state: SchedulerState) {
+    func record(_ e: Event, state: borrowing SchedulerState) {
         let cls = e.job.spec.priorityClass
-        let dc = e.job.placement.map { state.names(of: $0).datacenter } ?? "none"
-        switch e.kind {
-        case .submitted: increment("karst_jobs_submitted_total", [("class", cls)])
-        case .placed:
-            increment("karst_jobs_placed_total", [("class", cls), ("datacenter", dc)])
-            if let started = e.job.startedAt {
-                observe("karst_queue_wait_seconds", [("class", cls)], e.job.submittedAt.seconds(to: started))
+        let d = e.job.placement?.datacenter ?? -1
+        let key = EventKey(kind: e.kind, cls: cls, datacenter: d)
+        if eventCounters[key] == nil {
+            let dc = d >= 0 ? state.topology.datacenters[d].id : "none"
+            let (label, dims): (String?, [(String, String)]) = switch e.kind {
+            case .submitted: ("karst_jobs_submitted_total", [("class", cls)])
+            case .placed: ("karst_jobs_placed_total", [("class", cls), ("datacenter", dc)])
+            case .succeeded: ("karst_jobs_completed_total", [("class", cls), ("datacenter", dc)])
+            case .failed: ("karst_jobs_failed_total", [("class", cls), ("datacenter", dc)])
+            case .preempted: ("karst_jobs_preempted_total", [("class", cls), ("datacenter", dc)])
+            case .requeued: ("karst_jobs_requeued_total", [("class", cls), ("datacenter", dc)])
+            case .cancelled: ("karst_jobs_cancelled_total", [("class", cls)])
+            case .held, .released: (nil, [])
             }
-        case .succeeded: increment("karst_jobs_completed_total", [("class", cls), ("datacenter", dc)])
-        case .failed: increment("karst_jobs_failed_total", [("class", cls), ("datacenter", dc)])
-        case .preempted: increment("karst_jobs_preempted_total", [("class", cls), ("datacenter", dc)])
-        case .requeued: increment("karst_jobs_requeued_total", [("class", cls), ("datacenter", dc)])
-        case .cancelled: increment("karst_jobs_cancelled_total", [("class", cls)])
-        case .held, .released: break
+            guard let label else { return }
+            eventCounters[key] = CoreMetrics.Counter(label: label, dimensions: dims, factory: factory)
+        }
+        eventCounters[key]!.increment()
+        if e.kind == .placed, let started = e.job.startedAt {
+            if waitRecorders[cls] == nil {
+                waitRecorders[cls] = CoreMetrics.Recorder(label: "karst_queue_wait_seconds", dimensions: [("class", cls)],
+                                                          aggregate: true, factory: factory)
+            }
+            waitRecorders[cls]!.record(e.job.submittedAt.seconds(to: started))
         }
     }
 
+    /// Time from reading a call to answering it.
+    func callDuration(_ method: String, seconds: Double) {
+        if callTimers[method] == nil {
+            callTimers[method] = CoreMetrics.Timer(label: "karst_call_duration_seconds", dimensions: [("method", method)],
+                                                   factory: factory)
+        }
+        callTimers[method]!.recordNanoseconds(Int64(seconds * 1e9))
+    }
+
     /// Refreshes the gauges from the state.
-    func refreshGauges(_ state: SchedulerState) {
+    func refreshGauges(_ state: borrowing SchedulerState) {
         for (cls, n) in state.pendingByClass { gauge("karst_jobs_pending", [("class", cls)], Double(n)) }
         gauge("karst_jobs_running", [], Double(state.runningTotal))
         for dc in state.usage {

@@ -1,0 +1,155 @@
+import ArgumentParser
+import Foundation
+import KarstClient
+import KarstProtocol
+import Synchronization
+
+/// `karst-bench socket`: Submit round trips and pipelined throughput against a running karstd.
+struct SocketBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "socket",
+        abstract: "Submit latency and pipelined throughput over the control socket.",
+        discussion: """
+            Without --socket, starts the release karstd built beside this binary on a temporary socket
+            (built-in topology, warnings only) and stops it afterwards.
+            """)
+
+    @Option(help: ArgumentHelp("Benchmark an already running daemon.", valueName: "PATH"))
+    var socket: String?
+
+    @Option(help: "Sequential calls for the latency measurement.")
+    var latencyCalls = 20_000
+
+    @Option(help: "Submits per throughput run.")
+    var calls = 200_000
+
+    @Option(help: "Calls in flight per client.")
+    var window = 64
+
+    @Option(parsing: .upToNextOption, help: "Client counts for the throughput runs.")
+    var clients: [Int] = [1, 4, 16]
+
+    @Option(help: ArgumentHelp("Extra flags for the daemon this benchmark starts.", valueName: "FLAGS"))
+    var daemonFlags: String = ""
+
+    mutating func run() throws {
+        let (path, daemon) = try socketPath()
+        defer {
+            if let daemon {
+                daemon.terminate()
+                daemon.waitUntilExit()
+            }
+        }
+        let frame = submitFrame()
+        // Warm up (and check the daemon answers).
+        let warm = try VarlinkConnection(path: path)
+        for _ in 0..<1000 { try roundTrip(warm, frame) }
+        warm.close()
+
+        let ping = VarlinkCall(method: "io.karst.Protocol.Ping").framed
+        let base = try latencies(path, ping)
+        let lat = try latencies(path, frame)
+        print("Round trip, one client, one call at a time (\(latencyCalls) calls each):")
+        print("  Submit  p50 \(micros(percentile(lat, 0.50))) µs   p90 \(micros(percentile(lat, 0.90))) µs   "
+            + "p99 \(micros(percentile(lat, 0.99))) µs   max \(micros(lat.last ?? 0)) µs")
+        print("  Ping    p50 \(micros(percentile(base, 0.50))) µs   p90 \(micros(percentile(base, 0.90))) µs   "
+            + "p99 \(micros(percentile(base, 0.99))) µs   (answered by the connection, no engine: the transport's share)")
+        print("\nPipelined Submit throughput (\(calls) calls per run, window \(window) per client):")
+        for n in clients {
+            let rate = try throughput(path, frame, clients: n)
+            print("  \(n) client\(n == 1 ? " " : "s")\(n < 10 ? " " : "")  \(Int(rate.rounded())) submits/s")
+        }
+    }
+
+    func socketPath() throws -> (String, Process?) {
+        if let socket { return (socket, nil) }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("karst-bench-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let path = dir + "/k.sock"
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+            .deletingLastPathComponent().appendingPathComponent("karstd")
+        p.arguments = ["--socket", path, "--log-level", "warning"] + daemonFlags.split(separator: " ").map(String.init)
+        try p.run()
+        for _ in 0..<500 where !FileManager.default.fileExists(atPath: path) { usleep(10_000) }
+        print("started \(p.executableURL!.path) (pid \(p.processIdentifier)) on \(path)\n")
+        return (path, p)
+    }
+
+    /// A small CPU job with no duration: it stays running, so the hub fills slowly and every
+    /// submit is placed (1 milli-core, 1 MiB).
+    func submitFrame() -> [UInt8] {
+        VarlinkCall.frame(method: "io.karst.Scheduler.Submit") { w in
+            w.key("job")
+            WireJobSpec(origin: "gba", priorityClass: "batch",
+                        resources: WireResources(cpu: 0.001, memoryGiB: 0.001)).write(to: &w)
+        }
+    }
+
+    func roundTrip(_ c: VarlinkConnection, _ frame: [UInt8]) throws {
+        try c.send(frame)
+        let r = try c.receive()
+        if let e = r.error { throw e }
+    }
+
+    func latencies(_ path: String, _ frame: [UInt8]) throws -> [Double] {
+        let c = try VarlinkConnection(path: path)
+        defer { c.close() }
+        var out: [Double] = []
+        out.reserveCapacity(latencyCalls)
+        for _ in 0..<latencyCalls {
+            let t = now()
+            try roundTrip(c, frame)
+            out.append(now() - t)
+        }
+        return out.sorted()
+    }
+
+    func throughput(_ path: String, _ frame: [UInt8], clients n: Int) throws -> Double {
+        let perClient = calls / n
+        let window = self.window
+        let failures = Mutex<[String]>([])
+        let connections = try (0..<n).map { _ in try VarlinkConnection(path: path) }
+        let finished = DispatchGroup()
+        let start = now()
+        let threads = connections.map { c in
+            finished.enter()
+            return Thread {
+                defer { finished.leave() }
+                let burst = Array([[UInt8]](repeating: frame, count: window).joined())
+                var done = 0
+                do {
+                    while done < perClient {
+                        let k = min(window, perClient - done)
+                        try c.send(k == window ? burst : Array(burst.prefix(frame.count * k)))
+                        for _ in 0..<k {
+                            let r = try c.receive()
+                            if let e = r.error { throw e }
+                        }
+                        done += k
+                    }
+                } catch {
+                    failures.withLock { $0.append("\(error)") }
+                }
+            }
+        }
+        for t in threads { t.start() }
+        finished.wait()
+        let elapsed = now() - start
+        for c in connections { c.close() }
+        if let f = failures.withLock({ $0.first }) { throw ValidationError("a client failed: \(f)") }
+        return Double(perClient * n) / elapsed
+    }
+}
+
+private func now() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+private func percentile(_ sorted: [Double], _ p: Double) -> Double {
+    sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * p))]
+}
+
+private func micros(_ s: Double) -> Int { Int((s * 1e6).rounded()) }
