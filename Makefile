@@ -50,7 +50,9 @@ sim: deps
 
 bench: deps
 	$(SWIFT) build -c release --product karst-bench
+	$(SWIFT) build -c release --product karstd
 	./.build/release/karst-bench core
+	./.build/release/karst-bench socket
 
 clean:
 	rm -rf .build .karst

@@ -60,12 +60,17 @@ final class MetricsHTTPHandler: ChannelInboundHandler {
             let ok = head.method == .GET && (head.uri == "/metrics" || head.uri.hasPrefix("/metrics?"))
             let body = ok ? registry.emitToBuffer() : Array("not found: try /metrics\n".utf8)
             var headers = HTTPHeaders()
+            if !head.isKeepAlive { headers.add(name: "Connection", value: "close") }
             headers.add(name: "Content-Type", value: ok ? "text/plain; version=0.0.4" : "text/plain")
             headers.add(name: "Content-Length", value: String(body.count))
             context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: ok ? .ok : .notFound,
                                                                   headers: headers))), promise: nil)
             context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            let keepAlive = head.isKeepAlive
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
+                if !keepAlive { channel.close(promise: nil) }
+            }
             self.head = nil
         }
     }

@@ -1,0 +1,76 @@
+import Foundation
+import KarstProtocol
+import Testing
+
+/// The real `karstctl` binary against a live daemon: output shapes, error lines, exit codes.
+@Suite struct KarstctlTests {
+    static var built: Bool {
+        FileManager.default.isExecutableFile(atPath: productsDirectory.appendingPathComponent("karstctl").path)
+    }
+
+    func karstctl(_ d: LiveDaemon?, _ args: [String]) throws -> (Int32, String, String) {
+        let path = productsDirectory.appendingPathComponent("karstctl").path
+        var env = ProcessInfo.processInfo.environment
+        env["KARST_SOCKET"] = d?.socket ?? "/nonexistent/karstd.sock"
+        return try runProcess(path, args, environment: env)
+    }
+
+    @Test(.enabled(if: built, "needs a built karstctl"))
+    func aSessionFromTheCommandLine() async throws {
+        let d = try await LiveDaemon()
+        let submit = try karstctl(d, ["submit", "--origin", "local", "--class", "online", "--cpu", "2", "--memory", "4",
+                                      "--duration", "30m", "--name", "web", "--label", "team=blue"])
+        #expect(submit.0 == 0)
+        #expect(submit.1 == "job-1 running alpha/cpu\n" || submit.1 == "job-1 running beta/cpu\n", "\(submit.1)")
+
+        let dry = try karstctl(d, ["submit", "--origin", "local", "--class", "batch", "--cpu", "1", "--memory", "1", "--dry-run"])
+        #expect(dry.1.contains("would start now in"))
+        #expect(dry.1.contains("nothing stored"))
+
+        let list = try karstctl(d, ["list"])
+        let lines = list.1.split(separator: "\n")
+        #expect(lines.first?.split(separator: " ", omittingEmptySubsequences: true)
+                == ["ID", "TENANT", "CLASS", "STATE", "DC/POOL", "AGE", "REASON"])
+        #expect(lines.count == 2)
+
+        let get = try karstctl(d, ["get", "job-1"])
+        #expect(get.1.contains("Name:") && get.1.contains("web"))
+        #expect(get.1.contains("State:") && get.1.contains("running"))
+
+        let json = try karstctl(d, ["get", "job-1", "--json"])
+        let parsed = try JSONParser.parse(Array(json.1.utf8))
+        #expect(parsed.objectValue?["job"]?.objectValue?["spec"]?.objectValue?["labels"] == .object(["team": .string("blue")]))
+
+        let topo = try karstctl(d, ["topology"])
+        #expect(topo.1.contains("alpha") && topo.1.contains("%"))
+        #expect(try karstctl(d, ["drain", "beta"]).1 == "beta draining\n")
+        #expect(try karstctl(d, ["stats"]).1.contains("CLASS"))
+        #expect(try karstctl(d, ["metrics"]).1.contains("# TYPE karst_jobs_running gauge"))
+        #expect(try karstctl(d, ["info"]).1.contains("interfaces: org.varlink.service, io.karst.Admin"))
+        #expect(try karstctl(d, ["cancel", "job-1"]).1 == "job-1 cancelled\n")
+        try await d.stop()
+    }
+
+    @Test(.enabled(if: built, "needs a built karstctl"))
+    func errorsNameTheVarlinkErrorAndUseTheDocumentedExitCodes() async throws {
+        let d = try await LiveDaemon()
+        let missing = try karstctl(d, ["get", "job-7"])
+        #expect(missing.0 == 1)
+        #expect(missing.2 == "karstctl: io.karst.Scheduler.NoSuchJob: no job has the id job-7.\n")
+
+        let invalid = try karstctl(d, ["submit", "--origin", "mars", "--class", "batch", "--cpu", "1", "--memory", "1"])
+        #expect(invalid.0 == 1)
+        #expect(invalid.2.hasPrefix("karstctl: io.karst.Scheduler.InvalidJob: the job is invalid: origin: unknown region 'mars'"))
+
+        let usage = try karstctl(d, ["submit", "--cpu", "1"])
+        #expect(usage.0 == 64)
+
+        let unreachable = try karstctl(nil, ["list"])
+        #expect(unreachable.0 == 69)
+        #expect(unreachable.2.contains("karstd is not reachable"))
+
+        let completion = try karstctl(d, ["--generate-completion-script", "bash"])
+        #expect(completion.0 == 0 && completion.1.contains("_karstctl"))
+        try await d.stop()
+    }
+}
