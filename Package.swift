@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         .target(
@@ -34,9 +35,14 @@ let package = Package(
             name: "KarstConfig",
             dependencies: ["KarstCore", .product(name: "TOMLKit", package: "TOMLKit")]
         ),
+        .target(name: "KarstJSON"),
+        .target(
+            name: "KarstStore",
+            dependencies: ["KarstCore", "KarstJSON", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .target(
             name: "KarstProtocol",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["KarstJSON", .product(name: "NIOCore", package: "swift-nio")],
             exclude: ["Interfaces/io.karst.Scheduler.varlink", "Interfaces/io.karst.Admin.varlink",
                       "Interfaces/io.karst.Protocol.varlink"]
         ),
@@ -44,7 +50,7 @@ let package = Package(
         .target(
             name: "KarstServer",
             dependencies: [
-                "KarstCore", "KarstConfig", "KarstProtocol", "CKarstPosix",
+                "KarstCore", "KarstConfig", "KarstProtocol", "KarstStore", "CKarstPosix",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -64,7 +70,7 @@ let package = Package(
         .executableTarget(
             name: "karstd",
             dependencies: [
-                "KarstCore", "KarstConfig", "KarstServer",
+                "KarstCore", "KarstConfig", "KarstServer", "KarstStore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -106,6 +112,10 @@ let package = Package(
                            .product(name: "Prometheus", package: "swift-prometheus"),
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOPosix", package: "swift-nio")]
+        ),
+        .testTarget(
+            name: "KarstStoreTests",
+            dependencies: ["KarstStore", "KarstCore", "KarstTesting", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(name: "KarstSimTests", dependencies: ["KarstSim", "KarstCore", "KarstConfig", "KarstTesting"]),
     ],

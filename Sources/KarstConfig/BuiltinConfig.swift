@@ -39,6 +39,11 @@ max_calls_in_flight = 4096
 watch_buffer_events = 10000
 socket_mode = "0660"
 
+# Durable state (SQLite in the state directory: --state-dir, $STATE_DIRECTORY or ./.karst/state).
+[state]
+# Finished jobs and their events older than this are pruned (hourly) from disk and memory.
+retention_days = 7
+
 # Who may do what, by group. Root is always an admin. Anyone who can open the socket may read.
 [access]
 # Group owning the socket file (systemd's karstd.socket sets it there instead).

@@ -16,6 +16,14 @@ public struct ServerSettings: Hashable, Sendable {
     public init() {}
 }
 
+/// Durable state (`[state]`).
+public struct StateSettings: Hashable, Sendable {
+    /// Finished jobs and events older than this many days are pruned from the store and memory.
+    public var retentionDays = 7.0
+
+    public init() {}
+}
+
 /// Who may do what (`[access]`), by group name. Root is always an admin.
 public struct AccessSettings: Hashable, Sendable {
     /// Group that owns the socket file; the daemon's own group when nil.
@@ -55,6 +63,16 @@ extension TopologyReader {
             if let mode = UInt16(v, radix: 8), mode <= 0o777 { s.socketMode = mode } else {
                 t.add("socket_mode", "must be an octal mode such as \"0660\"")
             }
+        }
+        t.finish()
+        return s
+    }
+
+    func readState(_ root: inout TableReader) -> StateSettings {
+        var s = StateSettings()
+        guard var t = root.table("state") else { return s }
+        if let v = t.number("retention_days") {
+            if v > 0 { s.retentionDays = v } else { t.add("retention_days", "must be greater than 0") }
         }
         t.finish()
         return s

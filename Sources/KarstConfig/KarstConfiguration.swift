@@ -6,11 +6,14 @@ public struct KarstConfiguration: Sendable {
     public var topology: Topology
     public var server: ServerSettings
     public var access: AccessSettings
+    public var state: StateSettings
 
-    public init(topology: Topology, server: ServerSettings = ServerSettings(), access: AccessSettings = AccessSettings()) {
+    public init(topology: Topology, server: ServerSettings = ServerSettings(), access: AccessSettings = AccessSettings(),
+                state: StateSettings = StateSettings()) {
         self.topology = topology
         self.server = server
         self.access = access
+        self.state = state
     }
 
     /// Parses and validates TOML text. Throws `ConfigError` listing every issue found, each with its
@@ -33,9 +36,10 @@ public struct KarstConfiguration: Sendable {
         let topology = sections.read(&reader)
         let server = sections.readServer(&reader)
         let access = sections.readAccess(&reader)
+        let state = sections.readState(&reader)
         reader.finish()
         guard sink.issues.isEmpty, let topology else { throw ConfigError(source: source, issues: sink.issues) }
-        return KarstConfiguration(topology: topology, server: server, access: access)
+        return KarstConfiguration(topology: topology, server: server, access: access, state: state)
     }
 
     /// The built-in Guizhou hub (`Config/karstd.toml`, compiled in).

@@ -3,6 +3,7 @@ import KarstCore
 import Logging
 import NIOCore
 import NIOPosix
+import KarstStore
 import Prometheus
 import ServiceLifecycle
 
@@ -15,6 +16,8 @@ public struct DaemonOptions: Sendable {
     public var timeScale: Double = 1
     /// `HOST:PORT` for the optional Prometheus HTTP endpoint.
     public var metricsListen: (host: String, port: Int)?
+    /// Where the state lives; nil keeps everything in memory (nothing survives a restart).
+    public var stateDirectory: String?
 
     public init(configPath: String?, listen: ListenTarget) {
         self.configPath = configPath
@@ -35,13 +38,53 @@ public enum KarstDaemon {
         return ".karst/run/karstd.sock"
     }
 
+    /// The default state directory: `$STATE_DIRECTORY` under systemd, else `./.karst/state`.
+    public static func defaultStateDirectory(environment: [String: String]) -> String {
+        if let dir = environment["STATE_DIRECTORY"], !dir.isEmpty {
+            return String(dir.split(separator: ":").first ?? Substring(dir))
+        }
+        return ".karst/state"
+    }
+
+    /// Opens the store and rebuilds the scheduling state from it, exactly as acknowledged:
+    /// pending jobs keep their submit times, running jobs their starts (their modelled ends are
+    /// re-armed from them).
+    public static func recover(_ configuration: KarstConfiguration, directory: String, logger: Logger) throws
+        -> (KarstStore, SchedulerState, Int)
+    {
+        let started = ScaledWallClock.monotonicSeconds()
+        let store = try KarstStore(directory: directory)
+        let stored = try store.load()
+        let (state, report) = try SchedulerState.restore(
+            topology: configuration.topology, records: stored.records, nextJobNumber: stored.nextJobNumber,
+            datacenterStates: stored.datacenterStates)
+        let ms = Int((ScaledWallClock.monotonicSeconds() - started) * 1000)
+        logger.notice("recovered \(stored.records.count) jobs (\(state.pendingCount) pending, \(state.runningTotal) running) from \(store.path) in \(ms) ms")
+        for id in report.heldUnschedulable {
+            logger.warning("\(id) held: no data centre in this configuration can hold it", metadata: ["job_id": "\(id)"])
+        }
+        for id in report.runningOutsidePools {
+            logger.notice("\(id) runs on outside the configured pools until it ends", metadata: ["job_id": "\(id)"])
+        }
+        return (store, state, stored.generation)
+    }
+
     public static func run(_ options: DaemonOptions, logger: Logger,
                            hooks: DaemonHooks = DaemonHooks()) async throws {
         let configuration = try options.configPath.map { try KarstConfiguration.load(path: $0) }
             ?? KarstConfiguration.builtIn()
         let registry = PrometheusCollectorRegistry()
+        var store: KarstStore? = nil
+        var recovered: SchedulerState? = nil
+        var generation = 1
+        if let dir = options.stateDirectory {
+            (store, recovered, generation) = try recover(configuration, directory: dir, logger: logger)
+        } else {
+            logger.warning("running without a state directory (--ephemeral): nothing survives a restart")
+        }
         let core = EngineCore(configuration: configuration, configPath: options.configPath,
-                              clock: ScaledWallClock(timeScale: options.timeScale), logger: logger, registry: registry)
+                              clock: ScaledWallClock(timeScale: options.timeScale), logger: logger, registry: registry,
+                              store: store, state: recovered, generation: generation)
         core.onStatus = hooks.status
         core.onReload = hooks.reloaded
         let engine = Engine(core: core)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import KarstProtocol
 
 struct Topology: ParsableCommand {
@@ -151,6 +152,24 @@ struct Info: ParsableCommand {
                 print("\(key): \(reply[key]?.stringValue ?? "?")")
             }
             print("interfaces: " + (reply["interfaces"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ", "))
+        }
+    }
+}
+
+struct Backup: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write an online, consistent copy of the daemon's state to FILE (an absolute path on the daemon's host).",
+        discussion: "The copy is an SQLite database; restore it by stopping karstd and putting it in place of karst.sqlite.")
+    @OptionGroup var connection: Connection
+    @OptionGroup var output: OutputOptions
+    @Argument(help: "Where to write the copy; must not exist yet.") var file: String
+
+    func run() throws {
+        try karstctl.run {
+            let path = file.hasPrefix("/") ? file : FileManager.default.currentDirectoryPath + "/" + file
+            let reply = try connection.call("io.karst.Admin.Backup", ["path": .string(path)])
+            if output.json { return printJSON(reply) }
+            print("backed up \(number(reply["jobs"]?.numberValue ?? 0)) jobs to \(reply["path"]?.stringValue ?? path)")
         }
     }
 }

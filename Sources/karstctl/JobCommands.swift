@@ -54,8 +54,11 @@ struct Submit: ParsableCommand {
                     print("would wait: \(job.pendingReason ?? "unknown") (dry run: nothing stored)")
                 }
             } else {
-                let where_ = job.datacenter.map { "\($0)/\(job.pool ?? "?")" } ?? (job.pendingReason.map { "pending: \($0)" } ?? "pending")
-                print("\(job.id) \(job.state) \(where_)")
+                if let dc = job.datacenter {
+                    print("\(job.id) \(job.state) \(dc)/\(job.pool ?? "?")")
+                } else {
+                    print("\(job.id) \(job.state)" + (job.pendingReason.map { ": \($0)" } ?? ""))
+                }
             }
         }
     }

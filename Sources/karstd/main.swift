@@ -2,6 +2,7 @@ import ArgumentParser
 import KarstConfig
 import KarstCore
 import KarstServer
+import KarstStore
 import Logging
 
 #if canImport(Glibc)
@@ -30,6 +31,16 @@ struct Karstd: AsyncParsableCommand {
         """, valueName: "PATH"))
     var socket: String?
 
+    @Option(help: ArgumentHelp("State directory (SQLite). Default: $STATE_DIRECTORY, else ./.karst/state.",
+                               valueName: "DIR"))
+    var stateDir: String?
+
+    @Flag(help: "Keep all state in memory: nothing survives a restart (benchmarks, experiments).")
+    var ephemeral = false
+
+    @Flag(help: "Check the state directory's integrity, print a summary and exit (status 0 or 1).")
+    var checkState = false
+
     @Option(help: "Run the model N times faster than wall time (modelled job durations shrink accordingly).")
     var timeScale: Double = 1
 
@@ -46,6 +57,7 @@ struct Karstd: AsyncParsableCommand {
     func validate() throws {
         guard timeScale > 0, timeScale.isFinite else { throw ValidationError("--time-scale must be greater than 0") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level \(logLevel)") }
+        if ephemeral && stateDir != nil { throw ValidationError("--ephemeral and --state-dir exclude each other") }
         if let m = metricsListen, parseHostPort(m) == nil {
             throw ValidationError("--metrics-listen must be HOST:PORT, e.g. 127.0.0.1:9464")
         }
@@ -65,6 +77,19 @@ struct Karstd: AsyncParsableCommand {
                 throw ExitCode(1)
             }
         }
+        if checkState {
+            let dir = stateDir ?? KarstDaemon.defaultStateDirectory(environment: environment())
+            let summary: StoreSummary
+            do {
+                summary = try KarstStore(directory: dir).summary()
+            } catch {
+                printError("karstd: \(error)")
+                throw ExitCode(1)
+            }
+            print(summary)
+            if !summary.isHealthy { throw ExitCode(1) }
+            return
+        }
         let level = Logger.Level(rawValue: logLevel)!
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -77,6 +102,7 @@ struct Karstd: AsyncParsableCommand {
         var options = DaemonOptions(configPath: config, listen: .path(path))
         options.timeScale = timeScale
         options.metricsListen = metricsListen.flatMap(parseHostPort)
+        options.stateDirectory = ephemeral ? nil : (stateDir ?? KarstDaemon.defaultStateDirectory(environment: env))
         do {
             try await KarstDaemon.run(options, logger: logger)
         } catch let error as ConfigError {

@@ -80,7 +80,7 @@ import Testing
         #expect(core.state.job(JobID(2))?.state == .running)
         #expect(core.state.job(JobID(2))?.retiredPool == "b/cpu")
         #expect(core.state.job(JobID(3))?.state == .held)
-        #expect(core.state.job(JobID(3))?.message?.contains("held by reload") == true)
+        #expect(core.state.job(JobID(3))?.message?.contains("held by reconfiguration") == true)
         #expect(core.state.checkInvariants() == nil)
         // The job outside the pool still completes on time and frees nothing it did not hold.
         clock.advance(bySeconds: 600)

@@ -73,4 +73,9 @@ struct Demand: Hashable, Sendable {
     var estimatedSeconds: Double
     /// Priority within the class (spec priority).
     var priority: Int
+
+    /// Stands in until a job is re-admitted (restore); never scheduled.
+    static let unresolved = Demand(total: .zero, classIndex: 0, tenantIndex: 0, originIndex: 0, modelIndex: -1,
+                                   wantsAccelerators: false, latencyBudgetMs: 0, residencyMask: 0, preemptible: false,
+                                   estimatedSeconds: 0, priority: 0)
 }

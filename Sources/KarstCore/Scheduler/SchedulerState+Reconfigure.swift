@@ -1,75 +1,94 @@
 extension SchedulerState {
-    /// Switches to a new topology and policy without losing or duplicating any job.
-    ///
-    /// - Terminal jobs are kept as they are (their placement is looked up again by name).
-    /// - Pending and held jobs are re-admitted under the new configuration; one that no data
-    ///   centre could hold any more is put on hold with the reason in its message and reported.
-    /// - Running jobs stay running. If their pool still exists and has room they count against it;
-    ///   if the pool was removed (or shrank below what runs there) they run on outside any pool
-    ///   (`retiredPool`) until they end.
-    ///
-    /// Throws `invalidJob` naming the first non-terminal job whose class, origin region or
-    /// accelerator model the new configuration no longer has: the operator cancels it or keeps
-    /// the name, rather than a reload silently dropping work.
+    /// Switches to a new topology and policy without losing or duplicating any job (see
+    /// `restore`). Throws, changing nothing, when the new configuration cannot describe a job that
+    /// is not finished.
     public mutating func reconfigure(to topology: Topology, now: Instant) throws(SchedulerError) -> ReconfigureReport {
-        var next = SchedulerState(topology: topology)
-        next.nextJobNumber = nextJobNumber
-        for (d, dc) in self.topology.datacenters.enumerated() {
-            if let nd = topology.datacenterIndex(of: dc.id) { next.datacenterStates[nd] = datacenterStates[d] }
-        }
-        // Tenants in the same order, so fairness history and indices carry over.
-        for name in tenants.names { _ = next.tenants.intern(name, topology: topology) }
-        var report = ReconfigureReport()
-        var failure: SchedulerError? = nil
-        jobs.forEach { id, old in
-            guard failure == nil else { return }
-            var job = old
-            let oldRef = old.placement.map { names(of: $0) }
-            job.placement = oldRef.flatMap { n in
-                topology.datacenterIndex(of: n.datacenter).flatMap { d in
-                    topology.poolIndex(of: n.pool, in: d).map { PoolRef(datacenter: d, pool: $0) }
-                }
-            }
-            if old.state.isTerminal {
-                next.jobs[id] = job
-                return
-            }
-            let t = next.tenants.intern(old.tenant, topology: topology)
-            do {
-                job.demand = try Self.buildDemand(for: old.spec, tenantIndex: t, topology: topology)
-            } catch {
-                failure = .invalidJob(field: "\(id)", reason: "the new configuration cannot describe this "
-                    + "\(old.state.rawValue) job: \(error)")
-                return
-            }
-            switch old.state {
-            case .running:
-                next.adoptRunning(&job, oldRef: oldRef, report: &report, now: now)
-            case .pending, .held:
-                do {
-                    job.demand = try Self.demand(for: old.spec, tenantIndex: t, topology: topology,
-                                                 quota: next.tenants.quotas[t], stack: next.stack,
-                                                 sites: next.staticSites, rtt: next.rtt)
-                    next.jobs[id] = job
-                    if job.state == .pending { next.enqueue(job) }
-                } catch {
-                    job.state = .held
-                    job.pendingReason = .held
-                    job.message = "held by reload: \(error)"
-                    next.jobs[id] = job
-                    report.heldUnschedulable.append(id)
-                }
-            default: break
-            }
-        }
-        if let failure { throw failure }
+        let (next, report) = try Self.restore(
+            topology: topology, records: records, nextJobNumber: nextJobNumber,
+            datacenterStates: datacenterStatesByID, tenantOrder: tenants.names)
         self = next
         return report
     }
 
-    /// Re-attaches a running job to its pool under the new topology, or lets it run on outside any.
+    /// Rebuilds a live state from stored jobs: after a restart, or under a new configuration.
+    ///
+    /// - Terminal jobs are kept as they are (their placement looked up by name).
+    /// - Pending and held jobs are re-admitted, keeping their submit time (so their aging and
+    ///   order are what they were); one that no data centre could hold any more is put on hold
+    ///   with the reason in its message and reported.
+    /// - Running jobs stay running: they count against their pool if it still exists and has
+    ///   room, else they run on outside any pool (`retiredPool`) until they end. Their modelled
+    ///   completion is re-armed from their recorded start, so a restart does not restart them.
+    ///
+    /// Throws `invalidJob` naming the first unfinished job whose class, origin region or
+    /// accelerator model the topology does not have: the operator cancels it or keeps the name,
+    /// rather than work being dropped silently.
+    public static func restore(topology: Topology, records: [JobRecord], nextJobNumber: UInt64,
+                               datacenterStates: [String: DatacenterState] = [:],
+                               tenantOrder: [String] = []) throws(SchedulerError) -> (SchedulerState, ReconfigureReport) {
+        var next = SchedulerState(topology: topology)
+        for (id, state) in datacenterStates {
+            if let d = topology.datacenterIndex(of: id) { next.datacenterStates[d] = state }
+        }
+        for name in tenantOrder { _ = next.tenants.intern(name, topology: topology) }
+        var report = ReconfigureReport()
+        var highest: UInt64 = 0
+        for r in records.sorted(by: { $0.id < $1.id }) {
+            highest = max(highest, r.id.rawValue)
+            try next.adopt(r, report: &report)
+        }
+        next.nextJobNumber = max(nextJobNumber, highest + 1)
+        return (next, report)
+    }
+
+    private mutating func adopt(_ r: JobRecord, report: inout ReconfigureReport) throws(SchedulerError) {
+        let t = tenants.intern(r.tenant, topology: topology)
+        var job = Job(id: r.id, spec: r.spec, tenant: r.tenant, submittedAt: r.submittedAt, demand: .unresolved)
+        job.state = r.state
+        job.startedAt = r.startedAt
+        job.finishedAt = r.finishedAt
+        job.attempts = r.attempts
+        job.preemptions = r.preemptions
+        job.message = r.message
+        job.retiredPool = r.retiredPool
+        job.pendingReason = r.state == .pending ? .priority : (r.state == .held ? .held : nil)
+        job.placement = r.placement.flatMap { n in
+            topology.datacenterIndex(of: n.datacenter).flatMap { d in
+                topology.poolIndex(of: n.pool, in: d).map { PoolRef(datacenter: d, pool: $0) }
+            }
+        }
+        if r.state.isTerminal {
+            job.demand = (try? Self.buildDemand(for: r.spec, tenantIndex: t, topology: topology)) ?? .unresolved
+            jobs[r.id] = job
+            return
+        }
+        do {
+            job.demand = try Self.buildDemand(for: r.spec, tenantIndex: t, topology: topology)
+        } catch {
+            throw .invalidJob(field: "\(r.id)", reason: "the configuration cannot describe this "
+                + "\(r.state.rawValue) job: \(error)")
+        }
+        if r.state == .running {
+            adoptRunning(&job, oldRef: r.placement, report: &report)
+            return
+        }
+        do {
+            job.demand = try Self.demand(for: r.spec, tenantIndex: t, topology: topology, quota: tenants.quotas[t],
+                                         stack: stack, sites: staticSites, rtt: rtt)
+            jobs[r.id] = job
+            if job.state == .pending { enqueue(job) }
+        } catch {
+            job.state = .held
+            job.pendingReason = .held
+            job.message = "held by reconfiguration: \(error)"
+            jobs[r.id] = job
+            report.heldUnschedulable.append(r.id)
+        }
+    }
+
+    /// Re-attaches a running job to its pool, or lets it run on outside any.
     private mutating func adoptRunning(_ job: inout Job, oldRef: (datacenter: String, pool: String)?,
-                                       report: inout ReconfigureReport, now: Instant) {
+                                       report: inout ReconfigureReport) {
         tenants.usage[job.demand.tenantIndex] += job.demand.total
         if let ref = job.placement,
            (allocated[flatIndex(ref)] + job.demand.total).fits(in: topology.datacenters[ref.datacenter].pools[ref.pool].capacity) {
@@ -88,9 +107,9 @@ extension SchedulerState {
     }
 }
 
-/// What a reconfiguration did to existing jobs.
+/// What a reconfiguration or restore did to existing jobs.
 public struct ReconfigureReport: Hashable, Sendable {
-    /// Pending or held jobs that no data centre could hold under the new configuration; now held.
+    /// Pending or held jobs that no data centre could hold under the configuration; now held.
     public var heldUnschedulable: [JobID] = []
     /// Running jobs whose pool was removed or shrank; they run on until they end.
     public var runningOutsidePools: [JobID] = []

@@ -1,3 +1,4 @@
+import Foundation
 import KarstConfig
 import KarstCore
 import KarstProtocol
@@ -26,6 +27,7 @@ extension EngineCore {
         try requireAdmin(c, "datacenter operation on \(dc)")
         let (_, caused) = try core { () throws(SchedulerError) in try op(&state, dc, now) }
         events += caused
+        metaChanged = true
         logger.notice("datacenter \(dc) is now \(state.usage.first { $0.id == dc }?.state.rawValue ?? "?") (by \(c))",
                       metadata: ["datacenter": "\(dc)"])
         return .reply { state, core in
@@ -80,6 +82,34 @@ extension EngineCore {
         }
     }
 
+    /// Copies the state with SQLite's online backup from a read snapshot, on its own thread, and
+    /// answers when the copy is complete: the engine keeps serving meanwhile.
+    func backup(_ p: inout ParameterReader, _ r: EngineRequest) throws(VarlinkError) -> Outcome {
+        let path = try p.requiredString("path")
+        try p.finish()
+        try requireAdmin(r.caller, "Backup")
+        guard let store else { throw VarlinkError.methodNotImplemented("io.karst.Admin.Backup (the daemon runs without state)") }
+        guard path.hasPrefix("/"), !FileManager.default.fileExists(atPath: path) else {
+            throw VarlinkError.invalidParameter("path")
+        }
+        let logger = self.logger
+        let request = r
+        Thread.detachNewThread {
+            let frame: [UInt8]
+            do {
+                let jobs = try store.backup(to: path)
+                logger.notice("backup of \(jobs) jobs written to \(path)")
+                frame = VarlinkReply.frame { w in w.key("path"); w.string(path); w.key("jobs"); w.number(jobs) }
+            } catch {
+                logger.error("\(error)")
+                frame = VarlinkReply.frame(error: VarlinkError("io.karst.Scheduler.StorageUnavailable",
+                                                              ["reason": .string("\(error)")]))
+            }
+            if let sink = request.sink { sink.deliver([(request.sequence, frame)]) } else { request.respond(frame) }
+        }
+        return .streaming
+    }
+
     func metricsText(_ p: inout ParameterReader) throws(VarlinkError) -> Outcome {
         try p.finish()
         return .reply { state, core in VarlinkReply.frame { w in w.key("text"); w.string(core.metrics.render()) } }
@@ -102,7 +132,7 @@ extension EngineCore {
         } catch {
             logger.error("reload failed; keeping configuration generation \(generation): \(error)")
             onReload?(.failure(error))
-            return .failure(VarlinkError("io.karst.Admin.InvalidConfig", ["reason": .string(error.description)]))
+            return .failure(VarlinkError("io.karst.Admin.InvalidConfig", ["reason": .string("\(error)")]))
         }
         return apply(next, now: now)
     }
@@ -113,6 +143,8 @@ extension EngineCore {
             let report = try state.reconfigure(to: next.topology, now: now)
             configuration = next
             generation += 1
+            metaChanged = true
+            extraChangedJobs += report.heldUnschedulable + report.runningOutsidePools
             for id in report.heldUnschedulable {
                 logger.warning("\(id) held by reload: no data centre in the new configuration can hold it",
                                metadata: ["job_id": "\(id)", "event": "held"])

@@ -26,9 +26,7 @@ extension EngineCore {
             case "io.karst.Admin.Stats": outcome = try stats(&params)
             case "io.karst.Admin.Metrics": outcome = try metricsText(&params)
             case "io.karst.Admin.Reload": outcome = try reloadCall(&params, r.caller, now, &events)
-            case "io.karst.Admin.Backup":
-                try requireAdmin(r.caller, r.call.method)
-                throw VarlinkError.methodNotImplemented(r.call.method)
+            case "io.karst.Admin.Backup": outcome = try backup(&params, r)
             default:
                 throw Dispatcher.unknown(r.call)
             }

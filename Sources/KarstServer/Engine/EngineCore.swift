@@ -2,6 +2,7 @@ import KarstConfig
 import KarstCore
 import KarstProtocol
 import Logging
+import KarstStore
 import Prometheus
 
 /// The one owner of the scheduling state. It takes a batch of calls, applies them, runs the
@@ -23,6 +24,16 @@ public final class EngineCore: @unchecked Sendable {
     /// (monotonic seconds, placements) per batch, for the placement rate.
     private var placementLog: [(Double, Int)] = []
     private var lastRefresh = 0.0
+    /// The durable store; nil runs the daemon in memory only (`--ephemeral`, tests).
+    public let store: KarstStore?
+    /// Why the store cannot be written, while it cannot (degraded mode); nil when healthy.
+    public internal(set) var storeProblem: String?
+    /// Calls the pass changed state for, beyond events (reconfiguration), to store with the batch.
+    var extraChangedJobs: [JobID] = []
+    /// Data-centre states or the configuration generation changed in this batch.
+    var metaChanged = false
+    /// When finished jobs were last pruned (wall, monotonic seconds).
+    private var lastPrune = 0.0
     /// Called after every batch with a one-line summary (for systemd's STATUS=).
     public var onStatus: (@Sendable (String) -> Void)?
     /// Called after a reload attempt: the new generation, or why it failed.
@@ -36,10 +47,13 @@ public final class EngineCore: @unchecked Sendable {
     }
 
     public init(configuration: KarstConfiguration, configPath: String?, clock: any ModelClock, logger: Logger,
-                registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+                registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), store: KarstStore? = nil,
+                state: SchedulerState? = nil, generation: Int = 1) {
         self.configuration = configuration
         self.configPath = configPath
-        self.state = SchedulerState(topology: configuration.topology)
+        self.store = store
+        self.generation = generation
+        self.state = state ?? SchedulerState(topology: configuration.topology)
         self.clock = clock
         self.logger = logger
         self.metrics = KarstMetrics(registry: registry)
@@ -50,28 +64,43 @@ public final class EngineCore: @unchecked Sendable {
         process(items, now: clock.now())
     }
 
-    /// Processes one batch at `now`: apply every call, complete due jobs, schedule, then answer.
+    /// Processes one batch at `now`: apply every call, complete due jobs, schedule, commit the
+    /// batch's changes in one transaction, then answer — nothing is acknowledged before it is on
+    /// disk.
     public func process(_ items: [EngineItem], now: Instant) {
         var events: [Event] = []
         var answers: [(EngineRequest, Outcome)] = []
         var barriers: [@Sendable () -> Void] = []
         answers.reserveCapacity(items.count)
+        let healthy = probeStore(now: now)
         for item in items {
             switch item {
             case .request(let r):
+                if !healthy && Self.mutates(r.call) {
+                    answers.append((r, .error(storageUnavailable())))
+                    continue
+                }
                 let outcome = handle(r, now: now, events: &events)
                 answers.append((r, outcome))
             case .unwatch(let id):
                 watchers[id] = nil
             case .reload(let respond):
+                guard healthy else {
+                    respond?(.failure(storageUnavailable()))
+                    continue
+                }
                 let result = reload(now: now, events: &events)
                 respond?(result)
             case .barrier(let done):
                 barriers.append(done)
             }
         }
-        events += state.tick(now: now)
-        // (Durable state: the batch's events are committed here, before any reply.)
+        // While the store is unwritable the model holds still: nothing could be recorded.
+        if healthy { events += state.tick(now: now) }
+        let committed = persist(storeBatch(for: events, extraJobs: extraChangedJobs, metaChanged: metaChanged))
+        extraChangedJobs.removeAll()
+        metaChanged = false
+        if !committed { events.removeAll() }
         var bySink: [ObjectIdentifier: (ReplySink, [(UInt64, [UInt8])])] = [:]
         let answeredAt = ScaledWallClock.monotonicSeconds()
         for (r, outcome) in answers {
@@ -79,7 +108,8 @@ public final class EngineCore: @unchecked Sendable {
             let frame: [UInt8]
             switch outcome {
             case .error(let e): frame = VarlinkReply.frame(error: e)
-            case .reply(let render): frame = render(state, self)
+            case .reply(let render):
+                frame = committed || !Self.mutates(r.call) ? render(state, self) : VarlinkReply.frame(error: storageUnavailable())
             case .streaming: continue
             }
             if let sink = r.sink {
@@ -103,6 +133,25 @@ public final class EngineCore: @unchecked Sendable {
             metrics.refreshGauges(state)
             onStatus?(statusLine)
         }
+        if wall - lastPrune >= 3600 {
+            lastPrune = wall
+            prune(now: now)
+        }
+    }
+
+    /// Drops finished jobs and events older than the retention from disk and memory.
+    func prune(now: Instant) {
+        let cutoff = now.advanced(bySeconds: -configuration.state.retentionDays * 86400)
+        if let store, storeProblem == nil {
+            do {
+                let (jobs, events) = try store.prune(before: cutoff)
+                if jobs + events > 0 { logger.info("pruned \(jobs) finished jobs and \(events) events older than \(cutoff)") }
+            } catch {
+                logger.warning("pruning failed: \(error)")
+                return
+            }
+        }
+        state.forget(finishedBefore: cutoff)
     }
 
     /// When the engine should next run even without calls: the next modelled completion, but at
@@ -115,8 +164,10 @@ public final class EngineCore: @unchecked Sendable {
 
     /// One line for `STATUS=` and logs.
     public var statusLine: String {
-        "pending \(state.pendingCount), running \(state.runningTotal), "
+        var line = "pending \(state.pendingCount), running \(state.runningTotal), "
             + "\(formatRate(placementsPerSecond)) placements/s, config generation \(generation)"
+        if let storeProblem { line = "STORAGE UNAVAILABLE (serving reads, retrying writes): \(storeProblem); " + line }
+        return line
     }
 
     /// Placements per wall second over the last 10 seconds.

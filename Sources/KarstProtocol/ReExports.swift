@@ -1,0 +1,2 @@
+/// The JSON types are part of the protocol's API: clients of KarstProtocol get them too.
+@_exported import KarstJSON

@@ -1,0 +1,102 @@
+import KarstCore
+import KarstProtocol
+import KarstStore
+import Logging
+
+/// Group commit and what happens when the disk says no.
+extension EngineCore {
+    /// Methods whose success changes stored state: they are acknowledged only after the batch's
+    /// commit, and refused while the store cannot be written.
+    static let mutatingMethods: Set<String> = [
+        "io.karst.Scheduler.Submit", "io.karst.Scheduler.SubmitBatch", "io.karst.Scheduler.Cancel",
+        "io.karst.Scheduler.Hold", "io.karst.Scheduler.Release", "io.karst.Scheduler.Complete",
+        "io.karst.Admin.Drain", "io.karst.Admin.Resume", "io.karst.Admin.SetOffline", "io.karst.Admin.Reload",
+    ]
+
+    static func mutates(_ call: VarlinkCall) -> Bool {
+        mutatingMethods.contains(call.method) && call.parameters["dryRun"] != .bool(true)
+    }
+
+    func storageUnavailable() -> VarlinkError {
+        VarlinkError("io.karst.Scheduler.StorageUnavailable", ["reason": .string(storeProblem ?? "the state store is not writable")])
+    }
+
+    /// The batch to write for these events (and whatever else changed).
+    func storeBatch(for events: [Event], extraJobs: [JobID], metaChanged: Bool) -> StoreBatch {
+        var batch = StoreBatch()
+        guard !events.isEmpty || !extraJobs.isEmpty || metaChanged else { return batch }
+        batch.events = events
+        var inserted = Set<JobID>()
+        var touched: [JobID] = []
+        var seen = Set<JobID>()
+        for e in events {
+            if e.kind == .submitted { inserted.insert(e.job.id) }
+            if seen.insert(e.job.id).inserted { touched.append(e.job.id) }
+        }
+        for id in extraJobs where seen.insert(id).inserted { touched.append(id) }
+        for id in touched {
+            guard let job = state.job(id) else { continue }
+            let r = state.record(of: job)
+            if inserted.contains(id) { batch.inserted.append(r) } else { batch.updated.append(r) }
+        }
+        if !inserted.isEmpty { batch.nextJobNumber = state.nextJobNumberValue }
+        if metaChanged {
+            batch.datacenterStates = state.datacenterStatesByID
+            batch.generation = generation
+            batch.nextJobNumber = state.nextJobNumberValue
+        }
+        return batch
+    }
+
+    /// Commits the batch. On failure: puts the state back to what is on disk, enters degraded
+    /// mode (mutations refused, scheduling paused, a write probe every pass) and returns false.
+    func persist(_ batch: StoreBatch) -> Bool {
+        guard let store, !batch.isEmpty else { return true }
+        do {
+            try store.commit(batch)
+            return true
+        } catch {
+            storeProblem = error.description
+            logger.error("state not written, batch refused: \(error). Serving reads; retrying writes.",
+                         metadata: ["storage": "unavailable"])
+            rollBackToStore()
+            return false
+        }
+    }
+
+    /// Replaces the in-memory state with what the store holds (the last acknowledged state).
+    func rollBackToStore() {
+        guard let store else { return }
+        do {
+            let stored = try store.load()
+            let (restored, _) = try SchedulerState.restore(
+                topology: configuration.topology, records: stored.records, nextJobNumber: stored.nextJobNumber,
+                datacenterStates: stored.datacenterStates, tenantOrder: state.tenantShares.map(\.tenant))
+            state = restored
+        } catch {
+            // Neither writable nor readable: what is in memory cannot be trusted to match what
+            // was acknowledged. Exit, and let the service manager restart from disk.
+            logger.critical("cannot re-read the state after a failed write (\(error)); exiting to recover from disk")
+            exitProcess(70)
+        }
+    }
+
+    /// In degraded mode, a write probe each pass; true when writes work again.
+    func probeStore(now: Instant) -> Bool {
+        guard let store, storeProblem != nil else { return true }
+        do {
+            try store.probe(at: now)
+            logger.notice("the state store is writable again; accepting work")
+            storeProblem = nil
+            return true
+        } catch {
+            return false
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func exitProcess(_ code: Int32) -> Never { exit(code) }

@@ -1,0 +1,90 @@
+import GRDB
+import KarstCore
+
+/// What one engine batch changed, written as one transaction.
+public struct StoreBatch: Sendable {
+    /// Jobs first seen in this batch, in their state at the end of it.
+    public var inserted: [JobRecord] = []
+    /// Jobs seen before whose state changed, in their state at the end of the batch.
+    public var updated: [JobRecord] = []
+    /// The batch's events, in order.
+    public var events: [Event] = []
+    public var nextJobNumber: UInt64?
+    public var datacenterStates: [String: DatacenterState]?
+    public var generation: Int?
+
+    public init() {}
+
+    public var isEmpty: Bool {
+        inserted.isEmpty && updated.isEmpty && events.isEmpty && nextJobNumber == nil && datacenterStates == nil
+            && generation == nil
+    }
+}
+
+extension KarstStore {
+    /// Writes a batch in one transaction and returns once it is durable (committed and synced).
+    public func commit(_ batch: StoreBatch) throws(StoreError) {
+        guard !batch.isEmpty else { return }
+        do {
+            try pool.write { db in
+                if !batch.inserted.isEmpty {
+                    let insert = try db.cachedStatement(sql: """
+                        INSERT INTO jobs (id, tenant, state, submitted_at, started_at, finished_at, datacenter, pool,
+                                          retired_pool, attempts, preemptions, message, spec)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """)
+                    for r in batch.inserted {
+                        try insert.execute(arguments: [
+                            Int64(r.id.rawValue), r.tenant, r.state.rawValue, r.submittedAt.microseconds,
+                            r.startedAt?.microseconds, r.finishedAt?.microseconds, r.placement?.datacenter,
+                            r.placement?.pool, r.retiredPool, r.attempts, r.preemptions, r.message,
+                            SpecCodec.encode(r.spec),
+                        ])
+                    }
+                }
+                if !batch.updated.isEmpty {
+                    let update = try db.cachedStatement(sql: """
+                        UPDATE jobs SET state = ?, started_at = ?, finished_at = ?, datacenter = ?, pool = ?,
+                                        retired_pool = ?, attempts = ?, preemptions = ?, message = ?
+                        WHERE id = ?
+                        """)
+                    for r in batch.updated {
+                        try update.execute(arguments: [
+                            r.state.rawValue, r.startedAt?.microseconds, r.finishedAt?.microseconds,
+                            r.placement?.datacenter, r.placement?.pool, r.retiredPool, r.attempts, r.preemptions,
+                            r.message, Int64(r.id.rawValue),
+                        ])
+                    }
+                }
+                if !batch.events.isEmpty {
+                    let event = try db.cachedStatement(sql: "INSERT INTO events (at, job_id, kind, detail) VALUES (?, ?, ?, ?)")
+                    for e in batch.events {
+                        try event.execute(arguments: [e.at.microseconds, Int64(e.job.id.rawValue), e.kind.rawValue, e.detail])
+                    }
+                }
+                let meta = try db.cachedStatement(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)")
+                if let n = batch.nextJobNumber { try meta.execute(arguments: ["next_job_number", String(n)]) }
+                if let g = batch.generation { try meta.execute(arguments: ["config_generation", String(g)]) }
+                if let states = batch.datacenterStates {
+                    for (dc, state) in states.sorted(by: { $0.key < $1.key }) {
+                        try meta.execute(arguments: ["datacenter_state:" + dc, state.rawValue])
+                    }
+                }
+            }
+        } catch {
+            throw .writeFailed(reason: "\(error)")
+        }
+    }
+
+    /// Writes a heartbeat: succeeds only when the store can take writes again.
+    public func probe(at now: Instant) throws(StoreError) {
+        do {
+            try pool.write { db in
+                try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('last_probe', ?)",
+                               arguments: [String(now.microseconds)])
+            }
+        } catch {
+            throw .writeFailed(reason: "\(error)")
+        }
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import GRDB
+import KarstCore
+import KarstStore
+import KarstTesting
+import Testing
+
+func tempDir() -> String {
+    var template = Array("/tmp/karst-store-XXXXXX".utf8CString)
+    return template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+}
+
+/// A small scenario's state: pending, held, running (with and without durations), finished jobs.
+func scenario() throws -> ScenarioHarness {
+    let topo = TopologyBuilder().datacenter("a", pools: [("cpu", 16, 64, 0, nil)])
+        .datacenter("b", pools: [("cpu", 16, 64, 0, nil), ("npu", 32, 256, 8, "ascend-910b")]).topology
+    var h = ScenarioHarness(topo)
+    try h.submit(.job("long").cpu(8).lasting(3600))
+    try h.submit(.job("forever").cpu(8))
+    try h.submit(.job("train").cpu(8).accelerators(4, model: "ascend-910b").lasting(600).priority(3))
+    h.tick()
+    try h.submit(.job("waits").cpu(16).tenant("t2"))
+    try h.submit(.job("waits-too").cpu(16).priority(5))
+    try h.submit(.job("held").cpu(1))
+    let held = h.state.jobs(state: .pending).last!.id
+    h.record([try h.state.hold(held, now: h.now)])
+    try h.submit(.job("labelled").cpu(1).only("a").notBefore(h.now.advanced(bySeconds: 7200))
+        .with { $0.labels = ["team": "blue"]; $0.maxLatencyMs = 50 })
+    h.run(seconds: 700)  // "train" completes
+    return h
+}
+
+extension JobBuilder {
+    func with(_ change: (inout JobSpec) -> Void) -> JobBuilder {
+        var copy = self
+        change(&copy.spec)
+        return copy
+    }
+}
+
+@Suite struct StoreTests {
+    @Test func synchronousIsFullAndTheJournalIsWAL() throws {
+        let store = try KarstStore(directory: tempDir())
+        #expect(try store.synchronousMode() == 2, "GRDB resets synchronous to NORMAL with WAL; we re-apply FULL")
+        let mode = try DatabaseQueue(path: store.path).read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+        #expect(mode == "wal")
+        #expect(try store.schemaVersions() == ["v1"])
+    }
+
+    @Test func whatIsCommittedLoadsBackExactly() throws {
+        let dir = tempDir()
+        let h = try scenario()
+        let store = try KarstStore(directory: dir)
+        var batch = StoreBatch()
+        batch.inserted = h.state.records
+        batch.nextJobNumber = h.state.nextJobNumberValue
+        batch.datacenterStates = ["a": .draining, "b": .active]
+        batch.generation = 4
+        try store.commit(batch)
+        let reopened = try KarstStore(directory: dir).load()
+        #expect(reopened.records == h.state.records)
+        #expect(reopened.nextJobNumber == h.state.nextJobNumberValue)
+        #expect(reopened.datacenterStates == ["a": .draining, "b": .active])
+        #expect(reopened.generation == 4)
+
+        var update = StoreBatch()
+        var r = h.state.records[1]
+        r.state = .cancelled
+        r.finishedAt = h.now
+        update.updated = [r]
+        try store.commit(update)
+        #expect(try store.load().records[1] == r)
+    }
+
+    @Test func restoringRebuildsQueueRunningSetAndTimersExactly() throws {
+        var h = try scenario()
+        let (restored, report) = try SchedulerState.restore(
+            topology: h.state.topology, records: h.state.records, nextJobNumber: h.state.nextJobNumberValue,
+            datacenterStates: h.state.datacenterStatesByID, tenantOrder: h.state.tenantShares.map(\.tenant))
+        #expect(report.heldUnschedulable.isEmpty && report.runningOutsidePools.isEmpty)
+        #expect(restored.checkInvariants() == nil)
+        #expect(restored.allocated == h.state.allocated)
+        #expect(restored.pendingCount == h.state.pendingCount)
+        #expect(restored.nextCompletion == h.state.nextCompletion)
+        // From here on both make the same decisions: same queue order, same timers.
+        var copy = restored
+        for step in 0..<4 {
+            h.clock.advance(bySeconds: 1800)
+            let a = h.state.tick(now: h.now).map { "\($0.kind) \($0.job.id) \($0.at)" }
+            let b = copy.tick(now: h.now).map { "\($0.kind) \($0.job.id) \($0.at)" }
+            #expect(a == b, "step \(step)")
+        }
+    }
+
+    @Test func aDatabaseFromANewerVersionIsRefusedClearly() throws {
+        let dir = tempDir()
+        _ = try KarstStore(directory: dir)
+        try DatabaseQueue(path: dir + "/karst.sqlite").write { db in
+            try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v9-from-the-future')")
+        }
+        #expect {
+            _ = try KarstStore(directory: dir)
+        } throws: { error in
+            guard case .newerSchema(_, let unknown) = error as? StoreError else { return false }
+            return unknown == ["v9-from-the-future"]
+        }
+    }
+
+    @Test func pruningDropsOldFinishedJobsAndEventsOnly() throws {
+        let h = try scenario()
+        let store = try KarstStore(directory: tempDir())
+        var batch = StoreBatch()
+        batch.inserted = h.state.records
+        batch.events = h.events
+        try store.commit(batch)
+        let (jobs, events) = try store.prune(before: h.now)
+        #expect(jobs == 1)  // "train" finished 100 s ago
+        #expect(events == h.events.filter { $0.at < h.now }.count)
+        #expect(try store.load().records.count == h.state.records.count - 1)
+        var state = h.state
+        #expect(state.forget(finishedBefore: h.now) == 1)
+        #expect(state.checkInvariants() == nil)
+    }
+
+    @Test func anOnlineBackupIsAConsistentCopy() throws {
+        let h = try scenario()
+        let dir = tempDir()
+        let store = try KarstStore(directory: dir)
+        var batch = StoreBatch()
+        batch.inserted = h.state.records
+        try store.commit(batch)
+        let copy = dir + "/backup.sqlite"
+        #expect(try store.backup(to: copy) == h.state.records.count)
+        let restoredDir = tempDir()
+        try FileManager.default.copyItem(atPath: copy, toPath: restoredDir + "/karst.sqlite")
+        #expect(try KarstStore(directory: restoredDir).load().records == h.state.records)
+        #expect(try KarstStore(directory: restoredDir).summary().isHealthy)
+    }
+
+    @Test func anUnusableDirectoryIsAClearError() throws {
+        let dir = tempDir()
+        let file = dir + "/not-a-directory"
+        _ = FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
+        #expect(throws: StoreError.self) { _ = try KarstStore(directory: file) }
+    }
+}
