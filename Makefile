@@ -32,17 +32,20 @@ build: deps
 	$(SWIFT) build
 
 test: build
-	$(SWIFT) test
+	$(SWIFT) build -c release --product karstd   # the crash tests kill -9 the release daemon
+	$(SWIFT) test --skip CrashTests
+	# Alone: the kill -9 harness loads both cores, which would starve timing-sensitive tests.
+	$(SWIFT) test --skip-build --filter CrashTests
 	./.build/debug/karstd --check-config Config/karstd.toml
 	@scripts/check-generated
 
 run: build
 	@mkdir -p $(dir $(SOCKET))
-	@echo "karstd: built-in Guizhou hub on $(SOCKET). In another terminal:"
+	@echo "karstd: built-in Guizhou hub on $(SOCKET), state in .karst/state. In another terminal:"
 	@echo "  export KARST_SOCKET=$$PWD/$(SOCKET)"
 	@echo "  ./.build/debug/karstctl topology"
 	@echo "Stop with Ctrl-C."
-	./.build/debug/karstd --socket $(SOCKET) $(KARSTD_FLAGS)
+	./.build/debug/karstd --socket $(SOCKET) --state-dir .karst/state $(KARSTD_FLAGS)
 
 sim: deps
 	$(SWIFT) build -c release --product karst-sim

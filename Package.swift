@@ -94,7 +94,7 @@ let package = Package(
         .executableTarget(
             name: "karst-bench",
             dependencies: [
-                "KarstCore", "KarstConfig", "KarstTesting", "KarstClient", "KarstProtocol",
+                "KarstCore", "KarstConfig", "KarstTesting", "KarstClient", "KarstProtocol", "KarstStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -107,7 +107,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KarstServerTests",
-            dependencies: ["KarstServer", "KarstClient", "KarstProtocol", "KarstCore", "KarstConfig", "KarstTesting",
+            dependencies: ["KarstServer", "KarstClient", "KarstProtocol", "KarstCore", "KarstConfig", "KarstTesting", "KarstStore",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "Prometheus", package: "swift-prometheus"),
                            .product(name: "NIOCore", package: "swift-nio"),

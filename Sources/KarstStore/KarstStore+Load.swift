@@ -1,4 +1,6 @@
+import Foundation
 import GRDB
+import Synchronization
 import KarstCore
 
 /// Everything a daemon needs to come back exactly where it was.
@@ -14,8 +16,9 @@ extension KarstStore {
     public func load() throws(StoreError) -> StoredState {
         do {
             return try pool.read { db in
-                var records: [JobRecord] = []
-                records.reserveCapacity(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs") ?? 0)
+                // Rows are read in one pass; their specs (JSON) are decoded on every core.
+                var raw: [RawRow] = []
+                raw.reserveCapacity(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs") ?? 0)
                 let rows = try Row.fetchCursor(db, sql: """
                     SELECT id, tenant, state, submitted_at, started_at, finished_at, datacenter, pool, retired_pool,
                            attempts, preemptions, message, spec
@@ -27,19 +30,18 @@ extension KarstStore {
                     guard let state = JobState(rawValue: stateName) else {
                         throw StoreError.corrupt(reason: "job \(id) has unknown state \(stateName)")
                     }
-                    let spec: JobSpec
-                    do { spec = try SpecCodec.decode(row[12]) } catch {
-                        throw StoreError.corrupt(reason: "job \(id): \(error)")
-                    }
                     let dc: String? = row[6], pool: String? = row[7]
                     let started: Int64? = row[4], finished: Int64? = row[5]
-                    records.append(JobRecord(
-                        id: JobID(UInt64(id)), spec: spec, tenant: row[1], state: state,
-                        submittedAt: Instant(microseconds: row[3]), startedAt: started.map(Instant.init(microseconds:)),
-                        finishedAt: finished.map(Instant.init(microseconds:)),
-                        placement: dc.flatMap { d in pool.map { (d, $0) } }, retiredPool: row[8],
-                        attempts: row[9], preemptions: row[10], message: row[11]))
+                    raw.append(RawRow(
+                        record: JobRecord(
+                            id: JobID(UInt64(id)), spec: JobSpec(origin: "", priorityClass: "", resources: ResourceRequest(cpu: 0, memoryGiB: 0)),
+                            tenant: row[1], state: state, submittedAt: Instant(microseconds: row[3]),
+                            startedAt: started.map(Instant.init(microseconds:)), finishedAt: finished.map(Instant.init(microseconds:)),
+                            placement: dc.flatMap { d in pool.map { (d, $0) } }, retiredPool: row[8],
+                            attempts: row[9], preemptions: row[10], message: row[11]),
+                        spec: row[12]))
                 }
+                let records = try decodeSpecs(raw)
                 var next: UInt64 = 1
                 var states: [String: DatacenterState] = [:]
                 var generation = 1
@@ -59,4 +61,41 @@ extension KarstStore {
             throw .unavailable(path: path, reason: "\(error)")
         }
     }
+}
+
+/// A job row whose spec is still JSON text.
+struct RawRow: Sendable {
+    var record: JobRecord
+    var spec: String
+}
+
+/// Decodes every row's spec, splitting the rows over the machine's cores.
+func decodeSpecs(_ raw: [RawRow]) throws -> [JobRecord] {
+    let parts = max(1, min(8, ProcessInfo.processInfo.activeProcessorCount))
+    let chunk = (raw.count + parts - 1) / max(parts, 1)
+    let results = Mutex<[Int: Result<[JobRecord], StoreError>]>([:])
+    DispatchQueue.concurrentPerform(iterations: parts) { p in
+        let range = (p * chunk)..<min(raw.count, (p + 1) * chunk)
+        var out: [JobRecord] = []
+        out.reserveCapacity(range.count)
+        for i in range {
+            var r = raw[i].record
+            do { r.spec = try SpecCodec.decode(raw[i].spec) } catch {
+                results.withLock { $0[p] = .failure(.corrupt(reason: "job \(r.id): \(error)")) }
+                return
+            }
+            out.append(r)
+        }
+        results.withLock { $0[p] = .success(out) }
+    }
+    var all: [JobRecord] = []
+    all.reserveCapacity(raw.count)
+    for p in 0..<parts {
+        switch results.withLock({ $0[p] }) {
+        case .success(let part)?: all += part
+        case .failure(let e)?: throw e
+        case nil: break
+        }
+    }
+    return all
 }

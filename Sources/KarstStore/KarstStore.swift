@@ -27,6 +27,10 @@ public final class KarstStore: @unchecked Sendable {
         self.directory = directory
         path = directory + "/" + Self.fileName
         try Self.makeDirectory(directory)
+        guard access(directory, W_OK) == 0 else {
+            throw .unavailable(path: directory, reason: errno == EROFS ? "it is on a read-only file system"
+                : "it is not writable (\(String(cString: strerror(errno))))")
+        }
         var config = Configuration()
         config.busyMode = .timeout(5)
         config.label = "karst-state"
@@ -48,6 +52,12 @@ public final class KarstStore: @unchecked Sendable {
         } catch {
             throw .unavailable(path: directory, reason: "cannot prepare the schema: \(error)")
         }
+    }
+
+    /// Checkpoints the WAL and closes every connection. The store cannot be used afterwards.
+    public func close() throws {
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+        try pool.close()
     }
 
     /// `PRAGMA synchronous` as the writer sees it (2 = FULL).

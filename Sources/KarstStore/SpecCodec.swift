@@ -50,25 +50,42 @@ enum SpecCodec {
         var description: String
     }
 
+    /// Reads the members in one pass (recovery decodes a million of these).
     static func decode(_ text: String) throws -> JobSpec {
-        guard case .object(let o) = try JSONParser.parse(Array(text.utf8)) else { throw Corrupt(description: "spec is not an object") }
-        func str(_ k: String) -> String? { o[k]?.stringValue }
-        func num(_ k: String) -> Double? { o[k]?.numberValue }
-        func time(_ k: String) -> Instant? { num(k).map { Instant(microseconds: Int64($0)) } }
-        guard let origin = str("origin"), let cls = str("priorityClass"), let cpu = num("cpu"), let mem = num("memoryGiB") else {
+        var utf8 = text
+        let value = try utf8.withUTF8 { try JSONParser.parse($0) }
+        guard case .object(let o) = value else { throw Corrupt(description: "spec is not an object") }
+        var spec = JobSpec(origin: "", priorityClass: "", resources: ResourceRequest(cpu: -1, memoryGiB: -1))
+        for m in o.members {
+            let v = m.value
+            switch m.key {
+            case "name": spec.name = v.stringValue
+            case "tenant": spec.tenant = v.stringValue
+            case "origin": spec.origin = v.stringValue ?? ""
+            case "priorityClass": spec.priorityClass = v.stringValue ?? ""
+            case "priority": spec.priority = Int(v.numberValue ?? 0)
+            case "cpu": spec.resources.cpu = v.numberValue ?? -1
+            case "memoryGiB": spec.resources.memoryGiB = v.numberValue ?? -1
+            case "accelerators": spec.resources.accelerators = Int(v.numberValue ?? 0)
+            case "acceleratorModel": spec.resources.acceleratorModel = v.stringValue
+            case "replicas": spec.replicas = Int(v.numberValue ?? 1)
+            case "durationSeconds": spec.durationSeconds = v.numberValue
+            case "maxLatencyMs": spec.maxLatencyMs = v.numberValue
+            case "datacenters": spec.datacenters = v.arrayValue?.compactMap(\.stringValue)
+            case "preemptible": spec.preemptible = v.boolValue
+            case "deadline": spec.deadline = v.numberValue.map { Instant(microseconds: Int64($0)) }
+            case "notBefore": spec.notBefore = v.numberValue.map { Instant(microseconds: Int64($0)) }
+            case "notAfter": spec.notAfter = v.numberValue.map { Instant(microseconds: Int64($0)) }
+            case "dependsOn": spec.dependsOn = (v.arrayValue ?? []).compactMap { $0.numberValue.map { JobID(UInt64($0)) } }
+            case "maxRetries": spec.maxRetries = Int(v.numberValue ?? 0)
+            case "labels":
+                for l in v.objectValue?.members ?? [] { spec.labels[l.key] = l.value.stringValue }
+            default: break
+            }
+        }
+        guard !spec.origin.isEmpty, !spec.priorityClass.isEmpty, spec.resources.cpu >= 0, spec.resources.memoryGiB >= 0 else {
             throw Corrupt(description: "spec lacks origin, priorityClass or resources")
         }
-        var labels: [String: String] = [:]
-        for m in o["labels"]?.objectValue?.members ?? [] { labels[m.key] = m.value.stringValue }
-        return JobSpec(
-            name: str("name"), tenant: str("tenant"), origin: origin, priorityClass: cls,
-            priority: Int(num("priority") ?? 0),
-            resources: ResourceRequest(cpu: cpu, memoryGiB: mem, accelerators: Int(num("accelerators") ?? 0),
-                                       acceleratorModel: str("acceleratorModel")),
-            replicas: Int(num("replicas") ?? 1), durationSeconds: num("durationSeconds"), maxLatencyMs: num("maxLatencyMs"),
-            datacenters: o["datacenters"]?.arrayValue?.compactMap(\.stringValue), preemptible: o["preemptible"]?.boolValue,
-            deadline: time("deadline"), notBefore: time("notBefore"), notAfter: time("notAfter"),
-            dependsOn: (o["dependsOn"]?.arrayValue ?? []).compactMap { $0.numberValue.map { JobID(UInt64($0)) } },
-            maxRetries: Int(num("maxRetries") ?? 0), labels: labels)
+        return spec
     }
 }

@@ -32,6 +32,9 @@ struct SocketBench: ParsableCommand {
     @Option(help: ArgumentHelp("Extra flags for the daemon this benchmark starts.", valueName: "FLAGS"))
     var daemonFlags: String = ""
 
+    @Flag(help: "Persist: the daemon this benchmark starts keeps its state in a temporary directory (group commit, synchronous=FULL).")
+    var durable = false
+
     mutating func run() throws {
         let (path, daemon) = try socketPath()
         defer {
@@ -39,6 +42,11 @@ struct SocketBench: ParsableCommand {
                 daemon.terminate()
                 daemon.waitUntilExit()
             }
+        }
+        if durable, socket == nil {
+            let (p50, p99) = try measureFsync(in: FileManager.default.temporaryDirectory.path, samples: 2000)
+            print("this disk: fdatasync p50 \(Int(p50 * 1e6)) µs, p99 \(Int(p99 * 1e6)) µs "
+                + "(target for a lone client's p99 acknowledgement: ≤ \(Int(p99 * 2e6) + 100) µs)\n")
         }
         let frame = submitFrame()
         // Warm up (and check the daemon answers).
@@ -69,10 +77,12 @@ struct SocketBench: ParsableCommand {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
             .deletingLastPathComponent().appendingPathComponent("karstd")
-        p.arguments = ["--socket", path, "--log-level", "warning"] + daemonFlags.split(separator: " ").map(String.init)
+        p.arguments = ["--socket", path, "--log-level", "error"] + (durable ? ["--state-dir", dir + "/state"] : ["--ephemeral"])
+            + daemonFlags.split(separator: " ").map(String.init)
         try p.run()
         for _ in 0..<500 where !FileManager.default.fileExists(atPath: path) { usleep(10_000) }
-        print("started \(p.executableURL!.path) (pid \(p.processIdentifier)) on \(path)\n")
+        print("started \(p.executableURL!.path) (pid \(p.processIdentifier)) on \(path), "
+            + (durable ? "persisting to \(dir)/state" : "not persisting") + "\n")
         return (path, p)
     }
 

@@ -14,7 +14,7 @@ import Testing
         let socket = dir + "/k.sock"
         let p = Process()
         p.executableURL = productsDirectory.appendingPathComponent("karstd")
-        p.arguments = ["--socket", socket, "--log-level", "error"] + args
+        p.arguments = ["--socket", socket, "--state-dir", dir + "/state", "--log-level", "error"] + args
         p.standardError = FileHandle.nullDevice
         try p.run()
         return (p, socket, dir)

@@ -18,7 +18,7 @@ import Testing
         let socket = dir + "/k.sock"
         let daemon = Process()
         daemon.executableURL = productsDirectory.appendingPathComponent("karstd")
-        daemon.arguments = ["--socket", socket, "--time-scale", "600", "--log-level", "warning"]
+        daemon.arguments = ["--socket", socket, "--state-dir", dir + "/state", "--time-scale", "600", "--log-level", "warning"]
         let log = Pipe()
         daemon.standardError = log
         try daemon.run()

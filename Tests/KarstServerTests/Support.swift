@@ -4,6 +4,7 @@ import KarstConfig
 import KarstCore
 import KarstProtocol
 import KarstServer
+import KarstStore
 import KarstTesting
 import Logging
 import NIOPosix
@@ -56,11 +57,19 @@ final class LiveDaemon: Sendable {
     let task: Task<Void, Error>
     let loops: MultiThreadedEventLoopGroup
 
-    init(_ configuration: KarstConfiguration = testConfiguration()) async throws {
+    init(_ configuration: KarstConfiguration = testConfiguration(), stateDirectory: String? = nil) async throws {
         dir = shortTempDir()
         socket = dir + "/k.sock"
         clock = ManualClock()
-        let core = EngineCore(configuration: configuration, configPath: nil, clock: clock, logger: quietLogger)
+        var store: KarstStore? = nil
+        var state: SchedulerState? = nil
+        if let stateDirectory {
+            let (s, recovered, _) = try KarstDaemon.recover(configuration, directory: stateDirectory, logger: quietLogger)
+            store = s
+            state = recovered
+        }
+        let core = EngineCore(configuration: configuration, configPath: nil, clock: clock, logger: quietLogger,
+                              store: store, state: state)
         engine = Engine(core: core)
         loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let ready = ReadySignal()

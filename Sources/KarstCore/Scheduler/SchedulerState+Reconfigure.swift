@@ -33,7 +33,9 @@ extension SchedulerState {
         for name in tenantOrder { _ = next.tenants.intern(name, topology: topology) }
         var report = ReconfigureReport()
         var highest: UInt64 = 0
-        for r in records.sorted(by: { $0.id < $1.id }) {
+        let ordered = zip(records, records.dropFirst()).allSatisfy { $0.id < $1.id }
+            ? records : records.sorted { $0.id < $1.id }
+        for r in ordered {
             highest = max(highest, r.id.rawValue)
             try next.adopt(r, report: &report)
         }
@@ -73,8 +75,8 @@ extension SchedulerState {
             return
         }
         do {
-            job.demand = try Self.demand(for: r.spec, tenantIndex: t, topology: topology, quota: tenants.quotas[t],
-                                         stack: stack, sites: staticSites, rtt: rtt)
+            try Self.admit(job.demand, r.spec, topology: topology, quota: tenants.quotas[t], stack: stack,
+                           sites: staticSites, rtt: rtt)
             jobs[r.id] = job
             if job.state == .pending { enqueue(job) }
         } catch {

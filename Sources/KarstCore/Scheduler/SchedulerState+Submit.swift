@@ -140,13 +140,19 @@ extension SchedulerState {
     static func demand(for spec: JobSpec, tenantIndex: Int, topology: Topology, quota: Resources?,
                        stack: PlacementStack, sites: [PoolSite], rtt: [[Double]]) throws(SchedulerError) -> Demand {
         let demand = try buildDemand(for: spec, tenantIndex: tenantIndex, topology: topology)
+        try admit(demand, spec, topology: topology, quota: quota, stack: stack, sites: sites, rtt: rtt)
+        return demand
+    }
+
+    /// The admission checks alone, for a demand already built.
+    static func admit(_ demand: Demand, _ spec: JobSpec, topology: Topology, quota: Resources?,
+                      stack: PlacementStack, sites: [PoolSite], rtt: [[Double]]) throws(SchedulerError) {
         if let quota, let resource = demand.total.firstExceeded(quota) {
             throw .quotaExceeded(tenant: spec.tenant ?? "default", resource: resource)
         }
         if case .blocked(let stage, _)? = stack.couldEverPlace(demand, sites: sites, rtt: rtt) {
             throw .unschedulable(reason: Self.neverReason(stage, demand, spec, topology))
         }
-        return demand
     }
 
     static func neverReason(_ stage: FeasibilityCheck, _ d: Demand, _ spec: JobSpec, _ t: Topology) -> String {

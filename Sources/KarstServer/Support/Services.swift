@@ -13,6 +13,9 @@ public struct EngineService: Service {
         engine.start()
         try? await gracefulShutdown()
         await engine.stop()
+        do { try engine.core.store?.close() } catch {
+            engine.core.logger.warning("closing the state store: \(error)")
+        }
     }
 }
 
