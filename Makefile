@@ -9,7 +9,10 @@ APT_PACKAGES := pkg-config libsystemd-dev libsqlite3-dev python3 python3-pip uti
 SOCKET       ?= .karst/run/karstd.sock
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test run sim bench config-check clean
+.PHONY: all deps build test run sim bench install clean
+
+PREFIX  ?= /usr
+DESTDIR ?=
 
 all: build
 
@@ -56,6 +59,20 @@ bench: deps
 	$(SWIFT) build -c release --product karstd
 	./.build/release/karst-bench core
 	./.build/release/karst-bench socket
+
+# Installs release binaries, units, sysusers/tmpfiles entries, the message catalog and the
+# default configuration where a distribution package would put them.
+install: deps
+	$(SWIFT) build -c release --product karstd
+	$(SWIFT) build -c release --product karstctl
+	install -D -m 0755 .build/release/karstd $(DESTDIR)$(PREFIX)/bin/karstd
+	install -D -m 0755 .build/release/karstctl $(DESTDIR)$(PREFIX)/bin/karstctl
+	install -D -m 0644 Deploy/karstd.service $(DESTDIR)$(PREFIX)/lib/systemd/system/karstd.service
+	install -D -m 0644 Deploy/karstd.socket $(DESTDIR)$(PREFIX)/lib/systemd/system/karstd.socket
+	install -D -m 0644 Deploy/karst.sysusers.conf $(DESTDIR)$(PREFIX)/lib/sysusers.d/karst.conf
+	install -D -m 0644 Deploy/karst.tmpfiles.conf $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/karst.conf
+	install -D -m 0644 Deploy/karstd.catalog $(DESTDIR)$(PREFIX)/lib/systemd/catalog/karstd.catalog
+	install -D -m 0644 Config/karstd.toml $(DESTDIR)/etc/karst/karstd.toml
 
 clean:
 	rm -rf .build .karst

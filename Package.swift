@@ -47,6 +47,15 @@ let package = Package(
                       "Interfaces/io.karst.Protocol.varlink"]
         ),
         .target(name: "CKarstPosix"),
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        .target(
+            name: "KarstSystemd",
+            dependencies: [
+                "CSystemd",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .target(
             name: "KarstServer",
             dependencies: [
@@ -70,7 +79,7 @@ let package = Package(
         .executableTarget(
             name: "karstd",
             dependencies: [
-                "KarstCore", "KarstConfig", "KarstServer", "KarstStore",
+                "KarstCore", "KarstConfig", "KarstServer", "KarstStore", "KarstSystemd",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

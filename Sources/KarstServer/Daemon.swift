@@ -87,6 +87,7 @@ public enum KarstDaemon {
                               store: store, state: recovered, generation: generation)
         core.onStatus = hooks.status
         core.onReload = hooks.reloaded
+        core.onReloadStart = hooks.reloading
         let engine = Engine(core: core)
         let access = AccessPolicy(configuration.access)
         for name in access.unknownGroups {
@@ -100,6 +101,10 @@ public enum KarstDaemon {
             services.append(MetricsHTTPServer(host: m.host, port: m.port, registry: registry, group: group, logger: logger))
         }
         services += hooks.extraServices(engine)
+        if let stopping = hooks.stopping {
+            // Last in the group, so the first to hear of a graceful shutdown.
+            services.append(ShutdownAnnouncer(announce: stopping))
+        }
         let t = configuration.topology
         let pools = t.datacenters.reduce(0) { $0 + $1.pools.count }
         logger.notice("karstd \(KarstVersion.current) starting: \(t.datacenters.count) data centres, \(pools) pools, configuration \(options.configPath ?? "built-in"), time scale \(options.timeScale)")
@@ -107,7 +112,6 @@ public enum KarstDaemon {
             services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await serviceGroup.run()
-        hooks.stopping?()
         try await group.shutdownGracefully()
         logger.notice("karstd stopped")
     }
@@ -119,12 +123,24 @@ public struct DaemonHooks: Sendable {
     public var ready: (@Sendable (String) -> Void)?
     /// A one-line status after every engine batch.
     public var status: (@Sendable (String) -> Void)?
+    /// A reload is starting.
+    public var reloading: (@Sendable () -> Void)?
     /// A reload finished: the new generation, or why not.
     public var reloaded: (@Sendable (Result<Int, ConfigError>) -> Void)?
-    /// Shutdown has begun.
+    /// Shutdown has begun (SIGTERM/SIGINT): announced before anything stops.
     public var stopping: (@Sendable () -> Void)?
     /// More services to run beside the daemon's own (e.g. a watchdog), given the engine.
     public var extraServices: @Sendable (Engine) -> [any Service] = { _ in [] }
 
     public init() {}
+}
+
+/// Calls `announce` as soon as graceful shutdown begins.
+struct ShutdownAnnouncer: Service {
+    let announce: @Sendable () -> Void
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        announce()
+    }
 }

@@ -3,6 +3,7 @@ import KarstConfig
 import KarstCore
 import KarstServer
 import KarstStore
+import KarstSystemd
 import Logging
 
 #if canImport(Glibc)
@@ -91,20 +92,55 @@ struct Karstd: AsyncParsableCommand {
             return
         }
         let level = Logger.Level(rawValue: logLevel)!
+        let toJournal = JournaldLogHandler.stderrIsJournal
         LoggingSystem.bootstrap { label in
+            if toJournal { return JournaldLogHandler(identifier: "karstd", level: level) }
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
         }
         let logger = Logger(label: "karstd")
         let env = environment()
-        let path = socket ?? KarstDaemon.defaultSocketPath(environment: env)
-        var options = DaemonOptions(configPath: config, listen: .path(path))
+        // Socket activation: systemd passes the listening socket named "control" (by name —
+        // the order of passed descriptors is not stable).
+        let activated = SocketActivation.listeningSockets()
+        let listen: ListenTarget
+        if let fd = activated["control"] {
+            listen = .activated(fd: fd, name: "control")
+        } else {
+            if !activated.isEmpty { logger.warning("passed sockets \(activated.keys.sorted()) include none named control") }
+            listen = .path(socket ?? KarstDaemon.defaultSocketPath(environment: env))
+        }
+        var options = DaemonOptions(configPath: config, listen: listen)
         options.timeScale = timeScale
         options.metricsListen = metricsListen.flatMap(parseHostPort)
         options.stateDirectory = ephemeral ? nil : (stateDir ?? KarstDaemon.defaultStateDirectory(environment: env))
+        let notifier = SystemdNotifier()
+        var hooks = DaemonHooks()
+        if SystemdNotifier.isEnabled {
+            hooks.ready = { target in notifier.ready(status: "serving on \(target)") }
+            hooks.status = { line in notifier.status(line) }
+            hooks.reloading = { notifier.reloading() }
+            hooks.reloaded = { result in
+                switch result {
+                case .success(let g): notifier.ready(status: "configuration generation \(g) in force")
+                case .failure(let e):
+                    notifier.ready(status: "reload FAILED, previous configuration still in force: "
+                        + (e.issues.first?.description ?? "invalid configuration"))
+                }
+            }
+            hooks.stopping = { notifier.stopping() }
+            if let interval = WatchdogService.interval {
+                hooks.extraServices = { engine in
+                    [WatchdogService(interval: interval, notifier: notifier, logger: logger) { window in
+                        ScaledWallClock.monotonicSeconds() - engine.lastProgress < Double(window.components.seconds)
+                            + Double(window.components.attoseconds) / 1e18
+                    }]
+                }
+            }
+        }
         do {
-            try await KarstDaemon.run(options, logger: logger)
+            try await KarstDaemon.run(options, logger: logger, hooks: hooks)
         } catch let error as ConfigError {
             logger.critical("invalid configuration: \(error)")
             throw ExitCode(1)

@@ -24,7 +24,11 @@ public final class Engine: Sendable {
     /// Largest number of calls processed as one batch.
     public static let maxBatch = 8192
 
-    public init(core: EngineCore) { self.core = core }
+    public init(core: EngineCore) {
+        self.core = core
+        let inbox = self.inbox
+        core.submitToSelf = { inbox.push($0) }
+    }
 
     /// Queues work for the engine. Safe from any thread.
     public func submit(_ item: EngineItem) { inbox.push(item) }
@@ -74,6 +78,10 @@ public final class Engine: Sendable {
         }
     }
 
+    /// The longest the engine sleeps without work: its progress mark (which the watchdog reads)
+    /// is never older than this while it is healthy.
+    static let idleWake = 0.25
+
     /// How long the engine polls for more work after a batch before it sleeps.
     static let spinSeconds = 0.0002
 
@@ -81,7 +89,7 @@ public final class Engine: Sendable {
         var batchWasBusy = false
         while true {
             let wait = core.clock.wallSeconds(until: core.nextWake)
-            let (batch, closed) = inbox.take(max: Self.maxBatch, waitingAtMost: min(1, wait),
+            let (batch, closed) = inbox.take(max: Self.maxBatch, waitingAtMost: min(Self.idleWake, wait),
                                              spinSeconds: batchWasBusy ? Self.spinSeconds : 0)
             batchWasBusy = !batch.isEmpty
             core.process(batch)

@@ -115,16 +115,55 @@ extension EngineCore {
         return .reply { state, core in VarlinkReply.frame { w in w.key("text"); w.string(core.metrics.render()) } }
     }
 
-    func reloadCall(_ p: inout ParameterReader, _ c: Caller, _ now: Instant, _ events: inout [Event]) throws(VarlinkError) -> Outcome {
+    /// Reads and validates the file on a thread of its own (a slow disk or a huge file must not
+    /// stall the engine, or the watchdog), then swaps it in on the engine and answers after the
+    /// batch that applied it is committed.
+    func reloadCall(_ p: inout ParameterReader, _ r: EngineRequest, _ now: Instant, _ events: inout [Event]) throws(VarlinkError) -> Outcome {
         try p.finish()
-        try requireAdmin(c, "Reload")
-        let generation = try reload(now: now, events: &events).get()
-        return .reply { _, _ in VarlinkReply.frame { w in w.key("generation"); w.number(generation) } }
+        try requireAdmin(r.caller, "Reload")
+        onReloadStart?()
+        let reply: @Sendable (Result<Int, VarlinkError>) -> Void = { result in
+            let frame: [UInt8]
+            switch result {
+            case .success(let g): frame = VarlinkReply.frame { w in w.key("generation"); w.number(g) }
+            case .failure(let e): frame = VarlinkReply.frame(error: e)
+            }
+            if let sink = r.sink { sink.deliver([(r.sequence, frame)]) } else { r.respond(frame) }
+        }
+        guard let submit = submitToSelf else {
+            // No engine thread (tests drive the core directly): read here.
+            deferredReplies.append((reply, applyParsed(Self.readConfiguration(configPath), now: now)))
+            return .streaming
+        }
+        let path = configPath
+        Thread.detachNewThread {
+            submit(.applyConfiguration(Self.readConfiguration(path), respond: reply))
+        }
+        return .streaming
+    }
+
+    /// The configuration file (or the built-in one), read and validated.
+    public static func readConfiguration(_ path: String?) -> Result<KarstConfiguration, ConfigError> {
+        Result { () throws(ConfigError) -> KarstConfiguration in
+            try path.map { p throws(ConfigError) in try KarstConfiguration.load(path: p) } ?? KarstConfiguration.builtIn()
+        }
+    }
+
+    /// Swaps in a configuration read elsewhere, or reports why it could not be read.
+    func applyParsed(_ parsed: Result<KarstConfiguration, ConfigError>, now: Instant) -> Result<Int, VarlinkError> {
+        switch parsed {
+        case .success(let next): return apply(next, now: now)
+        case .failure(let error):
+            logger.error("reload failed; keeping configuration generation \(generation): \(error)")
+            onReload?(.failure(error))
+            return .failure(VarlinkError("io.karst.Admin.InvalidConfig", ["reason": .string(error.description)]))
+        }
     }
 
     /// Re-reads the configuration file (the built-in one when the daemon runs without a file),
     /// validates it and swaps it in. On any error the old configuration stays in force.
     func reload(now: Instant, events: inout [Event]) -> Result<Int, VarlinkError> {
+        onReloadStart?()
         let next: KarstConfiguration
         do {
             next = try configPath.map { path throws(ConfigError) in try KarstConfiguration.load(path: path) }

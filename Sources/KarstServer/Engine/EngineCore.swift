@@ -36,6 +36,13 @@ public final class EngineCore: @unchecked Sendable {
     private var lastPrune = 0.0
     /// Called after every batch with a one-line summary (for systemd's STATUS=).
     public var onStatus: (@Sendable (String) -> Void)?
+    /// How the core queues work for itself on its engine (set by `Engine`); nil when a test
+    /// drives the core directly.
+    var submitToSelf: (@Sendable (EngineItem) -> Void)?
+    /// Reload answers of this batch, sent after its commit.
+    var deferredReplies: [(@Sendable (Result<Int, VarlinkError>) -> Void, Result<Int, VarlinkError>)] = []
+    /// Called when a reload begins (systemd: `RELOADING=1`).
+    public var onReloadStart: (@Sendable () -> Void)?
     /// Called after a reload attempt: the new generation, or why it failed.
     public var onReload: (@Sendable (Result<Int, ConfigError>) -> Void)?
 
@@ -90,7 +97,14 @@ public final class EngineCore: @unchecked Sendable {
                     continue
                 }
                 let result = reload(now: now, events: &events)
-                respond?(result)
+                if let respond { deferredReplies.append((respond, result)) }
+            case .applyConfiguration(let parsed, let respond):
+                guard healthy else {
+                    respond?(.failure(storageUnavailable()))
+                    continue
+                }
+                let result = applyParsed(parsed, now: now)
+                if let respond { deferredReplies.append((respond, result)) }
             case .barrier(let done):
                 barriers.append(done)
             }
@@ -122,6 +136,10 @@ public final class EngineCore: @unchecked Sendable {
             }
         }
         for (sink, replies) in bySink.values { sink.deliver(replies) }
+        for (respond, result) in deferredReplies {
+            respond(committed || (try? result.get()) == nil ? result : .failure(storageUnavailable()))
+        }
+        deferredReplies.removeAll()
         publish(events)
         for done in barriers { done() }
         notePlacements(events)

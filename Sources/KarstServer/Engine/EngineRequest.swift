@@ -1,3 +1,4 @@
+import KarstConfig
 import KarstProtocol
 
 /// A call on its way to the engine, with where its answer goes.
@@ -39,6 +40,9 @@ public enum EngineItem: Sendable {
     case unwatch(UInt64)
     /// Re-read the configuration (SIGHUP); the reply, if any, goes to `respond`.
     case reload(respond: (@Sendable (Result<Int, VarlinkError>) -> Void)?)
+    /// Swap in a configuration already read and validated off the engine (or report why it
+    /// could not be); the reply, if any, goes to `respond`.
+    case applyConfiguration(Result<KarstConfiguration, ConfigError>, respond: (@Sendable (Result<Int, VarlinkError>) -> Void)?)
     /// Runs `done` after every item queued before it has been answered.
     case barrier(@Sendable () -> Void)
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import ServiceLifecycle
 import UnixSignals
@@ -34,7 +35,13 @@ public struct ReloadSignalService: Service {
         let signals = await UnixSignalsSequence(trapping: .sighup)
         for await _ in signals.cancelOnGracefulShutdown() {
             logger.notice("SIGHUP: reloading the configuration")
-            engine.submit(.reload(respond: nil))
+            engine.core.onReloadStart?()
+            // Read and validate on a thread of its own; only the swap happens on the engine.
+            let path = engine.core.configPath
+            let engine = self.engine
+            Thread.detachNewThread {
+                engine.submit(.applyConfiguration(EngineCore.readConfiguration(path), respond: nil))
+            }
         }
     }
 }
