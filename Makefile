@@ -5,7 +5,7 @@
 #   make bench  release build, then the core benchmark
 
 SWIFT        ?= swift
-APT_PACKAGES := pkg-config libsystemd-dev libsqlite3-dev python3 python3-pip util-linux
+APT_PACKAGES := pkg-config libsystemd-dev libsqlite3-dev python3 python3-pip util-linux systemd
 SOCKET       ?= .karst/run/karstd.sock
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -41,6 +41,7 @@ test: build
 	$(SWIFT) test --skip-build --filter CrashTests
 	./.build/debug/karstd --check-config Config/karstd.toml
 	@scripts/check-generated
+	@scripts/check-units
 
 run: build
 	@mkdir -p $(dir $(SOCKET))

@@ -51,6 +51,9 @@ struct Karstd: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Least severe log level: trace, debug, info, notice, warning, error, critical."))
     var logLevel: String = "info"
 
+    @Option(help: ArgumentHelp("Where logs go: auto (journald when stderr is the journal), journal, stderr."))
+    var logTarget: String = "auto"
+
     @Option(name: .customLong("check-config"), help: ArgumentHelp(
         "Validate a configuration file, print OK or every error, and exit (status 0 or 1).", valueName: "FILE"))
     var checkConfig: String?
@@ -58,6 +61,7 @@ struct Karstd: AsyncParsableCommand {
     func validate() throws {
         guard timeScale > 0, timeScale.isFinite else { throw ValidationError("--time-scale must be greater than 0") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level \(logLevel)") }
+        guard ["auto", "journal", "stderr"].contains(logTarget) else { throw ValidationError("--log-target: auto, journal or stderr") }
         if ephemeral && stateDir != nil { throw ValidationError("--ephemeral and --state-dir exclude each other") }
         if let m = metricsListen, parseHostPort(m) == nil {
             throw ValidationError("--metrics-listen must be HOST:PORT, e.g. 127.0.0.1:9464")
@@ -92,7 +96,7 @@ struct Karstd: AsyncParsableCommand {
             return
         }
         let level = Logger.Level(rawValue: logLevel)!
-        let toJournal = JournaldLogHandler.stderrIsJournal
+        let toJournal = logTarget == "journal" || (logTarget == "auto" && JournaldLogHandler.stderrIsJournal)
         LoggingSystem.bootstrap { label in
             if toJournal { return JournaldLogHandler(identifier: "karstd", level: level) }
             var handler = StreamLogHandler.standardError(label: label)
