@@ -5,7 +5,8 @@
 #   make bench  release build, then the core benchmark
 
 SWIFT        ?= swift
-APT_PACKAGES := pkg-config libsystemd-dev libsqlite3-dev python3 python3-pip util-linux systemd
+APT_PACKAGES := pkg-config libsystemd-dev libsqlite3-dev python3 python3-pip util-linux systemd \
+                systemd-container debootstrap zstd
 SOCKET       ?= .karst/run/karstd.sock
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -42,6 +43,7 @@ test: build
 	./.build/debug/karstd --check-config Config/karstd.toml
 	@scripts/check-generated
 	@scripts/check-units
+	@scripts/e2e-nspawn
 
 run: build
 	@mkdir -p $(dir $(SOCKET))

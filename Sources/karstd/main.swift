@@ -5,6 +5,8 @@ import KarstServer
 import KarstStore
 import KarstSystemd
 import Logging
+import ServiceLifecycle
+import UnixSignals
 
 #if canImport(Glibc)
 import Glibc
@@ -53,6 +55,9 @@ struct Karstd: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Where logs go: auto (journald when stderr is the journal), journal, stderr."))
     var logTarget: String = "auto"
+
+    @Flag(help: .hidden)
+    var testHooks = false
 
     @Option(name: .customLong("check-config"), help: ArgumentHelp(
         "Validate a configuration file, print OK or every error, and exit (status 0 or 1).", valueName: "FILE"))
@@ -143,6 +148,12 @@ struct Karstd: AsyncParsableCommand {
                 }
             }
         }
+        if testHooks {
+            // For the end-to-end tests only: SIGUSR2 wedges the engine thread, so the watchdog
+            // can be seen to kill and systemd to restart a daemon that stopped making progress.
+            let previous = hooks.extraServices
+            hooks.extraServices = { engine in previous(engine) + [WedgeOnSignal(engine: engine, logger: logger)] }
+        }
         do {
             try await KarstDaemon.run(options, logger: logger, hooks: hooks)
         } catch let error as ConfigError {
@@ -176,4 +187,17 @@ func environment() -> [String: String] {
 func printError(_ text: String) {
     let bytes = Array((text + "\n").utf8)
     _ = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+}
+
+/// Test hook (`--test-hooks`): on SIGUSR2 the engine thread blocks forever.
+struct WedgeOnSignal: Service {
+    let engine: Engine
+    let logger: Logger
+
+    func run() async throws {
+        for await _ in await UnixSignalsSequence(trapping: .sigusr2).cancelOnGracefulShutdown() {
+            logger.critical("test hook: wedging the engine")
+            engine.submit(.barrier { while true { sleep(3600) } })
+        }
+    }
 }
