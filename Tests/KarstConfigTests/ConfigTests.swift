@@ -1,6 +1,7 @@
 import Foundation
 import KarstConfig
 import KarstCore
+import KarstTesting
 import Testing
 
 @Suite struct ConfigTests {
@@ -54,27 +55,7 @@ import Testing
         ])
     }
 
-    static let minimal = """
-        [[regions]]
-        id = "local"
-
-        [[classes]]
-        id = "batch"
-        base_priority = 1
-        default_latency_ms = 10
-
-        [[datacenters]]
-        id = "a"
-        operator = "x"
-        pue = 1.2
-        clean_share = 0.5
-        price_cny_per_kwh = 0.3
-        rtt_ms = { local = 1 }
-        [[datacenters.pools]]
-        id = "cpu"
-        cpu = 10
-        memory_gib = 10
-        """
+    static let minimal = TestConfigs.toml(datacenters: [("a", 10, 10)])
 
     @Test func aMinimalConfigIsEnoughAndFlatCurvesExpand() throws {
         let t = try KarstConfiguration.parse(Self.minimal, source: "test").topology

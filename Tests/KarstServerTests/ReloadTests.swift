@@ -8,39 +8,7 @@ import Synchronization
 import Testing
 
 @Suite struct ReloadTests {
-    static let config = """
-        [[regions]]
-        id = "local"
-
-        [[classes]]
-        id = "batch"
-        base_priority = 1
-        default_latency_ms = 10
-
-        [[datacenters]]
-        id = "a"
-        operator = "x"
-        pue = 1.2
-        clean_share = 0.5
-        price_cny_per_kwh = 0.3
-        rtt_ms = { local = 1 }
-        [[datacenters.pools]]
-        id = "cpu"
-        cpu = 16
-        memory_gib = 64
-
-        [[datacenters]]
-        id = "b"
-        operator = "x"
-        pue = 1.2
-        clean_share = 0.5
-        price_cny_per_kwh = 0.3
-        rtt_ms = { local = 1 }
-        [[datacenters.pools]]
-        id = "cpu"
-        cpu = 16
-        memory_gib = 64
-        """
+    static let config = TestConfigs.toml(datacenters: [("a", 16, 64), ("b", 16, 64)])
 
     @Test func reloadSwapsTopologyKeepsJobsAndRefusesBadFiles() throws {
         let path = shortTempDir() + "/karstd.toml"
@@ -69,10 +37,7 @@ import Testing
 
         // Site b shrinks to 8 cores: its running job keeps running outside the pool, the pending
         // job that needs 14 cores there can never run now and is held, nothing is lost.
-        try Self.config.replacingOccurrences(of: "cpu = 16\nmemory_gib = 64\n", with: "cpu = 16\nmemory_gib = 64\n", options: [], range: nil)
-            .replacingOccurrences(of: "id = \"b\"\noperator = \"x\"\npue = 1.2\nclean_share = 0.5\nprice_cny_per_kwh = 0.3\nrtt_ms = { local = 1 }\n[[datacenters.pools]]\nid = \"cpu\"\ncpu = 16",
-                                  with: "id = \"b\"\noperator = \"x\"\npue = 1.2\nclean_share = 0.5\nprice_cny_per_kwh = 0.3\nrtt_ms = { local = 1 }\n[[datacenters.pools]]\nid = \"cpu\"\ncpu = 8")
-            .write(toFile: path, atomically: true, encoding: .utf8)
+        try TestConfigs.toml(datacenters: [("a", 16, 64), ("b", 8, 64)]).write(toFile: path, atomically: true, encoding: .utf8)
         let ok = try call("io.karst.Admin.Reload")
         #expect(ok.parameters["generation"] == .number(2))
         #expect(core.state.jobCount == 3)
