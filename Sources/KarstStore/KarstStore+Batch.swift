@@ -27,20 +27,19 @@ extension KarstStore {
         guard !batch.isEmpty else { return }
         do {
             try pool.write { db in
-                if !batch.inserted.isEmpty {
-                    let insert = try db.cachedStatement(sql: """
-                        INSERT INTO jobs (id, tenant, state, submitted_at, started_at, finished_at, datacenter, pool,
-                                          retired_pool, attempts, preemptions, message, spec)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """)
-                    for r in batch.inserted {
-                        try insert.execute(arguments: [
-                            Int64(r.id.rawValue), r.tenant, r.state.rawValue, r.submittedAt.microseconds,
-                            r.startedAt?.microseconds, r.finishedAt?.microseconds, r.placement?.datacenter,
-                            r.placement?.pool, r.retiredPool, r.attempts, r.preemptions, r.message,
-                            SpecCodec.encode(r.spec),
-                        ])
+                // Many rows per statement: a large batch costs a few hundred statement runs, not
+                // one per job and event.
+                for chunk in batch.inserted.chunked(by: Self.jobsPerInsert) {
+                    let insert = try db.cachedStatement(sql: Self.insertJobs(rows: chunk.count))
+                    var args: [(any DatabaseValueConvertible)?] = []
+                    args.reserveCapacity(chunk.count * 13)
+                    for r in chunk {
+                        args += [Int64(r.id.rawValue), r.tenant, r.state.rawValue, r.submittedAt.microseconds,
+                                 r.startedAt?.microseconds, r.finishedAt?.microseconds, r.placement?.datacenter,
+                                 r.placement?.pool, r.retiredPool, r.attempts, r.preemptions, r.message,
+                                 SpecCodec.encode(r.spec)]
                     }
+                    try insert.execute(arguments: StatementArguments(args))
                 }
                 if !batch.updated.isEmpty {
                     let update = try db.cachedStatement(sql: """
@@ -56,11 +55,12 @@ extension KarstStore {
                         ])
                     }
                 }
-                if !batch.events.isEmpty {
-                    let event = try db.cachedStatement(sql: "INSERT INTO events (at, job_id, kind, detail) VALUES (?, ?, ?, ?)")
-                    for e in batch.events {
-                        try event.execute(arguments: [e.at.microseconds, Int64(e.job.id.rawValue), e.kind.rawValue, e.detail])
-                    }
+                for chunk in batch.events.chunked(by: Self.eventsPerInsert) {
+                    let insert = try db.cachedStatement(sql: Self.insertEvents(rows: chunk.count))
+                    var args: [(any DatabaseValueConvertible)?] = []
+                    args.reserveCapacity(chunk.count * 4)
+                    for e in chunk { args += [e.at.microseconds, Int64(e.job.id.rawValue), e.kind.rawValue, e.detail] }
+                    try insert.execute(arguments: StatementArguments(args))
                 }
                 let meta = try db.cachedStatement(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)")
                 if let n = batch.nextJobNumber { try meta.execute(arguments: ["next_job_number", String(n)]) }
@@ -86,5 +86,28 @@ extension KarstStore {
         } catch {
             throw .writeFailed(reason: "\(error)")
         }
+    }
+}
+
+extension KarstStore {
+    static let jobsPerInsert = 32
+    static let eventsPerInsert = 64
+
+    static func insertJobs(rows: Int) -> String {
+        "INSERT INTO jobs (id, tenant, state, submitted_at, started_at, finished_at, datacenter, pool, retired_pool, "
+            + "attempts, preemptions, message, spec) VALUES "
+            + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", ")
+    }
+
+    static func insertEvents(rows: Int) -> String {
+        "INSERT INTO events (at, job_id, kind, detail) VALUES "
+            + Array(repeating: "(?, ?, ?, ?)", count: rows).joined(separator: ", ")
+    }
+}
+
+extension Array {
+    /// Consecutive slices of at most `size` elements.
+    func chunked(by size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
     }
 }

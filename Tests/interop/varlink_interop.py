@@ -29,7 +29,7 @@ with varlink.Client(address=address) as client:
 
     with client.open("io.karst.Scheduler") as scheduler:
         job = scheduler.Submit({"name": "interop", "origin": "gba", "priorityClass": "online",
-                                "resources": {"cpu": 2, "memoryGiB": 4}, "durationSeconds": 5})["job"]
+                                "resources": {"cpu": 2, "memoryGiB": 4}, "durationSeconds": 3600})["job"]
         check("Submit places the job", job["state"] == "running" and job["datacenter"], job)
         got = scheduler.Get(job["id"])["job"]
         check("Get returns it", got["id"] == job["id"] and got["spec"]["name"] == "interop")
