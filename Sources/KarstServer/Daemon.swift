@@ -14,8 +14,8 @@ public struct DaemonOptions: Sendable {
     public var listen: ListenTarget
     /// The model runs this many times faster than wall time.
     public var timeScale: Double = 1
-    /// `HOST:PORT` for the optional Prometheus HTTP endpoint.
-    public var metricsListen: (host: String, port: Int)?
+    /// Where the optional Prometheus HTTP endpoint listens (off when nil).
+    public var metricsListen: MetricsHTTPServer.Target?
     /// Where the state lives; nil keeps everything in memory (nothing survives a restart).
     public var stateDirectory: String?
 
@@ -98,7 +98,7 @@ public enum KarstDaemon {
                                    engine: engine, logger: logger, group: group, onReady: hooks.ready)
         var services: [any Service] = [EngineService(engine: engine), server, ReloadSignalService(engine: engine, logger: logger)]
         if let m = options.metricsListen {
-            services.append(MetricsHTTPServer(host: m.host, port: m.port, registry: registry, group: group, logger: logger))
+            services.append(MetricsHTTPServer(target: m, registry: registry, group: group, logger: logger))
         }
         services += hooks.extraServices(engine)
         if let stopping = hooks.stopping {

@@ -117,12 +117,18 @@ struct Karstd: AsyncParsableCommand {
         if let fd = activated["control"] {
             listen = .activated(fd: fd, name: "control")
         } else {
-            if !activated.isEmpty { logger.warning("passed sockets \(activated.keys.sorted()) include none named control") }
+            if !activated.isEmpty && activated.keys.contains(where: { $0 != "metrics" }) {
+                logger.warning("passed sockets \(activated.keys.sorted()) include none named control")
+            }
             listen = .path(socket ?? KarstDaemon.defaultSocketPath(environment: env))
         }
         var options = DaemonOptions(configPath: config, listen: listen)
         options.timeScale = timeScale
-        options.metricsListen = metricsListen.flatMap(parseHostPort)
+        if let fd = activated["metrics"] {
+            options.metricsListen = .activated(fd: fd)
+        } else if let m = metricsListen.flatMap(parseHostPort) {
+            options.metricsListen = .address(host: m.host, port: m.port)
+        }
         options.stateDirectory = ephemeral ? nil : (stateDir ?? KarstDaemon.defaultStateDirectory(environment: env))
         let notifier = SystemdNotifier()
         var hooks = DaemonHooks()

@@ -73,10 +73,13 @@ import Testing
     func socketActivationByName() async throws {
         let dir = shortTempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        // Two sockets, "control" second: the daemon must pick it by name, not by order.
+        // Three sockets, "control" in the middle: the daemon must pick them by name, not order;
+        // "metrics" serves the Prometheus endpoint.
+        let port = 20_000 + Int(getpid() % 1000)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-socket-activate")
         p.arguments = ["-l", dir + "/other.sock", "--fdname=other", "-l", dir + "/control.sock", "--fdname=control",
+                       "-l", "127.0.0.1:\(port)", "--fdname=metrics",
                        Self.karstd, "--ephemeral", "--log-level", "error"]
         p.standardError = FileHandle.nullDevice
         try p.run()
@@ -87,6 +90,7 @@ import Testing
         #expect(try c.call("io.karst.Protocol.Ping", ["text": .string("activated")]).string("text") == "activated")
         #expect(try c.call("io.karst.Scheduler.Submit", jobParams(origin: "gba")).job()?.string("id") == "job-1")
         c.close()
+        #expect(httpGet(port: port, path: "/metrics").contains("karst_jobs_submitted_total{class=\"batch\"} 1"))
     }
 }
 

@@ -8,15 +8,27 @@ import ServiceLifecycle
 /// An optional plain-HTTP endpoint for Prometheus to scrape (`GET /metrics`), off by default.
 /// Meant for loopback: it serves only metrics and carries no credentials.
 public final class MetricsHTTPServer: Service, Sendable {
-    let host: String
-    let port: Int
+    /// Where to listen.
+    public enum Target: Sendable, CustomStringConvertible {
+        case address(host: String, port: Int)
+        /// A socket passed by systemd (`FileDescriptorName=metrics`).
+        case activated(fd: Int32)
+
+        public var description: String {
+            switch self {
+            case .address(let host, let port): "http://\(host):\(port)/metrics"
+            case .activated(let fd): "socket-activated fd \(fd) (metrics)"
+            }
+        }
+    }
+
+    let target: Target
     let registry: PrometheusCollectorRegistry
     let group: EventLoopGroup
     let logger: Logger
 
-    public init(host: String, port: Int, registry: PrometheusCollectorRegistry, group: EventLoopGroup, logger: Logger) {
-        self.host = host
-        self.port = port
+    public init(target: Target, registry: PrometheusCollectorRegistry, group: EventLoopGroup, logger: Logger) {
+        self.target = target
         self.registry = registry
         self.group = group
         self.logger = logger
@@ -24,7 +36,7 @@ public final class MetricsHTTPServer: Service, Sendable {
 
     public func run() async throws {
         let registry = self.registry
-        let channel = try await ServerBootstrap(group: group)
+        let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -32,8 +44,12 @@ public final class MetricsHTTPServer: Service, Sendable {
                     try channel.pipeline.syncOperations.addHandler(MetricsHTTPHandler(registry: registry))
                 }
             }
-            .bind(host: host, port: port).get()
-        logger.notice("metrics on http://\(host):\(port)/metrics")
+        let channel: Channel
+        switch target {
+        case .address(let host, let port): channel = try await bootstrap.bind(host: host, port: port).get()
+        case .activated(let fd): channel = try await bootstrap.withBoundSocket(fd).get()
+        }
+        logger.notice("metrics on \(target)")
         await withGracefulShutdownHandler {
             try? await channel.closeFuture.get()
         } onGracefulShutdown: {
