@@ -11,15 +11,6 @@ enum Scorer: CaseIterable, Sendable {
     /// spread: lower is better).
     case packing
 
-    func weight(_ w: ScoringWeights) -> Double {
-        switch self {
-        case .energy: w.energy
-        case .carbon: w.carbon
-        case .latency: w.latency
-        case .packing: w.packing
-        }
-    }
-
     /// Whether a higher raw figure is better.
     func higherIsBetter(_ w: ScoringWeights) -> Bool {
         self == .packing && w.packingMode == .binpack

@@ -118,7 +118,7 @@ extension EngineCore {
     /// Reads and validates the file on a thread of its own (a slow disk or a huge file must not
     /// stall the engine, or the watchdog), then swaps it in on the engine and answers after the
     /// batch that applied it is committed.
-    func reloadCall(_ p: inout ParameterReader, _ r: EngineRequest, _ now: Instant, _ events: inout [Event]) throws(VarlinkError) -> Outcome {
+    func reloadCall(_ p: inout ParameterReader, _ r: EngineRequest, _ now: Instant) throws(VarlinkError) -> Outcome {
         try p.finish()
         try requireAdmin(r.caller, "Reload")
         onReloadStart?()
@@ -158,22 +158,6 @@ extension EngineCore {
             onReload?(.failure(error))
             return .failure(VarlinkError("io.karst.Admin.InvalidConfig", ["reason": .string(error.description)]))
         }
-    }
-
-    /// Re-reads the configuration file (the built-in one when the daemon runs without a file),
-    /// validates it and swaps it in. On any error the old configuration stays in force.
-    func reload(now: Instant, events: inout [Event]) -> Result<Int, VarlinkError> {
-        onReloadStart?()
-        let next: KarstConfiguration
-        do {
-            next = try configPath.map { path throws(ConfigError) in try KarstConfiguration.load(path: path) }
-                ?? KarstConfiguration.builtIn()
-        } catch {
-            logger.error("reload failed; keeping configuration generation \(generation): \(error)")
-            onReload?(.failure(error))
-            return .failure(VarlinkError("io.karst.Admin.InvalidConfig", ["reason": .string("\(error)")]))
-        }
-        return apply(next, now: now)
     }
 
     /// Swaps in an already validated configuration.

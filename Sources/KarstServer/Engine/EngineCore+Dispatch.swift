@@ -25,7 +25,7 @@ extension EngineCore {
                 outcome = try datacenterOp(&params, r.caller, now: now, events: &events) { s, dc, t throws(SchedulerError) in try s.setOffline(dc, now: t) }
             case "io.karst.Admin.Stats": outcome = try stats(&params)
             case "io.karst.Admin.Metrics": outcome = try metricsText(&params)
-            case "io.karst.Admin.Reload": outcome = try reloadCall(&params, r, now, &events)
+            case "io.karst.Admin.Reload": outcome = try reloadCall(&params, r, now)
             case "io.karst.Admin.Backup": outcome = try backup(&params, r)
             default:
                 throw Dispatcher.unknown(r.call)

@@ -91,13 +91,6 @@ public final class EngineCore: @unchecked Sendable {
                 answers.append((r, outcome))
             case .unwatch(let id):
                 watchers[id] = nil
-            case .reload(let respond):
-                guard healthy else {
-                    respond?(.failure(storageUnavailable()))
-                    continue
-                }
-                let result = reload(now: now, events: &events)
-                if let respond { deferredReplies.append((respond, result)) }
             case .applyConfiguration(let parsed, let respond):
                 guard healthy else {
                     respond?(.failure(storageUnavailable()))

@@ -38,8 +38,6 @@ public enum EngineItem: Sendable {
     case request(EngineRequest)
     /// The connection that started this watch went away.
     case unwatch(UInt64)
-    /// Re-read the configuration (SIGHUP); the reply, if any, goes to `respond`.
-    case reload(respond: (@Sendable (Result<Int, VarlinkError>) -> Void)?)
     /// Swap in a configuration already read and validated off the engine (or report why it
     /// could not be); the reply, if any, goes to `respond`.
     case applyConfiguration(Result<KarstConfiguration, ConfigError>, respond: (@Sendable (Result<Int, VarlinkError>) -> Void)?)

@@ -9,10 +9,7 @@ import Prometheus
 final class KarstMetrics: @unchecked Sendable {
     let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
-    private var counters: [String: CoreMetrics.Counter] = [:]
     private var gauges: [String: CoreMetrics.Gauge] = [:]
-    private var recorders: [String: CoreMetrics.Recorder] = [:]
-    private var timers: [String: CoreMetrics.Timer] = [:]
 
     init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -29,28 +26,10 @@ final class KarstMetrics: @unchecked Sendable {
         dims.reduce(label) { $0 + "|" + $1.0 + "=" + $1.1 }
     }
 
-    func increment(_ label: String, _ dims: [(String, String)], by n: Int = 1) {
-        let k = key(label, dims)
-        if counters[k] == nil { counters[k] = CoreMetrics.Counter(label: label, dimensions: dims, factory: factory) }
-        counters[k]!.increment(by: n)
-    }
-
     func gauge(_ label: String, _ dims: [(String, String)], _ value: Double) {
         let k = key(label, dims)
         if gauges[k] == nil { gauges[k] = CoreMetrics.Gauge(label: label, dimensions: dims, factory: factory) }
         gauges[k]!.record(value)
-    }
-
-    func observe(_ label: String, _ dims: [(String, String)], _ value: Double) {
-        let k = key(label, dims)
-        if recorders[k] == nil { recorders[k] = CoreMetrics.Recorder(label: label, dimensions: dims, aggregate: true, factory: factory) }
-        recorders[k]!.record(value)
-    }
-
-    func time(_ label: String, _ dims: [(String, String)], nanoseconds: Int64) {
-        let k = key(label, dims)
-        if timers[k] == nil { timers[k] = CoreMetrics.Timer(label: label, dimensions: dims, factory: factory) }
-        timers[k]!.recordNanoseconds(nanoseconds)
     }
 
     /// Event counters by (kind, class id, data centre id), looked up without building strings.
