@@ -102,5 +102,6 @@ public enum JobEventMessageID {
         "cancelled": "6c0a3f7e2d8b4a1f9e5c7b3d1a2f4e66",
         "held": "6c0a3f7e2d8b4a1f9e5c7b3d1a2f4e67",
         "released": "6c0a3f7e2d8b4a1f9e5c7b3d1a2f4e68",
+        "deadline-missed": "6c0a3f7e2d8b4a1f9e5c7b3d1a2f4e69",
     ]
 }

@@ -25,6 +25,10 @@ public struct JobBuilder: Sendable {
     public func only(_ dcs: String...) -> JobBuilder { with { $0.datacenters = dcs } }
     public func retries(_ n: Int) -> JobBuilder { with { $0.maxRetries = n } }
     public func notBefore(_ t: Instant) -> JobBuilder { with { $0.notBefore = t } }
+    public func notAfter(_ t: Instant) -> JobBuilder { with { $0.notAfter = t } }
+    public func deadline(_ t: Instant) -> JobBuilder { with { $0.deadline = t } }
+    public func after(_ ids: JobID...) -> JobBuilder { with { $0.dependsOn = ids } }
+    public func preemptible(_ p: Bool) -> JobBuilder { with { $0.preemptible = p } }
 
     private func with(_ change: (inout JobSpec) -> Void) -> JobBuilder {
         var copy = self

@@ -23,23 +23,26 @@ public struct TopologyBuilder: Sendable {
     public init() {}
 
     /// Adds a data centre. `rtt` maps region ids to ms (default 3 ms to every region);
-    /// `pools` lists (id, cpu, memory GiB, accelerators, model).
+    /// `pools` lists (id, cpu, memory GiB, accelerators, model). `prices` and `cleans`, when
+    /// given, are 24 hourly figures (local time) instead of the flat `price` and `clean`.
     public func datacenter(_ id: String, pue: Double = 1.2, price: Double = 0.35, clean: Double = 0.6,
-                           rtt: [String: Double] = [:],
+                           prices: [Double]? = nil, cleans: [Double]? = nil, rtt: [String: Double] = [:],
                            pools: [(String, Double, Double, Int, String?)]) -> TopologyBuilder {
         var copy = self
         copy.datacenters.append(Datacenter(
             id: id, name: id, operatorName: "test", pue: pue,
-            cleanShareByHour: Array(repeating: clean, count: 24), priceByHour: Array(repeating: price, count: 24),
+            cleanShareByHour: cleans ?? Array(repeating: clean, count: 24),
+            priceByHour: prices ?? Array(repeating: price, count: 24),
             rttMs: regions.map { rtt[$0.id] ?? 3 },
             pools: pools.map { Pool(id: $0.0, capacity: Resources(cpu: $0.1, memoryGiB: $0.2, accelerators: $0.3),
                                     acceleratorModel: $0.4) }))
         return copy
     }
 
-    public func tenant(_ id: String, weight: Double = 1, quota: Resources? = nil) -> TopologyBuilder {
+    public func tenant(_ id: String, weight: Double = 1, quota: Resources? = nil,
+                       borrowLimit: Resources? = nil) -> TopologyBuilder {
         var copy = self
-        copy.tenants.append(TenantPolicy(id: id, weight: weight, quota: quota))
+        copy.tenants.append(TenantPolicy(id: id, weight: weight, quota: quota, borrowLimit: borrowLimit))
         return copy
     }
 

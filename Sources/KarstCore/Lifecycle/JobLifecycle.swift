@@ -8,6 +8,7 @@
 ///   │    release ───▶   ▲  ▲                │ │
 ///   │                   │  └──requeue/retry─┘ └─fail (no retries left)─▶ failed
 ///   └──cancel──▶ cancelled ◀──cancel── (pending, held, running)
+///   pending, held ──abandon (a dependency failed)──▶ failed
 /// ```
 public enum JobLifecycle {
     /// What happens to a job.
@@ -21,6 +22,8 @@ public enum JobLifecycle {
         case fail(retry: Bool)
         /// Taken off its site (preempted, or the site went offline); back to the queue.
         case requeue
+        /// Given up before it ran: a job it depends on failed or was cancelled.
+        case abandon
     }
 
     /// What the caller must do for a transition, in order.
@@ -46,6 +49,8 @@ public enum JobLifecycle {
         case (.running, .fail(retry: true)): (.pending, [.releaseCapacity, .disarmTimer, .enqueue])
         case (.running, .fail(retry: false)): (.failed, [.releaseCapacity, .disarmTimer])
         case (.running, .requeue): (.pending, [.releaseCapacity, .disarmTimer, .enqueue])
+        case (.pending, .abandon): (.failed, [.dequeue])
+        case (.held, .abandon): (.failed, [])
         default: nil
         }
     }

@@ -27,4 +27,6 @@ public enum EventKind: String, Hashable, Sendable, CaseIterable {
     case cancelled
     case held
     case released
+    /// A job was still unfinished at its deadline (or finished after it); emitted once per job.
+    case deadlineMissed = "deadline-missed"
 }

@@ -22,6 +22,21 @@ public struct Job: Hashable, Sendable {
     public var preemptions: Int
     /// The executor's message for the last completion, if any.
     public var message: String?
+    /// A gang split over several pools of one data centre: each pool and its replicas, the first
+    /// being `placement`. Empty when the whole job runs in `placement`.
+    public var shards: [PoolShard] = []
+    /// Placed while its tenant was above its quota (or has none): the capacity is borrowed and a
+    /// tenant working within its quota may reclaim it by preemption.
+    public var borrowed = false
+    /// The jobs that preempted this one, oldest first (at most `maxPreemptionsPerJob`): this job
+    /// never preempts any of them in turn, so preemption never cycles.
+    public var preemptedBy: [JobID] = []
+    /// The `deadline-missed` event has been emitted for it.
+    public var deadlineMissed = false
+    /// When the last pass expects it to start (reservation, time shift, window); nil if unknown.
+    public internal(set) var estimatedStart: Instant?
+    /// Its index in its pool's list of running jobs (see `SchedulerState.runningIDs`).
+    var runningSlot = -1
     /// Precomputed, interned form of the spec that the scheduling pass reads.
     var demand: Demand
 
@@ -42,6 +57,30 @@ public struct Job: Hashable, Sendable {
 
     /// Whether this job may be preempted.
     public var isPreemptible: Bool { demand.preemptible }
+
+    /// What the job holds in each pool while it runs: its shards, or its whole demand in
+    /// `placement`.
+    var allocations: [(pool: PoolRef, resources: Resources)] {
+        if !shards.isEmpty { return shards.map { ($0.pool, demand.perReplica.scaled(by: $0.replicas)) } }
+        return placement.map { [($0, demand.total)] } ?? []
+    }
+
+    /// What it holds in pool `ref` while running.
+    func allocation(in ref: PoolRef) -> Resources {
+        if shards.isEmpty { return placement == ref ? demand.total : .zero }
+        return shards.first { $0.pool == ref }.map { demand.perReplica.scaled(by: $0.replicas) } ?? .zero
+    }
+}
+
+/// Part of a gang: how many of its replicas run in one pool.
+public struct PoolShard: Hashable, Sendable {
+    public var pool: PoolRef
+    public var replicas: Int
+
+    public init(pool: PoolRef, replicas: Int) {
+        self.pool = pool
+        self.replicas = replicas
+    }
 }
 
 /// A pool, by data centre and pool index into the topology.
@@ -59,6 +98,9 @@ public struct PoolRef: Hashable, Sendable {
 /// is integer compares. Built once at submission.
 struct Demand: Hashable, Sendable {
     var total: Resources
+    /// One replica's request; `total` is this × `replicas`.
+    var perReplica: Resources
+    var replicas: Int
     var classIndex: Int
     var tenantIndex: Int
     var originIndex: Int
@@ -75,7 +117,7 @@ struct Demand: Hashable, Sendable {
     var priority: Int
 
     /// Stands in until a job is re-admitted (restore); never scheduled.
-    static let unresolved = Demand(total: .zero, classIndex: 0, tenantIndex: 0, originIndex: 0, modelIndex: -1,
+    static let unresolved = Demand(total: .zero, perReplica: .zero, replicas: 1, classIndex: 0, tenantIndex: 0, originIndex: 0, modelIndex: -1,
                                    wantsAccelerators: false, latencyBudgetMs: 0, residencyMask: 0, preemptible: false,
                                    estimatedSeconds: 0, priority: 0)
 }

@@ -17,6 +17,13 @@ public enum PendingReason: Hashable, Sendable, CustomStringConvertible {
     case held
     /// Its flexibility window has not opened yet (`notBefore`).
     case window(opens: Instant)
+    /// Delayed inside its window to cheaper, cleaner hours; starts at `until` if it fits.
+    case shifted(until: Instant)
+    /// Waits for a job it depends on to succeed.
+    case dependency(on: JobID)
+    /// It would fit now, but only in capacity reserved for a blocked job ahead of it that it would
+    /// delay (backfill).
+    case reservedFor(JobID)
 
     public var description: String {
         switch self {
@@ -28,6 +35,9 @@ public enum PendingReason: Hashable, Sendable, CustomStringConvertible {
         case .datacenterUnavailable: "datacenter-unavailable"
         case .held: "held"
         case .window(let opens): "window:opens \(opens.rfc3339)"
+        case .shifted(let until): "window:shifted to \(until.rfc3339) (cheaper, cleaner power)"
+        case .dependency(let id): "dependency:\(id)"
+        case .reservedFor(let id): "reserved-for:\(id)"
         }
     }
 }

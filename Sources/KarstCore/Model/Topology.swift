@@ -83,14 +83,35 @@ public struct SchedulerSettings: Hashable, Sendable {
     /// Within one pass, a tenant's jobs of one class are passed over after this many of them
     /// could not be placed (they keep their reason from this pass or an earlier one).
     public var maxTenantMissesPerPass: Int
+    /// Preemption damping: a job preempted this many times becomes non-preemptible.
+    public var maxPreemptionsPerJob: Int
+    /// Preemption damping: at most this many jobs are evicted from one pool per minute.
+    public var poolPreemptionsPerMinute: Int
+    /// Backfill: how many blocked jobs per pass get a capacity reservation at their earliest
+    /// start (0 turns backfill protection off: lower-ranked jobs take whatever fits).
+    public var backfillReservations: Int
+    /// Time-shifting: a flexible job is delayed to a later hour of its window only when that
+    /// hour is at least this fraction cheaper and cleaner (weighted by the energy and carbon
+    /// scoring weights) than starting now.
+    public var timeShiftMinSaving: Double
+    /// Deadlines: a job whose latest start (deadline − expected run time) is within this many
+    /// seconds is ranked ahead of its class, earliest deadline first.
+    public var deadlineSlackSeconds: Double
 
     public init(utcOffsetHours: Int = 8, gridIntensityKgPerKWh: Double = 0.8,
                 defaultDurationSeconds: Double = 3600, maxConsecutiveMisses: Int = 2000,
-                maxTenantMissesPerPass: Int = 16) {
+                maxTenantMissesPerPass: Int = 16, maxPreemptionsPerJob: Int = 3,
+                poolPreemptionsPerMinute: Int = 60, backfillReservations: Int = 8,
+                timeShiftMinSaving: Double = 0.1, deadlineSlackSeconds: Double = 900) {
         self.utcOffsetHours = utcOffsetHours
         self.gridIntensityKgPerKWh = gridIntensityKgPerKWh
         self.defaultDurationSeconds = defaultDurationSeconds
         self.maxConsecutiveMisses = maxConsecutiveMisses
         self.maxTenantMissesPerPass = maxTenantMissesPerPass
+        self.maxPreemptionsPerJob = maxPreemptionsPerJob
+        self.poolPreemptionsPerMinute = poolPreemptionsPerMinute
+        self.backfillReservations = backfillReservations
+        self.timeShiftMinSaving = timeShiftMinSaving
+        self.deadlineSlackSeconds = deadlineSlackSeconds
     }
 }

@@ -25,7 +25,10 @@ struct PlacementStack: Sendable {
         candidates.reserveCapacity(64)
     }
 
-    mutating func choose(_ d: Demand, sites: [PoolSite], free: [Resources], rtt: [[Double]]) -> Choice {
+    /// The best pool for `d` now. With a `book`, a pool whose backfill reservations `d` would
+    /// break (running until `end`) fails the `fits` stage.
+    mutating func choose(_ d: Demand, sites: [PoolSite], free: [Resources], rtt: [[Double]],
+                         book: ReservationBook? = nil, until end: Instant = Instant(microseconds: 0)) -> Choice {
         candidates.removeAll(keepingCapacity: true)
         var furthest = FeasibilityCheck.residency
         var nearest: Int? = nil
@@ -37,6 +40,7 @@ struct PlacementStack: Sendable {
                 failed = check
                 break
             }
+            if failed == nil, let book, !book.admits(g, d.total, until: end) { failed = .fits }
             if let failed {
                 if failed > furthest { furthest = failed; nearest = nil; nearestFraction = -1 }
                 if failed == .fits, failed == furthest {

@@ -93,6 +93,21 @@ public struct PendingQueue: Sendable {
         return nil
     }
 
+    /// Takes one particular job out of the queue (to examine it out of turn, e.g. for its
+    /// deadline); put it back with `restore(_:)`. Its old heap copy turns stale: the entry
+    /// returned carries a fresh generation.
+    public mutating func take(_ id: JobID) -> QueueEntry? {
+        guard let m = members.removeValue(forKey: id) else { return nil }
+        decrementLive(Int(m.classIndex), Int(m.tenantIndex))
+        staleCount += 1
+        nextGeneration &+= 1
+        return QueueEntry(rank: m.rank, id: id, classIndex: m.classIndex, tenantIndex: m.tenantIndex,
+                          generation: nextGeneration)
+    }
+
+    /// The highest class (lowest index) with queued jobs.
+    public var firstActiveClass: Int? { activeTenants.indices.first { !activeTenants[$0].isEmpty } }
+
     /// Puts back entries taken by `popNext` (same rank and tie-break as before).
     public mutating func restore(_ entries: [QueueEntry]) {
         for e in entries {

@@ -15,6 +15,11 @@ public struct JobRecord: Hashable, Sendable {
     public var attempts: Int
     public var preemptions: Int
     public var message: String?
+    /// A split gang's pools (by name) and replicas; empty when it ran whole in `placement`.
+    public var shards: [(pool: String, replicas: Int)] = []
+    public var borrowed = false
+    public var preemptedBy: [JobID] = []
+    public var deadlineMissed = false
 
     public init(id: JobID, spec: JobSpec, tenant: String, state: JobState, submittedAt: Instant,
                 startedAt: Instant? = nil, finishedAt: Instant? = nil, placement: (datacenter: String, pool: String)? = nil,
@@ -38,6 +43,8 @@ public struct JobRecord: Hashable, Sendable {
             && a.startedAt == b.startedAt && a.finishedAt == b.finishedAt && a.placement?.datacenter == b.placement?.datacenter
             && a.placement?.pool == b.placement?.pool && a.retiredPool == b.retiredPool && a.attempts == b.attempts
             && a.preemptions == b.preemptions && a.message == b.message
+            && a.shards.map(\.pool) == b.shards.map(\.pool) && a.shards.map(\.replicas) == b.shards.map(\.replicas)
+            && a.borrowed == b.borrowed && a.preemptedBy == b.preemptedBy && a.deadlineMissed == b.deadlineMissed
     }
 
     public func hash(into h: inout Hasher) {
@@ -49,9 +56,14 @@ public struct JobRecord: Hashable, Sendable {
 extension SchedulerState {
     /// The stored form of a job this state knows.
     public func record(of job: Job) -> JobRecord {
-        JobRecord(id: job.id, spec: job.spec, tenant: job.tenant, state: job.state, submittedAt: job.submittedAt,
-                  startedAt: job.startedAt, finishedAt: job.finishedAt, placement: job.placement.map { names(of: $0) },
-                  retiredPool: job.retiredPool, attempts: job.attempts, preemptions: job.preemptions, message: job.message)
+        var r = JobRecord(id: job.id, spec: job.spec, tenant: job.tenant, state: job.state, submittedAt: job.submittedAt,
+                          startedAt: job.startedAt, finishedAt: job.finishedAt, placement: job.placement.map { names(of: $0) },
+                          retiredPool: job.retiredPool, attempts: job.attempts, preemptions: job.preemptions, message: job.message)
+        r.shards = job.shards.map { (names(of: $0.pool).pool, $0.replicas) }
+        r.borrowed = job.borrowed
+        r.preemptedBy = job.preemptedBy
+        r.deadlineMissed = job.deadlineMissed
+        return r
     }
 
     /// Every job's stored form, in id order.

@@ -5,7 +5,8 @@ extension SchedulerState {
         var expected = Array(repeating: Resources.zero, count: allocated.count)
         var tenantUsage = Array(repeating: Resources.zero, count: tenants.usage.count)
         for job in jobs.values {
-            if (job.state == .pending) != queue.contains(job.id) {
+            let queued = job.state == .pending && unmetDependencies[job.id] == nil
+            if queued != queue.contains(job.id) {
                 return "\(job.id) is \(job.state.rawValue) but \(queue.contains(job.id) ? "" : "not ")queued"
             }
             guard job.state == .running else { continue }
@@ -14,7 +15,14 @@ extension SchedulerState {
                 if job.retiredPool == nil { return "\(job.id) is running without a placement" }
                 continue
             }
-            expected[flatIndex(ref)] += job.demand.total
+            for (shard, r) in job.allocations { expected[flatIndex(shard)] += r }
+            let g = flatIndex(ref)
+            if job.runningSlot < 0 || job.runningSlot >= runningIDs[g].count || runningIDs[g][job.runningSlot] != job.id {
+                return "\(job.id) is running in \(names(of: ref)) but not in its running list"
+            }
+            if job.shards.count > 1, job.shards.reduce(0, { $0 + $1.replicas }) != job.spec.replicas {
+                return "\(job.id) is a partial gang: \(job.shards.map(\.replicas)) of \(job.spec.replicas) replicas"
+            }
         }
         for g in allocated.indices {
             let ref = poolRefs[g]
@@ -27,7 +35,9 @@ extension SchedulerState {
             }
         }
         if tenantUsage != tenants.usage { return "tenant usage \(tenants.usage) but running jobs hold \(tenantUsage)" }
-        if queue.count != jobs.values.lazy.filter({ $0.state == .pending }).count { return "queue count mismatch" }
+        let queuedCount = jobs.values.lazy.filter { $0.state == .pending && self.unmetDependencies[$0.id] == nil }.count
+        if queue.count != queuedCount { return "queue count mismatch" }
+        if runningIDs.reduce(0, { $0 + $1.count }) != runningCount.reduce(0, +) { return "running lists disagree with counts" }
         return nil
     }
 }

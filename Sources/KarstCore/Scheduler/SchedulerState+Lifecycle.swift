@@ -1,9 +1,10 @@
 extension SchedulerState {
     /// Applies one lifecycle trigger to a job and performs the actions the state machine asks for.
-    /// `pool` is where to allocate for `.place`. Returns the job as it is afterwards.
+    /// `pool` is where to allocate for `.place` (`shards` when a gang is split over pools).
+    /// Returns the job as it is afterwards.
     @discardableResult
     mutating func transition(_ id: JobID, _ trigger: JobLifecycle.Trigger, now: Instant,
-                             pool: PoolRef? = nil) throws(SchedulerError) -> Job {
+                             pool: PoolRef? = nil, shards: [PoolShard] = []) throws(SchedulerError) -> Job {
         guard var job = jobs[id] else { throw .noSuchJob(id: id.description) }
         guard let (next, actions) = JobLifecycle.on(trigger, in: job.state) else {
             throw .invalidTransition(id: id, state: job.state)
@@ -16,14 +17,19 @@ extension SchedulerState {
                 queue.remove(id)
             case .enqueue:
                 job.pendingReason = .priority
+                job.estimatedStart = nil
                 enqueue(job)
             case .allocate:
                 guard let pool else { preconditionFailure("place without a pool") }
+                job.placement = pool
+                job.shards = shards
+                for (ref, r) in job.allocations { allocated[flatIndex(ref)] += r }
                 let g = flatIndex(pool)
-                allocated[g] += job.demand.total
                 tenants.usage[job.demand.tenantIndex] += job.demand.total
                 runningCount[g] += 1
-                job.placement = pool
+                job.runningSlot = runningIDs[g].count
+                runningIDs[g].append(id)
+                job.estimatedStart = nil
                 job.attempts += 1
                 job.startedAt = now
                 job.finishedAt = nil
@@ -31,9 +37,11 @@ extension SchedulerState {
             case .releaseCapacity:
                 tenants.usage[job.demand.tenantIndex] -= job.demand.total
                 if let ref = wasRunningIn {
+                    for (shard, r) in job.allocations { allocated[flatIndex(shard)] -= r }
                     let g = flatIndex(ref)
-                    allocated[g] -= job.demand.total
                     runningCount[g] -= 1
+                    removeRunning(job.runningSlot, from: g)
+                    job.runningSlot = -1
                 } else {
                     job.retiredPool = nil  // it ran in a pool a reload removed: nothing to free there
                 }
@@ -46,9 +54,24 @@ extension SchedulerState {
             }
         }
         if next == .held { job.pendingReason = .held }
-        if next.isTerminal { job.finishedAt = now; job.pendingReason = nil }
+        if next == .pending, unmetDependencies[id] != nil, let dep = job.spec.dependsOn.first(where: {
+            dependents[$0]?.contains(id) == true
+        }) {
+            job.pendingReason = .dependency(on: dep)
+        }
+        if next.isTerminal { job.finishedAt = now; job.pendingReason = nil; job.estimatedStart = nil }
         jobs[id] = job
+        if next.isTerminal { settleDependents(of: id, succeeded: next == .succeeded) }
         return job
+    }
+
+    /// Swap-removes the entry at `slot` of pool `g`'s running list, fixing the moved job's slot.
+    private mutating func removeRunning(_ slot: Int, from g: Int) {
+        guard slot >= 0, slot < runningIDs[g].count else { return }
+        let last = runningIDs[g].removeLast()
+        guard slot < runningIDs[g].count else { return }
+        runningIDs[g][slot] = last
+        jobs.update(last) { $0.runningSlot = slot }
     }
 
     /// Cancels a pending, held or running job.

@@ -1,22 +1,49 @@
+/// What one pass tracks while it decides: free capacity and tenant usage as its own decisions
+/// draw them down, backfill reservations, victims already claimed.
+struct PassScratch {
+    let now: Instant
+    let sites: [PoolSite]
+    var free: [Resources]
+    var usage: [Resources]
+    var book = ReservationBook()
+    var placements: [Plan.Placement] = []
+    var waiting: [Plan.Waiting] = []
+    var reservations: [Plan.Reservation] = []
+    /// Running jobs this pass has chosen to evict.
+    var taken = Set<JobID>()
+    /// Evictions each pool may still make (rate limit).
+    var evictionBudget: [Int]
+    /// Preemption searches left this pass (each scans a pool's running jobs).
+    var preemptionSearches = 32
+    /// What this pass placed in each pool and when it is expected to end (for profiles).
+    var placedIn: [Int: [(at: Instant, amount: Resources)]] = [:]
+    var wakeAt: Instant?
+
+    mutating func wake(at t: Instant) { wakeAt = min(wakeAt ?? t, t) }
+}
+
 extension SchedulerState {
-    /// One scheduling pass: decides where waiting jobs go at `now`, changing nothing.
+    /// One scheduling pass: decides where waiting jobs go at `now`, changing nothing but the
+    /// pass's own bookkeeping (the queue is left as it was; `mutating` only to borrow it).
     ///
-    /// Jobs are taken in queue order (class, then the tenant with the lowest weighted dominant
-    /// share, then priority + aging). Each is checked against its tenant's quota and placed by the
-    /// placement stack on a snapshot of free capacity that the pass itself draws down, so the plan
-    /// never over-commits a pool. The pass stops after `maxConsecutiveMisses` jobs in a row could
-    /// not be placed, and passes over a (class, tenant) pair after `maxTenantMissesPerPass` of its
-    /// jobs could not be placed. The queue is left exactly as it was (`mutating` only to borrow it).
+    /// Jobs are taken in queue order: class; inside a class, jobs at risk of missing their
+    /// deadline first (earliest deadline first), then the tenant with the lowest weighted
+    /// dominant share, then priority + aging. For each job, in turn: its window (`notBefore`),
+    /// its tenant's ceiling (quota + borrow limit), the placement stack on a snapshot of free
+    /// capacity that the pass draws down (so a plan never over-commits) and that respects the
+    /// backfill reservations made so far, time-shifting, a gang split over pools, preemption,
+    /// and — when it still cannot start — a reservation at its earliest start.
+    ///
+    /// The pass stops after `maxConsecutiveMisses` jobs in a row could not be placed, and passes
+    /// over a (class, tenant) pair after `maxTenantMissesPerPass` of its jobs could not be placed.
     public mutating func plan(now: Instant) -> Plan {
+        refreshAtRisk(now: now)
         let sites = topology.poolSites(now: now, states: datacenterStates)
-        var free = zip(sites, allocated).map { $0.capacity - $1 }
-        var usage = tenants.usage
+        var p = PassScratch(now: now, sites: sites, free: zip(sites, allocated).map { $0.capacity - $1 },
+                            usage: tenants.usage, evictionBudget: evictionBudgets(now: now))
         let weights = tenants.weights
-        let quotas = tenants.quotas
         let total = totalCapacity
         var stack = self.stack
-        var placements: [Plan.Placement] = []
-        var waiting: [Plan.Waiting] = []
         var popped: [QueueEntry] = []
         var misses = 0
         let maxMisses = max(1, topology.settings.maxConsecutiveMisses)
@@ -26,114 +53,159 @@ extension SchedulerState {
         // full pool) cannot monopolise the pass while its share, unchanged, keeps it first in line.
         var pairMisses: [Int: Int] = [:]
         let tenantCount = tenants.names.count
-        while misses < maxMisses,
-              let entry = queue.popNext(
-                  skip: { c, t in (pairMisses[c * tenantCount + t] ?? 0) >= tenantMisses },
-                  share: { usage[$0].dominantShare(of: total) / weights[$0] })
-        {
+        let urgent = deadlines.atRisk
+        var nextUrgent = 0
+        while misses < maxMisses {
+            var entry: QueueEntry? = nil
+            while entry == nil, nextUrgent < urgent.count,
+                  urgent[nextUrgent].classIndex <= (queue.firstActiveClass ?? Int.max) {
+                entry = queue.take(urgent[nextUrgent].id)
+                nextUrgent += 1
+            }
+            if entry == nil {
+                entry = queue.popNext(
+                    skip: { c, t in (pairMisses[c * tenantCount + t] ?? 0) >= tenantMisses },
+                    share: { p.usage[$0].dominantShare(of: total) / weights[$0] })
+            }
+            guard let entry else { break }
             popped.append(entry)
             guard let job = jobs[entry.id] else { continue }
-            let d = job.demand
-            var why: PendingReason? = nil
-            if let notBefore = job.spec.notBefore, now < notBefore {
-                why = .window(opens: notBefore)
-            } else if let quota = quotas[d.tenantIndex],
-                      let r = (usage[d.tenantIndex] + d.total).firstExceeded(quota) {
-                why = .quota(resource: r)
-            } else {
-                switch stack.choose(d, sites: sites, free: free, rtt: rtt) {
-                case .placed(let g, let estimate):
-                    free[g] -= d.total
-                    usage[d.tenantIndex] += d.total
-                    placements.append(.init(job: entry.id, pool: sites[g].ref, estimate: estimate))
-                    misses = 0
-                case .blocked(let stage, let nearest):
-                    why = reason(stage, nearest, d, sites)
-                }
-            }
-            if let why {
-                waiting.append(.init(job: entry.id, reason: why))
+            if let waiting = examine(job, &p, &stack) {
+                p.waiting.append(waiting)
                 misses += 1
-                pairMisses[d.classIndex * tenantCount + d.tenantIndex, default: 0] += 1
+                pairMisses[job.demand.classIndex * tenantCount + job.demand.tenantIndex, default: 0] += 1
+            } else {
+                misses = 0
             }
         }
         let unexamined = queue.count
         queue.restore(popped)
         self.stack = stack
-        return Plan(at: now, placements: placements, waiting: waiting, unexamined: unexamined)
+        var plan = Plan(at: now, placements: p.placements, waiting: p.waiting, unexamined: unexamined)
+        plan.reservations = p.reservations
+        plan.deadlineMisses = dueDeadlines(now: now)
+        plan.wakeAt = p.wakeAt
+        return plan
     }
 
-    /// Carries out a plan: places each job that is still pending and still fits (the plan is
-    /// re-checked against the state, so a stale plan can never over-commit), records why the
-    /// others wait. Returns the `placed` events.
-    public mutating func apply(_ plan: Plan) -> [Event] {
-        var events: [Event] = []
-        events.reserveCapacity(plan.placements.count)
-        for p in plan.placements {
-            guard let job = jobs[p.job], job.state == .pending,
-                  datacenterStates[p.pool.datacenter] == .active,
-                  (allocated[flatIndex(p.pool)] + job.demand.total)
-                      .fits(in: topology.datacenters[p.pool.datacenter].pools[p.pool.pool].capacity)
-            else { continue }
-            if let placed = try? transition(p.job, .place, now: plan.at, pool: p.pool) {
-                events.append(Event(kind: .placed, at: plan.at, job: placed))
+    /// Decides for one job: nil when it is placed (recorded in `p`), else why it waits.
+    func examine(_ job: Job, _ p: inout PassScratch, _ stack: inout PlacementStack) -> Plan.Waiting? {
+        let d = job.demand, now = p.now, t = d.tenantIndex
+        func wait(_ reason: PendingReason, _ start: Instant? = nil) -> Plan.Waiting {
+            Plan.Waiting(job: job.id, reason: reason, estimatedStart: start)
+        }
+        if let notBefore = job.spec.notBefore, now < notBefore {
+            p.wake(at: notBefore)
+            return wait(.window(opens: notBefore), notBefore)
+        }
+        let borrowed = tenants.borrows(t, d.total, usage: p.usage)
+        if borrowed, let ceiling = tenants.ceilings[t], let r = (p.usage[t] + d.total).firstExceeded(ceiling) {
+            return wait(.quota(resource: r))
+        }
+        let end = now.advanced(bySeconds: d.estimatedSeconds)
+        let book: ReservationBook? = p.book.isEmpty ? nil : p.book
+        switch stack.choose(d, sites: p.sites, free: p.free, rtt: rtt, book: book, until: end) {
+        case .placed(let g, let estimate):
+            if let target = shiftTarget(job, datacenter: p.sites[g].ref.datacenter, now: now) {
+                p.wake(at: target)
+                return wait(.shifted(until: target), target)
             }
-        }
-        for w in plan.waiting {
-            jobs.update(w.job) { job in if job.state == .pending { job.pendingReason = w.reason } }
-        }
-        return events
-    }
-
-    /// The modelled executor: completes every running job whose expected end is at or before
-    /// `now`, in order of end time. Each completion is stamped with its own end time.
-    public mutating func advance(to now: Instant) -> [Event] {
-        var events: [Event] = []
-        while let timer = timers.popDue(atOrBefore: now) {
-            guard let job = jobs[timer.id], job.state == .running, job.attempts == timer.attempt else { continue }
-            if let done = try? transition(timer.id, .succeed, now: timer.due) {
-                events.append(Event(kind: .succeeded, at: timer.due, job: done, detail: "modelled run ended"))
-            }
-        }
-        return events
-    }
-
-    /// Completions due by `now`, then one pass, applied: what the daemon's engine does each cycle.
-    public mutating func tick(now: Instant) -> [Event] {
-        var events = advance(to: now)
-        events += apply(plan(now: now))
-        return events
-    }
-
-    /// Turns the furthest failed feasibility stage into the reason a user reads.
-    func reason(_ stage: FeasibilityCheck, _ nearest: Int?, _ d: Demand, _ sites: [PoolSite])
-        -> PendingReason
-    {
-        switch stage {
-        case .fits:
-            guard let g = nearest else { return .priority }
-            let (dc, pool) = names(of: sites[g].ref)
-            return .noCapacity(datacenter: dc, pool: pool)
-        case .datacenterState:
-            return .datacenterUnavailable
-        case .latency:
-            return .latency(region: topology.regions[d.originIndex].id, budgetMs: d.latencyBudgetMs)
-        case .accelerator, .residency, .size:
-            // Ruled out at submission; reachable only after a reconfiguration removed pools.
-            return .accelerator(model: d.modelIndex >= 0
-                ? topology.acceleratorModels.first { $0.value == d.modelIndex }?.key ?? "?" : "any")
-        }
-    }
-}
-
-extension SchedulerState {
-    /// The job the next pass examines first (the head of the queue), without changing anything.
-    public mutating func queueHead() -> JobID? {
-        let usage = tenants.usage, weights = tenants.weights, total = totalCapacity
-        guard let entry = queue.popNext(share: { usage[$0].dominantShare(of: total) / weights[$0] }) else {
+            take(d.total, in: g, for: t, until: end, &p)
+            p.placements.append(.init(job: job.id, pool: p.sites[g].ref, estimate: estimate, borrowed: borrowed))
             return nil
+        case .blocked(let stage, let nearest):
+            if stage == .size || stage == .fits,
+               let shards = splitGang(d, sites: p.sites, free: p.free, book: p.book, until: end) {
+                for s in shards {
+                    take(d.perReplica.scaled(by: s.replicas), in: flatIndex(s.pool), for: -1, until: end, &p)
+                }
+                p.usage[t] += d.total
+                p.placements.append(.init(job: job.id, pool: shards[0].pool, estimate: PlacementEstimate(),
+                                          shards: shards, borrowed: borrowed))
+                return nil
+            }
+            if stage == .size, d.replicas > 1, let g = firstGangPool(d, p.sites) {
+                // A gang only a split can hold: it waits for room across its data centre's pools.
+                let (dc, pool) = names(of: p.sites[g].ref)
+                return wait(.noCapacity(datacenter: dc, pool: pool))
+            }
+            guard stage == .fits else { return wait(reason(stage, nearest, d, p.sites)) }
+            if p.preemptionSearches > 0 {
+                p.preemptionSearches -= 1
+                if let choice = preemption(for: job, now: now, sites: p.sites, free: p.free, usage: p.usage,
+                                           taken: p.taken, budget: p.evictionBudget, book: p.book) {
+                    evict(choice, &p)
+                    take(d.total, in: choice.site, for: t, until: end, &p)
+                    p.placements.append(.init(job: job.id, pool: p.sites[choice.site].ref, estimate: PlacementEstimate(),
+                                              victims: choice.victims, borrowed: borrowed))
+                    return nil
+                }
+            }
+            var why = reason(stage, nearest, d, p.sites)
+            if book != nil, case .placed(let g, _) = stack.choose(d, sites: p.sites, free: p.free, rtt: rtt),
+               let holder = p.book.holder(of: g) {
+                why = .reservedFor(holder)
+            }
+            return wait(why, reserve(job, &p))
         }
-        queue.restore([entry])
-        return entry.id
+    }
+
+    /// Draws a placement's resources out of the pass's snapshot (tenant `t`, or -1 to leave
+    /// usage to the caller).
+    private func take(_ r: Resources, in g: Int, for t: Int, until end: Instant, _ p: inout PassScratch) {
+        p.free[g] -= r
+        if t >= 0 { p.usage[t] += r }
+        p.book.occupy(g, r, from: p.now, until: end)
+        p.placedIn[g, default: []].append((end, r))
+    }
+
+    /// Claims a preemption's victims in the pass's snapshot.
+    private func evict(_ choice: PreemptionChoice, _ p: inout PassScratch) {
+        p.free[choice.site] += choice.freed
+        p.evictionBudget[choice.site] -= choice.victims.count
+        for v in choice.victims {
+            p.taken.insert(v)
+            if let victim = jobs[v] { p.usage[victim.demand.tenantIndex] -= victim.demand.total }
+        }
+    }
+
+    /// Backfill: reserves capacity for a blocked job at its earliest start over the pools it could
+    /// use, computed from running jobs' expected ends (`durationSeconds`, else the default run
+    /// time) and the reservations already made. Returns that start, or nil when the pass has made
+    /// its `backfillReservations` or no pool will ever free enough.
+    func reserve(_ job: Job, _ p: inout PassScratch) -> Instant? {
+        guard p.reservations.count < topology.settings.backfillReservations else { return nil }
+        let d = job.demand
+        var best: (start: Instant, site: Int)? = nil
+        for (g, site) in p.sites.enumerated() {
+            let r = rtt[site.ref.datacenter][d.originIndex]
+            guard FeasibilityCheck.stages.allSatisfy({ $0 == .fits || $0.passes(d, site, rtt: r, free: p.free[g]) })
+            else { continue }
+            if p.book.profile(g) == nil {
+                p.book.store(profile(of: g, free: p.free[g], now: p.now, skipping: p.taken,
+                                     placed: p.placedIn[g] ?? []), for: g)
+            }
+            guard let start = p.book.profile(g)?.earliestStart(d.total, seconds: d.estimatedSeconds) else { continue }
+            if best == nil || start < best!.start { best = (start, g) }
+        }
+        guard let best else { return nil }
+        p.book.reserve(best.site, for: job.id, d.total, from: best.start,
+                       until: best.start.advanced(bySeconds: d.estimatedSeconds))
+        p.reservations.append(.init(job: job.id, pool: p.sites[best.site].ref, start: best.start))
+        return best.start
+    }
+
+    /// Pool `g`'s free capacity over time: `free` now, plus each running job's share (and each
+    /// of this pass's `placed` ones) released at its expected end; jobs being evicted are skipped.
+    func profile(of g: Int, free: Resources, now: Instant, skipping: Set<JobID>,
+                 placed: [(at: Instant, amount: Resources)]) -> AvailabilityProfile {
+        let ref = poolRefs[g]
+        var releases = placed
+        releases.reserveCapacity(runningIDs[g].count)
+        for id in runningIDs[g] where !skipping.contains(id) {
+            guard let job = jobs[id], let started = job.startedAt else { continue }
+            releases.append((started.advanced(bySeconds: job.demand.estimatedSeconds), job.allocation(in: ref)))
+        }
+        return AvailabilityProfile(now: now, free: free, releases: releases)
     }
 }

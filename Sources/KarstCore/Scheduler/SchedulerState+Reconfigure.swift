@@ -53,11 +53,18 @@ extension SchedulerState {
         job.preemptions = r.preemptions
         job.message = r.message
         job.retiredPool = r.retiredPool
+        job.borrowed = r.borrowed
+        job.preemptedBy = r.preemptedBy
+        job.deadlineMissed = r.deadlineMissed
         job.pendingReason = r.state == .pending ? .priority : (r.state == .held ? .held : nil)
         job.placement = r.placement.flatMap { n in
             topology.datacenterIndex(of: n.datacenter).flatMap { d in
                 topology.poolIndex(of: n.pool, in: d).map { PoolRef(datacenter: d, pool: $0) }
             }
+        }
+        if let d = job.placement?.datacenter, !r.shards.isEmpty {
+            let refs = r.shards.map { s in topology.poolIndex(of: s.pool, in: d).map { PoolShard(pool: PoolRef(datacenter: d, pool: $0), replicas: s.replicas) } }
+            if refs.allSatisfy({ $0 != nil }) { job.shards = refs.map { $0! } } else { job.placement = nil }
         }
         if r.state.isTerminal {
             job.demand = (try? Self.buildDemand(for: r.spec, tenantIndex: t, topology: topology)) ?? .unresolved
@@ -70,13 +77,15 @@ extension SchedulerState {
             throw .invalidJob(field: "\(r.id)", reason: "the configuration cannot describe this "
                 + "\(r.state.rawValue) job: \(error)")
         }
+        trackDeadline(job)
         if r.state == .running {
             adoptRunning(&job, oldRef: r.placement, report: &report)
             return
         }
         do {
-            try Self.admit(job.demand, r.spec, topology: topology, quota: tenants.quotas[t], stack: stack,
+            try Self.admit(job.demand, r.spec, topology: topology, ceiling: tenants.ceilings[t], stack: stack,
                            sites: staticSites, rtt: rtt)
+            registerDependencies(&job)
             jobs[r.id] = job
             if job.state == .pending { enqueue(job) }
         } catch {
@@ -92,13 +101,17 @@ extension SchedulerState {
     private mutating func adoptRunning(_ job: inout Job, oldRef: (datacenter: String, pool: String)?,
                                        report: inout ReconfigureReport) {
         tenants.usage[job.demand.tenantIndex] += job.demand.total
-        if let ref = job.placement,
-           (allocated[flatIndex(ref)] + job.demand.total).fits(in: topology.datacenters[ref.datacenter].pools[ref.pool].capacity) {
+        if let ref = job.placement, job.allocations.allSatisfy({ shard, r in
+            (allocated[flatIndex(shard)] + r).fits(in: topology.datacenters[shard.datacenter].pools[shard.pool].capacity)
+        }) {
+            for (shard, r) in job.allocations { allocated[flatIndex(shard)] += r }
             let g = flatIndex(ref)
-            allocated[g] += job.demand.total
             runningCount[g] += 1
+            job.runningSlot = runningIDs[g].count
+            runningIDs[g].append(job.id)
         } else {
             job.placement = nil
+            job.shards = []
             job.retiredPool = oldRef.map { "\($0.datacenter)/\($0.pool)" } ?? job.retiredPool
             report.runningOutsidePools.append(job.id)
         }

@@ -5,19 +5,26 @@ extension SchedulerState {
         let tenant = spec.tenant ?? "default"
         let demand = try admit(spec, tenant: tenant)
         let id = JobID(nextJobNumber)
+        try checkDependencies(spec, ownID: id, batchStart: id)
         nextJobNumber += 1
         var resolved = spec
         resolved.tenant = tenant
-        let job = Job(id: id, spec: resolved, tenant: tenant, submittedAt: now, demand: demand)
+        var job = Job(id: id, spec: resolved, tenant: tenant, submittedAt: now, demand: demand)
+        registerDependencies(&job)
         jobs[id] = job
         enqueue(job)
+        trackDeadline(job)
         return Event(kind: .submitted, at: now, job: job)
     }
 
     /// Accepts all of `specs` or none: every spec is checked before any is queued.
     public mutating func submitBatch(_ specs: [JobSpec], now: Instant) throws(SchedulerError) -> [Event] {
         for (i, spec) in specs.enumerated() {
-            do { _ = try check(spec) } catch {
+            do {
+                try checkFields(spec)
+                try checkDependencies(spec, ownID: JobID(nextJobNumber + UInt64(i)), batchStart: JobID(nextJobNumber),
+                                      batchEnd: JobID(nextJobNumber + UInt64(specs.count)))
+            } catch {
                 if case .invalidJob(let field, let reason) = error {
                     throw .invalidJob(field: "jobs[\(i)].\(field)", reason: reason)
                 }
@@ -32,10 +39,16 @@ extension SchedulerState {
 
     /// Validates a spec as `submit` would, changing nothing.
     public func check(_ spec: JobSpec) throws(SchedulerError) {
+        try checkFields(spec)
+        try checkDependencies(spec, ownID: JobID(nextJobNumber), batchStart: JobID(nextJobNumber))
+    }
+
+    /// Everything `check` does but the dependency checks.
+    func checkFields(_ spec: JobSpec) throws(SchedulerError) {
         var scratch = tenants
         let tenant = spec.tenant ?? "default"
         _ = try Self.demand(for: spec, tenantIndex: scratch.intern(tenant, topology: topology),
-                            topology: topology, quota: topology.tenantPolicy(for: tenant).quota,
+                            topology: topology, ceiling: topology.tenantPolicy(for: tenant).ceiling,
                             stack: stack, sites: staticSites, rtt: rtt)
     }
 
@@ -44,13 +57,15 @@ extension SchedulerState {
 
     mutating func admit(_ spec: JobSpec, tenant: String) throws(SchedulerError) -> Demand {
         let t = tenants.intern(tenant, topology: topology)
-        return try Self.demand(for: spec, tenantIndex: t, topology: topology, quota: tenants.quotas[t],
+        return try Self.demand(for: spec, tenantIndex: t, topology: topology, ceiling: tenants.ceilings[t],
                                stack: stack, sites: staticSites, rtt: rtt)
     }
 
     /// Puts a pending job in the queue at its time-invariant rank (its original submit time keeps
     /// its aging across requeues).
     mutating func enqueue(_ job: Job) {
+        guard unmetDependencies[job.id] == nil else { return }  // joins when its dependencies succeed
+        trackAtRisk(job)
         let rank = ordering.rank(priority: job.demand.priority, submittedAt: job.submittedAt,
                                  classIndex: job.demand.classIndex)
         queue.insert(job.id, rank: rank, classIndex: job.demand.classIndex,
@@ -96,8 +111,8 @@ extension SchedulerState {
         guard spec.maxRetries >= 0, spec.maxRetries <= 1000 else {
             throw .invalidJob(field: "maxRetries", reason: "must be between 0 and 1000")
         }
-        if !spec.dependsOn.isEmpty {
-            throw .invalidJob(field: "dependsOn", reason: "job dependencies are not supported by this version")
+        guard spec.dependsOn.count <= 1000 else {
+            throw .invalidJob(field: "dependsOn", reason: "at most 1000 dependencies")
         }
         if let nb = spec.notBefore, let na = spec.notAfter, na < nb {
             throw .invalidJob(field: "notAfter", reason: "is before notBefore")
@@ -127,7 +142,7 @@ extension SchedulerState {
         let cls = topology.classes[classIndex]
         let total = r.vector.scaled(by: spec.replicas)
         return Demand(
-            total: total, classIndex: classIndex, tenantIndex: tenantIndex, originIndex: origin,
+            total: total, perReplica: r.vector, replicas: spec.replicas, classIndex: classIndex, tenantIndex: tenantIndex, originIndex: origin,
             modelIndex: modelIndex, wantsAccelerators: r.accelerators > 0,
             latencyBudgetMs: spec.maxLatencyMs ?? cls.defaultLatencyMs, residencyMask: mask,
             preemptible: spec.preemptible ?? cls.preemptibleByDefault,
@@ -135,22 +150,24 @@ extension SchedulerState {
             priority: spec.priority)
     }
 
-    /// `buildDemand`, then the admission checks: the job alone within its tenant's quota, and some
+    /// `buildDemand`, then the admission checks: the job alone within its tenant's ceiling (quota
+    /// plus borrow limit), and some
     /// pool able to hold it when the hub is empty.
-    static func demand(for spec: JobSpec, tenantIndex: Int, topology: Topology, quota: Resources?,
+    static func demand(for spec: JobSpec, tenantIndex: Int, topology: Topology, ceiling: Resources?,
                        stack: PlacementStack, sites: [PoolSite], rtt: [[Double]]) throws(SchedulerError) -> Demand {
         let demand = try buildDemand(for: spec, tenantIndex: tenantIndex, topology: topology)
-        try admit(demand, spec, topology: topology, quota: quota, stack: stack, sites: sites, rtt: rtt)
+        try admit(demand, spec, topology: topology, ceiling: ceiling, stack: stack, sites: sites, rtt: rtt)
         return demand
     }
 
     /// The admission checks alone, for a demand already built.
-    static func admit(_ demand: Demand, _ spec: JobSpec, topology: Topology, quota: Resources?,
+    static func admit(_ demand: Demand, _ spec: JobSpec, topology: Topology, ceiling: Resources?,
                       stack: PlacementStack, sites: [PoolSite], rtt: [[Double]]) throws(SchedulerError) {
-        if let quota, let resource = demand.total.firstExceeded(quota) {
+        if let ceiling, let resource = demand.total.firstExceeded(ceiling) {
             throw .quotaExceeded(tenant: spec.tenant ?? "default", resource: resource)
         }
-        if case .blocked(let stage, _)? = stack.couldEverPlace(demand, sites: sites, rtt: rtt) {
+        if case .blocked(let stage, _)? = stack.couldEverPlace(demand, sites: sites, rtt: rtt),
+           !(stage == .size && couldEverSplit(demand, sites: sites, rtt: rtt)) {
             throw .unschedulable(reason: Self.neverReason(stage, demand, spec, topology))
         }
     }

@@ -6,7 +6,9 @@
 /// Invariants, kept by every mutating method:
 /// - `allocated[g]` is the sum of the demands of the running jobs placed in pool `g`, and never
 ///   exceeds that pool's capacity (placement re-checks the fit when a plan is applied).
-/// - A job is in `queue` exactly when its state is `pending`.
+/// - A job is in `queue` exactly when its state is `pending` and it waits for no dependency
+///   (`unmetDependencies` has no entry for it).
+/// - `runningIDs[g]` lists exactly the running jobs whose (first) placement is pool `g`.
 /// - `tenants.usage[t]` is the sum of the demands of tenant `t`'s running jobs.
 public struct SchedulerState: Sendable {
     public internal(set) var topology: Topology
@@ -31,6 +33,20 @@ public struct SchedulerState: Sendable {
     var nextJobNumber: UInt64 = 1
     /// Number of running jobs per flattened pool.
     var runningCount: [Int]
+    /// Running jobs per flattened pool (by first placement), for the preemption victim search;
+    /// `Job.runningSlot` is each job's index here.
+    var runningIDs: [[JobID]]
+    /// Pending or held jobs that wait for dependencies: how many have not succeeded yet.
+    var unmetDependencies: [JobID: Int] = [:]
+    /// For each job others wait for: those jobs.
+    var dependents: [JobID: [JobID]] = [:]
+    /// Waiting jobs whose dependency failed or was cancelled (with that dependency); the next
+    /// pass fails them.
+    var doomed: [(job: JobID, cause: JobID)] = []
+    /// Jobs with deadlines: who is at risk, who is past due.
+    var deadlines = DeadlineBook()
+    /// When each pool last evicted jobs (within the last minute), for the preemption rate limit.
+    var recentPreemptions: [[Instant]]
 
     public init(topology: Topology) {
         self.topology = topology
@@ -45,6 +61,8 @@ public struct SchedulerState: Sendable {
         self.poolOffsets = offsets
         self.allocated = Array(repeating: .zero, count: refs.count)
         self.runningCount = Array(repeating: 0, count: refs.count)
+        self.runningIDs = Array(repeating: [], count: refs.count)
+        self.recentPreemptions = Array(repeating: [], count: refs.count)
         self.queue = PendingQueue(classCount: topology.classes.count)
         self.ordering = QueueOrdering(classes: topology.classes)
         self.totalCapacity = topology.totalCapacity

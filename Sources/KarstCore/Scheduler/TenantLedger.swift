@@ -5,6 +5,8 @@ struct TenantLedger: Sendable {
     private var index: [String: Int] = [:]
     private(set) var weights: [Double] = []
     private(set) var quotas: [Resources?] = []
+    /// Quota + borrow limit per tenant: the hard cap; nil for none.
+    private(set) var ceilings: [Resources?] = []
     /// Resources allocated to each tenant's running jobs.
     var usage: [Resources] = []
 
@@ -16,6 +18,7 @@ struct TenantLedger: Sendable {
         names.append(name)
         weights.append(policy.weight)
         quotas.append(policy.quota)
+        ceilings.append(policy.ceiling)
         usage.append(.zero)
         return names.count - 1
     }
@@ -28,7 +31,15 @@ struct TenantLedger: Sendable {
             let policy = topology.tenantPolicy(for: name)
             weights[i] = policy.weight
             quotas[i] = policy.quota
+            ceilings[i] = policy.ceiling
         }
+    }
+
+    /// Whether a job of `demand` placed now for tenant `i` would run on borrowed capacity (the
+    /// tenant has no quota, or the job takes it above its quota).
+    func borrows(_ i: Int, _ demand: Resources, usage: [Resources]) -> Bool {
+        guard let quota = quotas[i] else { return true }
+        return !(usage[i] + demand).fits(in: quota)
     }
 
     /// Weighted dominant share of tenant `i` given `usage` and the hub's total capacity.

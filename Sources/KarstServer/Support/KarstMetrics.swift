@@ -57,6 +57,7 @@ final class KarstMetrics: @unchecked Sendable {
             case .preempted: ("karst_jobs_preempted_total", [("class", cls), ("datacenter", dc)])
             case .requeued: ("karst_jobs_requeued_total", [("class", cls), ("datacenter", dc)])
             case .cancelled: ("karst_jobs_cancelled_total", [("class", cls)])
+            case .deadlineMissed: ("karst_deadlines_missed_total", [("class", cls)])
             case .held, .released: (nil, [])
             }
             guard let label else { return }

@@ -1,0 +1,94 @@
+extension SchedulerState {
+    /// Carries out a plan. Every step is re-checked against the state, so a stale plan can never
+    /// over-commit: a placement is skipped unless the job is still pending, its data centre
+    /// active and every shard still fits once its victims (all still running where the plan saw
+    /// them) are evicted. Victims are requeued (`preempted`), keeping their submit time; then the
+    /// preemptor is placed in the capacity they freed. Waiting jobs get their reason and
+    /// estimated start; jobs whose dependency failed are failed; missed deadlines are reported.
+    public mutating func apply(_ plan: Plan) -> [Event] {
+        var events = failDoomed(now: plan.at)
+        events.reserveCapacity(plan.placements.count)
+        for p in plan.placements {
+            guard let job = jobs[p.job], job.state == .pending, unmetDependencies[p.job] == nil,
+                  datacenterStates[p.pool.datacenter] == .active, canEvict(p.victims, from: p.pool)
+            else { continue }
+            let g = flatIndex(p.pool)
+            let freed = p.victims.reduce(Resources.zero) { $0 + (jobs[$1]?.allocation(in: p.pool) ?? .zero) }
+            let shards = p.shards.isEmpty ? [(p.pool, job.demand.total)]
+                : p.shards.map { ($0.pool, job.demand.perReplica.scaled(by: $0.replicas)) }
+            let fits = shards.allSatisfy { ref, r in
+                datacenterStates[ref.datacenter] == .active
+                    && (allocated[flatIndex(ref)] + r - (ref == p.pool ? freed : .zero)).fits(in: capacity(of: ref))
+            }
+            guard fits else { continue }
+            for v in p.victims { events.append(preempt(v, by: job, at: plan.at, pool: g)) }
+            guard var placed = try? transition(p.job, .place, now: plan.at, pool: p.pool, shards: p.shards) else { continue }
+            placed.borrowed = p.borrowed
+            jobs[p.job] = placed
+            events.append(Event(kind: .placed, at: plan.at, job: placed,
+                                detail: p.victims.isEmpty ? nil : "preempted \(p.victims.map(\.description).joined(separator: ", "))"))
+        }
+        for w in plan.waiting {
+            jobs.update(w.job) { job in
+                guard job.state == .pending else { return }
+                job.pendingReason = w.reason
+                job.estimatedStart = w.estimatedStart
+            }
+        }
+        for id in plan.deadlineMisses {
+            guard var job = jobs[id], !job.deadlineMissed else { continue }
+            job.deadlineMissed = true
+            jobs[id] = job
+            events.append(Event(kind: .deadlineMissed, at: plan.at, job: job,
+                                detail: "deadline \(job.spec.deadline?.rfc3339 ?? "?") passed while \(job.state.rawValue)"))
+        }
+        return events
+    }
+
+    /// The modelled executor: completes every running job whose expected end is at or before
+    /// `now`, in order of end time. Each completion is stamped with its own end time.
+    public mutating func advance(to now: Instant) -> [Event] {
+        var events: [Event] = []
+        while let timer = timers.popDue(atOrBefore: now) {
+            guard let job = jobs[timer.id], job.state == .running, job.attempts == timer.attempt else { continue }
+            if let done = try? transition(timer.id, .succeed, now: timer.due) {
+                events.append(Event(kind: .succeeded, at: timer.due, job: done, detail: "modelled run ended"))
+            }
+        }
+        return events
+    }
+
+    /// Completions due by `now`, then one pass, applied: what the daemon's engine does each cycle.
+    public mutating func tick(now: Instant) -> [Event] {
+        var events = advance(to: now)
+        events += apply(plan(now: now))
+        return events
+    }
+
+    private func capacity(of ref: PoolRef) -> Resources {
+        topology.datacenters[ref.datacenter].pools[ref.pool].capacity
+    }
+
+    /// Whether every victim still runs in `pool` and may still be preempted.
+    private func canEvict(_ victims: [JobID], from pool: PoolRef) -> Bool {
+        victims.allSatisfy { v in
+            guard let job = jobs[v] else { return false }
+            return job.state == .running && job.placement == pool && job.demand.preemptible
+                && job.preemptions < topology.settings.maxPreemptionsPerJob
+        }
+    }
+
+    /// Requeues one victim: attempts kept, `preemptions` counted, submit time kept for aging.
+    private mutating func preempt(_ id: JobID, by preemptor: Job, at now: Instant, pool g: Int) -> Event {
+        recentPreemptions[g].removeAll { $0 <= now.advanced(bySeconds: -60) }
+        recentPreemptions[g].append(now)
+        var victim = (try? transition(id, .requeue, now: now)) ?? jobs[id]!
+        victim.preemptions += 1
+        victim.preemptedBy.append(preemptor.id)
+        if victim.preemptions >= topology.settings.maxPreemptionsPerJob { victim.demand.preemptible = false }
+        let cls = topology.classes[preemptor.demand.classIndex].id
+        victim.message = "preempted by \(preemptor.id) (\(cls), tenant \(preemptor.tenant)); requeued"
+        jobs[id] = victim
+        return Event(kind: .preempted, at: now, job: victim, detail: victim.message)
+    }
+}
