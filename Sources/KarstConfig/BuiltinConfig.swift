@@ -24,6 +24,19 @@ default_duration_seconds = 3600
 max_consecutive_misses = 2000
 # Within a pass, a tenant's jobs of one class are passed over after this many could not be placed.
 max_tenant_misses_per_pass = 16
+# Preemption damping (README, "How Karst decides"): a job preempted this many times is no
+# longer preemptible, and a pool evicts at most this many jobs a minute.
+max_preemptions_per_job = 3
+pool_preemptions_per_minute = 60
+# Backfill: blocked jobs per pass that get a reservation at their earliest start; a lower-ranked
+# job may start now only if it leaves every reservation intact. 0 turns backfill protection off.
+backfill_reservations = 8
+# Time-shifting: a flexible job (one with notAfter) waits for a later hour of its window only if
+# that hour's power is at least this much cheaper and cleaner (0.1 = 10 %).
+time_shift_min_saving = 0.1
+# Deadlines: a job whose latest start (deadline minus run time) is this close is ranked ahead of
+# its class, earliest deadline first.
+deadline_slack_seconds = 900
 
 # The control socket (Varlink over AF_UNIX).
 [server]
@@ -121,15 +134,20 @@ can_preempt = false
 preemptible = true
 default_latency_ms = 1000
 
-# Tenants not listed here get these (fair-share weight 1, no quota).
+# Tenants not listed here get these (fair-share weight 1, no quota: nothing guaranteed, and all
+# their work runs on borrowed capacity that tenants within their quota may reclaim).
 [tenant_defaults]
 weight = 1.0
 
-# ASSUMED example tenants (one per eastern region), to show weights and quotas.
+# ASSUMED example tenants (one per eastern region), to show weights and quotas. A quota is a
+# guarantee for the dimensions it names: within it, a tenant may reclaim capacity others borrowed
+# (preempting their borrowed, preemptible jobs). Above it, a tenant borrows idle capacity, up to
+# its borrow_limit (none: as much as is idle; all zero: the quota is a hard cap).
 [[tenants]]
 id = "gba-fintech"
 weight = 2.0
 quota = { accelerators = 2048 }
+borrow_limit = { accelerators = 1024 }
 
 [[tenants]]
 id = "yrd-ai-lab"

@@ -39,6 +39,21 @@ struct TopologyReader {
         if let v = t.int("max_tenant_misses_per_pass") {
             if v > 0 { s.maxTenantMissesPerPass = v } else { t.add("max_tenant_misses_per_pass", "must be greater than 0") }
         }
+        if let v = t.int("max_preemptions_per_job") {
+            if v >= 0 { s.maxPreemptionsPerJob = v } else { t.add("max_preemptions_per_job", "must be 0 or more") }
+        }
+        if let v = t.int("pool_preemptions_per_minute") {
+            if v >= 0 { s.poolPreemptionsPerMinute = v } else { t.add("pool_preemptions_per_minute", "must be 0 or more") }
+        }
+        if let v = t.int("backfill_reservations") {
+            if (0...1000).contains(v) { s.backfillReservations = v } else { t.add("backfill_reservations", "must be between 0 and 1000") }
+        }
+        if let v = t.number("time_shift_min_saving") {
+            if (0...1).contains(v) { s.timeShiftMinSaving = v } else { t.add("time_shift_min_saving", "must be between 0 and 1") }
+        }
+        if let v = t.number("deadline_slack_seconds") {
+            if v >= 0 && v.isFinite { s.deadlineSlackSeconds = v } else { t.add("deadline_slack_seconds", "must be 0 or more") }
+        }
         t.finish()
         return s
     }
@@ -118,18 +133,26 @@ struct TopologyReader {
         if let w = t.number("weight") {
             if w > 0 && w.isFinite { policy.weight = w } else { t.add("weight", "must be greater than 0") }
         }
-        if var q = t.table("quota") {
-            let cpu = q.number("cpu") ?? 1e9
-            let mem = q.number("memory_gib") ?? 1e12
-            let acc = q.int("accelerators") ?? 1_000_000_000
-            if cpu < 0 { q.add("cpu", "must be 0 or more") }
-            if mem < 0 { q.add("memory_gib", "must be 0 or more") }
-            if acc < 0 { q.add("accelerators", "must be 0 or more") }
-            q.finish()
-            policy.quota = Resources(cpu: cpu, memoryGiB: mem, accelerators: acc)
+        // A quota guarantees only the dimensions it names; a borrow limit caps only those it names.
+        if var q = t.table("quota") { policy.quota = readResources(&q, unset: 0) }
+        if var b = t.table("borrow_limit") {
+            policy.borrowLimit = readResources(&b, unset: nil)
+            if policy.quota == nil { t.add("borrow_limit", "needs a quota to borrow above") }
         }
         t.finish()
         return policy
+    }
+
+    /// `{ cpu, memory_gib, accelerators }`; a dimension left out is `unset` (nil: unlimited).
+    private func readResources(_ q: inout TableReader, unset: Double?) -> Resources {
+        let cpu = q.number("cpu") ?? unset ?? 1e9
+        let mem = q.number("memory_gib") ?? unset ?? 1e12
+        let acc = q.int("accelerators") ?? unset.map { Int($0) } ?? 1_000_000_000
+        if cpu < 0 { q.add("cpu", "must be 0 or more") }
+        if mem < 0 { q.add("memory_gib", "must be 0 or more") }
+        if acc < 0 { q.add("accelerators", "must be 0 or more") }
+        q.finish()
+        return Resources(cpu: cpu, memoryGiB: mem, accelerators: acc)
     }
 }
 

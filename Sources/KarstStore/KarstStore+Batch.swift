@@ -32,26 +32,26 @@ extension KarstStore {
                 for chunk in batch.inserted.chunked(by: Self.jobsPerInsert) {
                     let insert = try db.cachedStatement(sql: Self.insertJobs(rows: chunk.count))
                     var args: [(any DatabaseValueConvertible)?] = []
-                    args.reserveCapacity(chunk.count * 13)
+                    args.reserveCapacity(chunk.count * 14)
                     for r in chunk {
                         args += [Int64(r.id.rawValue), r.tenant, r.state.rawValue, r.submittedAt.microseconds,
                                  r.startedAt?.microseconds, r.finishedAt?.microseconds, r.placement?.datacenter,
                                  r.placement?.pool, r.retiredPool, r.attempts, r.preemptions, r.message,
-                                 SpecCodec.encode(r.spec)]
+                                 SpecCodec.encode(r.spec), PolicyCodec.encode(r)]
                     }
                     try insert.execute(arguments: StatementArguments(args))
                 }
                 if !batch.updated.isEmpty {
                     let update = try db.cachedStatement(sql: """
                         UPDATE jobs SET state = ?, started_at = ?, finished_at = ?, datacenter = ?, pool = ?,
-                                        retired_pool = ?, attempts = ?, preemptions = ?, message = ?
+                                        retired_pool = ?, attempts = ?, preemptions = ?, message = ?, policy = ?
                         WHERE id = ?
                         """)
                     for r in batch.updated {
                         try update.execute(arguments: [
                             r.state.rawValue, r.startedAt?.microseconds, r.finishedAt?.microseconds,
                             r.placement?.datacenter, r.placement?.pool, r.retiredPool, r.attempts, r.preemptions,
-                            r.message, Int64(r.id.rawValue),
+                            r.message, PolicyCodec.encode(r), Int64(r.id.rawValue),
                         ])
                     }
                 }
@@ -95,8 +95,8 @@ extension KarstStore {
 
     static func insertJobs(rows: Int) -> String {
         "INSERT INTO jobs (id, tenant, state, submitted_at, started_at, finished_at, datacenter, pool, retired_pool, "
-            + "attempts, preemptions, message, spec) VALUES "
-            + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", ")
+            + "attempts, preemptions, message, spec, policy) VALUES "
+            + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", ")
     }
 
     static func insertEvents(rows: Int) -> String {

@@ -21,7 +21,7 @@ extension KarstStore {
                 raw.reserveCapacity(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs") ?? 0)
                 let rows = try Row.fetchCursor(db, sql: """
                     SELECT id, tenant, state, submitted_at, started_at, finished_at, datacenter, pool, retired_pool,
-                           attempts, preemptions, message, spec
+                           attempts, preemptions, message, spec, policy
                     FROM jobs ORDER BY id
                     """)
                 while let row = try rows.next() {
@@ -32,14 +32,14 @@ extension KarstStore {
                     }
                     let dc: String? = row[6], pool: String? = row[7]
                     let started: Int64? = row[4], finished: Int64? = row[5]
-                    raw.append(RawRow(
-                        record: JobRecord(
+                    var record = JobRecord(
                             id: JobID(UInt64(id)), spec: JobSpec(origin: "", priorityClass: "", resources: ResourceRequest(cpu: 0, memoryGiB: 0)),
                             tenant: row[1], state: state, submittedAt: Instant(microseconds: row[3]),
                             startedAt: started.map(Instant.init(microseconds:)), finishedAt: finished.map(Instant.init(microseconds:)),
                             placement: dc.flatMap { d in pool.map { (d, $0) } }, retiredPool: row[8],
-                            attempts: row[9], preemptions: row[10], message: row[11]),
-                        spec: row[12]))
+                            attempts: row[9], preemptions: row[10], message: row[11])
+                    try PolicyCodec.decode(row[13], into: &record)
+                    raw.append(RawRow(record: record, spec: row[12]))
                 }
                 let records = try decodeSpecs(raw)
                 var next: UInt64 = 1

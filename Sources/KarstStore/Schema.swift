@@ -37,6 +37,11 @@ enum Schema {
                 );
                 """)
         }
+        // Scheduling-policy state of a job (borrowed capacity, who preempted it, a reported missed
+        // deadline, a gang's pools), encoded by `PolicyCodec`; NULL for the common job with none.
+        m.registerMigration("v2") { db in
+            try db.execute(sql: "ALTER TABLE jobs ADD COLUMN policy TEXT")
+        }
         return m
     }()
 }

@@ -48,11 +48,7 @@ struct Submit: ParsableCommand {
             if output.json { return printJSON(reply) }
             let job = try decode(reply, "job", WireJob.init)
             if dryRun {
-                if let dc = job.datacenter {
-                    print("would start now in \(dc)/\(job.pool ?? "?") (dry run: nothing stored)")
-                } else {
-                    print("would wait: \(job.pendingReason ?? "unknown") (dry run: nothing stored)")
-                }
+                print(describeDryRun(job))
             } else {
                 if let dc = job.datacenter {
                     print("\(job.id) \(job.state) \(dc)/\(job.pool ?? "?")")
@@ -155,11 +151,11 @@ struct List: ParsableCommand {
             let reply = try connection.call("io.karst.Scheduler.List", p)
             if output.json { return printJSON(reply) }
             let jobs = try decodeList(reply, "jobs", WireJob.init)
-            var rows = [["ID", "TENANT", "CLASS", "STATE", "DC/POOL", "AGE", "REASON"]]
+            var rows = [["ID", "TENANT", "CLASS", "STATE", "DC/POOL", "AGE", "POS", "ETA", "REASON"]]
             for j in jobs {
-                rows.append([j.id, j.spec.tenant ?? "-", j.spec.priorityClass, j.state,
-                             j.datacenter.map { "\($0)/\(j.pool ?? "?")" } ?? "-", age(since: j.submittedAt),
-                             j.pendingReason ?? ""])
+                rows.append([j.id, j.spec.tenant ?? "-", j.spec.priorityClass, j.state, placement(j),
+                             age(since: j.submittedAt), j.queuePosition.map(String.init) ?? "",
+                             j.estimatedStart.map { untilText($0) } ?? "", j.pendingReason ?? ""])
             }
             print(table(rows))
         }

@@ -92,6 +92,44 @@ func decodeList<T>(_ o: JSONObject, _ key: String, _ make: (inout ParameterReade
     return out
 }
 
+/// `dc/pool`, or `dc/pool*3+pool*1` for a gang split over pools; `-` when not placed.
+func placement(_ j: WireJob) -> String {
+    guard let dc = j.datacenter else { return "-" }
+    if let shards = j.shards, shards.count > 1 {
+        return dc + "/" + shards.map { "\($0.pool)*\($0.replicas)" }.joined(separator: "+")
+    }
+    return "\(dc)/\(j.pool ?? "?")"
+}
+
+/// "in 12m", "in 2h05m", "now" for an RFC 3339 time relative to the wall clock (a daemon run
+/// with `--time-scale` keeps model time: there the absolute time is what counts).
+func untilText(_ rfc3339: String) -> String {
+    guard let t = parseTime(rfc3339) else { return rfc3339 }
+    var now = timespec()
+    clock_gettime(CLOCK_REALTIME, &now)
+    let s = t - Double(now.tv_sec)
+    if s < 60 { return "now" }
+    if s < 3600 { return "in \(Int(s / 60))m" }
+    return "in \(Int(s / 3600))h" + String(format: "%02dm", Int(s.truncatingRemainder(dividingBy: 3600) / 60))
+}
+
+/// What `karstctl submit --dry-run` prints: where and when the job would start.
+func describeDryRun(_ j: WireJob) -> String {
+    var lines: [String] = []
+    if j.datacenter != nil {
+        lines.append("would start now in \(placement(j))")
+        if let victims = j.preempts, !victims.isEmpty { lines.append("  by preempting \(victims.joined(separator: ", "))") }
+    } else {
+        lines.append("would wait: \(j.pendingReason ?? "unknown")")
+        if let pos = j.queuePosition { lines.append("  queue position \(pos)") }
+        if let eta = j.estimatedStart { lines.append("  estimated start \(eta) (\(untilText(eta)))") } else {
+            lines.append("  estimated start unknown (no reservation covers it yet)")
+        }
+    }
+    lines.append("(dry run: nothing stored)")
+    return lines.joined(separator: "\n")
+}
+
 /// The multi-line description `karstctl get` prints.
 func describe(_ j: WireJob) -> String {
     let r = j.spec.resources
@@ -103,10 +141,15 @@ func describe(_ j: WireJob) -> String {
         ("Class", j.spec.priorityClass + (j.spec.priority.map { " (priority \($0))" } ?? "")),
         ("Origin", j.spec.origin), ("Resources", res), ("State", j.state),
     ]
-    if let dc = j.datacenter { lines.append(("Placement", "\(dc)/\(j.pool ?? "?")")) }
+    if j.datacenter != nil { lines.append(("Placement", placement(j) + (j.borrowed == true ? " (borrowed capacity)" : ""))) }
     if let reason = j.pendingReason { lines.append(("Pending reason", reason)) }
     if let pos = j.queuePosition { lines.append(("Queue position", String(pos))) }
-    if let eta = j.estimatedStart { lines.append(("Estimated start", eta)) }
+    if let eta = j.estimatedStart { lines.append(("Estimated start", "\(eta) (\(untilText(eta)))")) }
+    if let deps = j.spec.dependsOn { lines.append(("Depends on", deps.joined(separator: ", "))) }
+    if let d = j.spec.deadline { lines.append(("Deadline", d)) }
+    if j.spec.notBefore != nil || j.spec.notAfter != nil {
+        lines.append(("Window", "\(j.spec.notBefore ?? "now") … \(j.spec.notAfter ?? "open")"))
+    }
     lines.append(("Submitted", j.submittedAt))
     if let s = j.startedAt { lines.append(("Started", s)) }
     if let f = j.finishedAt { lines.append(("Finished", f)) }

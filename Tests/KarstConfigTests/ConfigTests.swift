@@ -63,6 +63,25 @@ import Testing
         #expect(t.tenantDefaults.weight == 1)
     }
 
+    @Test func policySettingsAndBorrowLimitsAreReadAndChecked() throws {
+        let t = KarstConfiguration.builtIn().topology
+        #expect(t.settings.backfillReservations == 8)
+        #expect(t.settings.maxPreemptionsPerJob == 3)
+        let fintech = t.tenantPolicy(for: "gba-fintech")
+        #expect(fintech.quota == Resources(milliCPU: 0, memoryMiB: 0, accelerators: 2048), "a quota guarantees only what it names")
+        #expect(fintech.ceiling?.accelerators == 3072)
+        #expect(fintech.ceiling!.milliCPU > 1_000_000, "a borrow limit caps only what it names")
+        let text = Self.shipped
+            .replacingOccurrences(of: "backfill_reservations = 8", with: "backfill_reservations = -1")
+            .replacingOccurrences(of: "time_shift_min_saving = 0.1", with: "time_shift_min_saving = 2")
+            .replacingOccurrences(of: "id = \"bth-research\"\nweight = 1.0", with: "id = \"bth-research\"\nweight = 1.0\nborrow_limit = { cpu = 1 }")
+        #expect(issues(text) == [
+            "settings.backfill_reservations: must be between 0 and 1000",
+            "settings.time_shift_min_saving: must be between 0 and 1",
+            "tenants[2].borrow_limit: needs a quota to borrow above",
+        ])
+    }
+
     @Test func duplicateIdsAreReportedAtTheSecondOccurrence() {
         let text = Self.minimal + "\n[[datacenters.pools]]\nid = \"cpu\"\ncpu = 1\nmemory_gib = 1\n"
             + "\n[[regions]]\nid = \"local\"\n"

@@ -30,7 +30,7 @@ import Testing
         let list = try karstctl(d, ["list"])
         let lines = list.1.split(separator: "\n")
         #expect(lines.first?.split(separator: " ", omittingEmptySubsequences: true)
-                == ["ID", "TENANT", "CLASS", "STATE", "DC/POOL", "AGE", "REASON"])
+                == ["ID", "TENANT", "CLASS", "STATE", "DC/POOL", "AGE", "POS", "ETA", "REASON"])
         #expect(lines.count == 2)
 
         let get = try karstctl(d, ["get", "job-1"])

@@ -23,7 +23,7 @@ func testConfiguration(_ change: (inout KarstConfiguration) -> Void = { _ in }) 
     let topology = TopologyBuilder()
         .datacenter("alpha", pools: [("cpu", 64, 256, 0, nil)])
         .datacenter("beta", pools: [("cpu", 64, 256, 0, nil), ("npu", 64, 512, 16, "ascend-910b")])
-        .tenant("capped", quota: Resources(cpu: 8, memoryGiB: 64, accelerators: 0))
+        .tenant("capped", quota: Resources(cpu: 8, memoryGiB: 64, accelerators: 0), borrowLimit: .zero)
         .topology
     var c = KarstConfiguration(topology: topology)
     c.server.socketMode = 0o666

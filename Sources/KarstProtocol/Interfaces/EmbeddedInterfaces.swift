@@ -156,13 +156,25 @@ type Job (
   finishedAt: ?string,
   # Why a pending job waits, e.g. "no-capacity:hw-guian/npu" or "quota:accelerators".
   pendingReason: ?string,
+  # 1-based place in the order the next pass examines pending jobs (absent beyond 50000).
   queuePosition: ?int,
+  # When the current plan expects it to start: a backfill reservation, a shifted start, a
+  # window opening; for a dry run that could start now, now.
   estimatedStart: ?string,
   attempts: int,
   preemptions: int,
   # The executor's message on the last completion, or the cause of a requeue.
-  message: ?string
+  message: ?string,
+  # A gang split over several pools of its data centre: each pool and its replicas.
+  shards: ?[]Shard,
+  # Running on borrowed capacity (above its tenant's quota): reclaimable by preemption.
+  borrowed: ?bool,
+  # A dry run that could start only by preempting: the jobs it would evict.
+  preempts: ?[]string
 )
+
+# Part of a gang placed in one pool.
+type Shard (pool: string, replicas: int)
 
 # Something that happened to a job.
 type Event (

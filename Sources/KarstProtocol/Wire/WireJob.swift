@@ -14,6 +14,11 @@ public struct WireJob: Hashable, Sendable {
     public var attempts: Int
     public var preemptions: Int
     public var message: String?
+    /// A split gang's pools and replicas.
+    public var shards: [(pool: String, replicas: Int)]?
+    public var borrowed: Bool?
+    /// Dry run: the jobs it would preempt.
+    public var preempts: [String]?
 
     public init(id: String, spec: WireJobSpec, state: String, datacenter: String? = nil, pool: String? = nil,
                 submittedAt: String, startedAt: String? = nil, finishedAt: String? = nil,
@@ -51,7 +56,25 @@ public struct WireJob: Hashable, Sendable {
         attempts = try r.int("attempts") ?? 0
         preemptions = try r.int("preemptions") ?? 0
         message = try r.string("message")
+        if let list = try r.objects("shards") {
+            var out: [(pool: String, replicas: Int)] = []
+            for var o in list { out.append((try o.requiredString("pool"), try o.int("replicas") ?? 0)) }
+            shards = out
+        }
+        borrowed = try r.bool("borrowed")
+        preempts = try r.strings("preempts")
     }
+
+    public static func == (a: WireJob, b: WireJob) -> Bool {
+        a.id == b.id && a.spec == b.spec && a.state == b.state && a.datacenter == b.datacenter && a.pool == b.pool
+            && a.submittedAt == b.submittedAt && a.startedAt == b.startedAt && a.finishedAt == b.finishedAt
+            && a.pendingReason == b.pendingReason && a.queuePosition == b.queuePosition
+            && a.estimatedStart == b.estimatedStart && a.attempts == b.attempts && a.preemptions == b.preemptions
+            && a.message == b.message && a.shards?.map(\.pool) == b.shards?.map(\.pool)
+            && a.shards?.map(\.replicas) == b.shards?.map(\.replicas) && a.borrowed == b.borrowed && a.preempts == b.preempts
+    }
+
+    public func hash(into h: inout Hasher) { h.combine(id) }
 
     public func write(to w: inout JSONWriter) {
         w.beginObject()
@@ -69,6 +92,24 @@ public struct WireJob: Hashable, Sendable {
         w.key("attempts"); w.number(attempts)
         w.key("preemptions"); w.number(preemptions)
         if let message { w.key("message"); w.string(message) }
+        if let shards {
+            w.key("shards")
+            w.beginArray()
+            for s in shards {
+                w.beginObject()
+                w.key("pool"); w.string(s.pool)
+                w.key("replicas"); w.number(s.replicas)
+                w.endObject()
+            }
+            w.endArray()
+        }
+        if let borrowed { w.key("borrowed"); w.bool(borrowed) }
+        if let preempts {
+            w.key("preempts")
+            w.beginArray()
+            for p in preempts { w.string(p) }
+            w.endArray()
+        }
         w.endObject()
     }
 }

@@ -66,11 +66,22 @@ extension EngineCore {
     }
 
     /// A reply `{key: job}` rendered from the state at answer time.
-    func jobReply(_ id: JobID, key: String = "job") -> Outcome {
+    /// Replies with the job as it is once the batch is applied; `withPosition` adds its queue
+    /// position (a walk of the queue: for `Get`, not for the submit hot path).
+    func jobReply(_ id: JobID, key: String = "job", withPosition: Bool = false) -> Outcome {
         .reply { state, core in
-            VarlinkReply.frame { w in
+            var position: Int? = nil
+            if withPosition, state.job(id)?.state == .pending {
+                var scratch = copy state
+                position = scratch.queuePosition(of: id)
+            }
+            return VarlinkReply.frame { w in
                 w.key(key)
-                if let job = state.job(id) { WireMapping.job(job, in: state).write(to: &w) } else { w.null() }
+                if let job = state.job(id) {
+                    WireMapping.job(job, in: state, queuePosition: position).write(to: &w)
+                } else {
+                    w.null()
+                }
             }
         }
     }

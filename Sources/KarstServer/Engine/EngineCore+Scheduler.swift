@@ -14,12 +14,15 @@ extension EngineCore {
             return .reply { state, core in
                 VarlinkReply.frame { w in
                     w.key("job")
-                    var wire = WireMapping.job(answer.job, in: state, estimatedStart: answer.pool == nil ? nil : now)
+                    var wire = WireMapping.job(answer.job, in: state, queuePosition: answer.queuePosition)
+                    wire.estimatedStart = answer.estimatedStart?.rfc3339
                     if let ref = answer.pool {
                         let (dc, pool) = state.names(of: ref)
                         wire.datacenter = dc
                         wire.pool = pool
                     }
+                    if !answer.shards.isEmpty { wire.shards = answer.shards.map { (state.names(of: $0.pool).pool, $0.replicas) } }
+                    if !answer.preempts.isEmpty { wire.preempts = answer.preempts.map(\.description) }
                     wire.write(to: &w)
                 }
             }
@@ -56,7 +59,7 @@ extension EngineCore {
         let id = try jobID(&p)
         try p.finish()
         guard state.job(id) != nil else { throw VarlinkError("io.karst.Scheduler.NoSuchJob", ["id": .string(id.description)]) }
-        return jobReply(id)
+        return jobReply(id, withPosition: true)
     }
 
     /// Default and largest `limit` of `List`.
@@ -80,10 +83,15 @@ extension EngineCore {
         }
         return .reply { state, core in
             let jobs = state.jobs(state: filter, tenant: tenant, datacenter: datacenter, limit: limit)
+            var positions: [JobID: Int] = [:]
+            if jobs.contains(where: { $0.state == .pending }) {
+                var scratch = copy state
+                positions = scratch.queuePositions()
+            }
             return VarlinkReply.frame { w in
                 w.key("jobs")
                 w.beginArray()
-                for job in jobs { WireMapping.job(job, in: state).write(to: &w) }
+                for job in jobs { WireMapping.job(job, in: state, queuePosition: positions[job.id]).write(to: &w) }
                 w.endArray()
             }
         }

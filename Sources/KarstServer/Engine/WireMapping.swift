@@ -43,14 +43,17 @@ enum WireMapping {
             maxRetries: s.maxRetries == 0 ? nil : s.maxRetries, labels: s.labels.isEmpty ? nil : s.labels)
     }
 
-    static func job(_ j: Job, in state: SchedulerState, estimatedStart: Instant? = nil) -> WireJob {
+    static func job(_ j: Job, in state: borrowing SchedulerState, queuePosition: Int? = nil) -> WireJob {
         let place = j.placement.map { state.names(of: $0) }
-        return WireJob(
+        var wire = WireJob(
             id: j.id.description, spec: spec(j.spec), state: j.state.rawValue, datacenter: place?.datacenter,
             pool: place?.pool, submittedAt: j.submittedAt.rfc3339, startedAt: j.startedAt?.rfc3339,
             finishedAt: j.finishedAt?.rfc3339, pendingReason: j.pendingReason?.description,
-            estimatedStart: estimatedStart?.rfc3339, attempts: j.attempts, preemptions: j.preemptions,
-            message: j.message)
+            queuePosition: queuePosition, estimatedStart: j.state == .pending ? j.estimatedStart?.rfc3339 : nil,
+            attempts: j.attempts, preemptions: j.preemptions, message: j.message)
+        if !j.shards.isEmpty { wire.shards = j.shards.map { (state.names(of: $0.pool).pool, $0.replicas) } }
+        if j.borrowed, j.state == .running { wire.borrowed = true }
+        return wire
     }
 
     static func capacity(_ r: Resources) -> WireCapacity {

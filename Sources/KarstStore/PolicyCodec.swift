@@ -1,0 +1,43 @@
+import KarstCore
+
+/// The `jobs.policy` column: a job's scheduling-policy state in one short text, NULL when it has
+/// none (most jobs), so the common row costs nothing extra.
+///
+/// Format: `;`-separated items — `borrowed`, `deadline-missed`, `preempted-by=<job number>,…`,
+/// `shards=<pool>*<replicas>,<pool>*<replicas>` (pool ids never contain `*`, `,` or `;`).
+enum PolicyCodec {
+    static func encode(_ r: JobRecord) -> String? {
+        var items: [String] = []
+        if r.borrowed { items.append("borrowed") }
+        if r.deadlineMissed { items.append("deadline-missed") }
+        if !r.preemptedBy.isEmpty { items.append("preempted-by=" + r.preemptedBy.map { String($0.rawValue) }.joined(separator: ",")) }
+        if !r.shards.isEmpty { items.append("shards=" + r.shards.map { "\($0.pool)*\($0.replicas)" }.joined(separator: ",")) }
+        return items.isEmpty ? nil : items.joined(separator: ";")
+    }
+
+    static func decode(_ text: String?, into r: inout JobRecord) throws(StoreError) {
+        guard let text else { return }
+        for item in text.split(separator: ";") {
+            if item == "borrowed" {
+                r.borrowed = true
+            } else if item == "deadline-missed" {
+                r.deadlineMissed = true
+            } else if item.hasPrefix("preempted-by=") {
+                for n in item.dropFirst("preempted-by=".count).split(separator: ",") {
+                    guard let v = UInt64(n) else { throw .corrupt(reason: "job \(r.id) has a malformed preempted-by '\(item)'") }
+                    r.preemptedBy.append(JobID(v))
+                }
+            } else if item.hasPrefix("shards=") {
+                for shard in item.dropFirst("shards=".count).split(separator: ",") {
+                    let parts = shard.split(separator: "*")
+                    guard parts.count == 2, let n = Int(parts[1]) else {
+                        throw .corrupt(reason: "job \(r.id) has a malformed shard '\(shard)'")
+                    }
+                    r.shards.append((String(parts[0]), n))
+                }
+            } else {
+                throw .corrupt(reason: "job \(r.id) has unknown policy item '\(item)'")
+            }
+        }
+    }
+}
