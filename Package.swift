@@ -75,7 +75,12 @@ let package = Package(
             dependencies: ["KarstProtocol"]
         ),
         .target(name: "KarstTesting", dependencies: ["KarstCore", "KarstConfig"]),
-        .target(name: "KarstSim", dependencies: ["KarstCore", "KarstTesting"]),
+        .target(name: "KarstTrace", dependencies: ["KarstCore"]),
+        .target(
+            name: "KarstSim",
+            dependencies: ["KarstCore", "KarstTrace", "KarstJSON", "KarstTesting",
+                           .product(name: "HeapModule", package: "swift-collections")]
+        ),
         .executableTarget(
             name: "karstd",
             dependencies: [
@@ -90,14 +95,14 @@ let package = Package(
         .executableTarget(
             name: "karstctl",
             dependencies: [
-                "KarstClient", "KarstProtocol",
+                "KarstClient", "KarstProtocol", "KarstTrace",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "karst-sim",
             dependencies: [
-                "KarstCore", "KarstConfig", "KarstSim",
+                "KarstCore", "KarstConfig", "KarstSim", "KarstTrace",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -127,7 +132,8 @@ let package = Package(
             name: "KarstStoreTests",
             dependencies: ["KarstStore", "KarstCore", "KarstTesting", .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        .testTarget(name: "KarstSimTests", dependencies: ["KarstSim", "KarstCore", "KarstConfig", "KarstTesting"]),
+        .testTarget(name: "KarstSimTests", dependencies: ["KarstSim", "KarstTrace", "KarstCore", "KarstConfig", "KarstTesting",
+                                                      "KarstJSON"]),
     ],
     swiftLanguageModes: [.v6]
 )

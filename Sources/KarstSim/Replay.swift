@@ -1,81 +1,181 @@
+import HeapModule
 import KarstCore
 
-/// Replays a trace through the real scheduler on a virtual clock: a discrete-event loop that
-/// jumps from one arrival or modelled completion to the next, submitting, completing and running
-/// one scheduling pass at each. Deterministic: the same trace and topology give the same result.
+/// Replays a workload through the real scheduler on a virtual clock: a discrete-event loop that
+/// jumps to the next arrival, modelled completion, failing run, cancellation, opening window,
+/// scripted site event or (while work waits) whole hour, and at each submits, completes, applies
+/// site events and runs one scheduling pass — the daemon's engine cycle without the waiting.
+/// Deterministic: the same trace, topology and events give the same result.
 public struct Replay: Sendable {
-    public let topology: Topology
+    public var topology: Topology
+    /// Scripted site events, applied in time order (before the pass at their instant).
+    public var events: [SiteEvent]
 
-    public init(topology: Topology) { self.topology = topology }
+    public init(topology: Topology, events: [SiteEvent] = []) {
+        self.topology = topology
+        self.events = events.enumerated().sorted { ($0.element.at, $0.offset) < ($1.element.at, $1.offset) }
+            .map(\.element)
+    }
 
-    public func run(_ trace: [TraceJob]) -> ReplayResult {
+    /// Where a replay is, for a progress display.
+    public struct Progress: Sendable {
+        public var now: Instant
+        public var jobsDone: Int
+        public var jobsTotal: Int
+        public var events: Int
+    }
+
+    /// Runs the replay. `progress` is called every `progressEvery` steps and once at the end.
+    public func run(_ trace: [TraceJob], progressEvery: Int = 20_000,
+                    progress: ((Progress) -> Void)? = nil) -> ReplayResult {
         var state = SchedulerState(topology: topology)
-        var result = ReplayResult(topology: topology)
-        var i = 0
-        while true {
-            let nextArrival = i < trace.count ? trace[i].submitAt : nil
-            guard let now = [nextArrival, state.nextCompletion].compactMap({ $0 }).min() else { break }
-            while i < trace.count, trace[i].submitAt <= now {
+        let first = trace.first?.submitAt ?? events.first?.at ?? Instant(microseconds: 0)
+        let origin = Instant(microseconds: first.microseconds - ((first.microseconds % 3_600_000_000) + 3_600_000_000) % 3_600_000_000)
+        let anchored = QueueAnchor.submit(into: &state, now: origin)
+        let base = state.nextJobID.rawValue
+        var recorder = ReplayRecorder(topology: topology, origin: origin, poolRefs: state.poolRefs, firstJob: base)
+        var clock = ReplayClock(trace: trace, firstJob: base)
+        var nextArrival = 0, nextEvent = 0, steps = 0, done = 0
+        var last = origin
+        while let now = clock.next(arrival: nextArrival < trace.count ? trace[nextArrival].submitAt : nil,
+                                   completion: state.nextCompletion,
+                                   site: nextEvent < events.count ? events[nextEvent].at : nil,
+                                   waiting: state.pendingCount > (anchored ? 1 : 0), after: last) {
+            recorder.advance(to: now, allocated: state.allocated)
+            var out: [Event] = []
+            while nextEvent < events.count, events[nextEvent].at <= now {
+                out += apply(events[nextEvent], to: &state, now: now, recorder: &recorder)
+                nextEvent += 1
+            }
+            while nextArrival < trace.count, trace[nextArrival].submitAt <= now {
+                let job = trace[nextArrival]
                 do {
-                    let e = try state.submit(trace[i].spec, now: trace[i].submitAt)
-                    result.records[e.job.id] = JobRecord(job: e.job)
+                    let e = try state.submit(job.spec, now: job.submitAt)
+                    out.append(e)
+                    clock.admitted(e.job.id, job)
                 } catch {
-                    result.rejected.append((trace[i], error))
+                    recorder.reject(job, error)
                 }
-                i += 1
+                nextArrival += 1
             }
-            for e in state.advance(to: now) { result.records[e.job.id]?.finish(e.job) }
-            let plan = state.plan(now: now)
-            let estimates = Dictionary(plan.placements.map { ($0.job, $0.estimate) }, uniquingKeysWith: { a, _ in a })
-            for e in state.apply(plan) {
-                result.records[e.job.id]?.start(e.job, estimate: estimates[e.job.id])
+            for (id, attempt) in clock.failuresDue(atOrBefore: now) {
+                guard let job = state.job(id), job.state == .running, job.attempts == attempt,
+                      let e = try? state.complete(id, succeeded: false, message: "run failed (trace)", now: now)
+                else { continue }
+                if e.kind == .requeued { recorder.result.retries += 1 }
+                out.append(e)
             }
-            result.passes += 1
-            result.end = now
+            for id in clock.cancellationsDue(atOrBefore: now) {
+                guard let job = state.job(id), !job.state.isTerminal, let e = try? state.cancel(id, now: now) else { continue }
+                out.append(e)
+            }
+            out += state.advance(to: now)
+            out += state.apply(state.plan(now: now))
+            recorder.result.passes += 1
+            for e in out {
+                recorder.observe(e)
+                if e.kind == .placed { clock.placed(e.job) }
+                if e.job.state.isTerminal && e.kind != .submitted { done += 1 }
+            }
+            last = now
+            steps += 1
+            if let progress, steps % progressEvery == 0 {
+                progress(Progress(now: now, jobsDone: done, jobsTotal: trace.count, events: recorder.result.coreEvents))
+            }
         }
-        result.stillPending = state.pendingCount
-        return result
+        progress?(Progress(now: last, jobsDone: done, jobsTotal: trace.count, events: recorder.result.coreEvents))
+        return recorder.finish(jobs: state)
+    }
+
+    private func apply(_ event: SiteEvent, to state: inout SchedulerState, now: Instant,
+                       recorder: inout ReplayRecorder) -> [Event] {
+        recorder.result.siteEvents.append(event)
+        switch event.action {
+        case .offline:
+            guard let (_, requeued) = try? state.setOffline(event.datacenter, now: now) else { return [] }
+            recorder.result.outageRequeues += requeued.count
+            return requeued
+        case .drain:
+            _ = try? state.drain(event.datacenter)
+        case .resume:
+            _ = try? state.resume(event.datacenter)
+        }
+        return []
     }
 }
 
-/// What happened to one job in a replay.
-public struct JobRecord: Sendable {
-    public var id: JobID
-    public var priorityClass: String
-    public var origin: String
-    public var tenant: String
-    public var submittedAt: Instant
-    public var startedAt: Instant?
-    public var finishedAt: Instant?
-    public var placement: PoolRef?
-    public var estimate: PlacementEstimate?
-
-    init(job: Job) {
-        id = job.id
-        priorityClass = job.spec.priorityClass
-        origin = job.spec.origin
-        tenant = job.tenant
-        submittedAt = job.submittedAt
+/// The replay's own timers beside the core's: runs that the trace says fail, cancellations,
+/// windows that open, and hourly passes while work waits.
+struct ReplayClock {
+    private struct Due: Comparable {
+        var at: Int64
+        var id: UInt64
+        var attempt: Int
+        static func < (a: Due, b: Due) -> Bool { (a.at, a.id, a.attempt) < (b.at, b.id, b.attempt) }
     }
 
-    mutating func start(_ job: Job, estimate: PlacementEstimate?) {
-        if startedAt == nil { startedAt = job.startedAt }
-        placement = job.placement
-        self.estimate = estimate
+    private var failures = Heap<Due>()
+    private var cancellations = Heap<Due>()
+    private var wakes = Heap<Int64>()
+    /// Runs to fail per job number − `firstJob` (`Int.max`: all).
+    private var failedRuns: [Int] = []
+    private let firstJob: Int
+    /// Hourly passes continue while work waits until this instant, or while anything else is due.
+    private let windowsEnd: Int64
+
+    init(trace: [TraceJob], firstJob: UInt64) {
+        self.firstJob = Int(firstJob)
+        windowsEnd = trace.reduce(Int64.min) { acc, j in
+            max(acc, j.spec.notAfter?.microseconds ?? acc, j.spec.notBefore?.microseconds ?? acc)
+        }
     }
 
-    mutating func finish(_ job: Job) { finishedAt = job.finishedAt }
+    /// The next instant something happens after `after`, or nil when nothing will.
+    mutating func next(arrival: Instant?, completion: Instant?, site: Instant?, waiting: Bool,
+                       after: Instant) -> Instant? {
+        while let w = wakes.min, w <= after.microseconds { _ = wakes.popMin() }
+        var t = [arrival?.microseconds, completion?.microseconds, site?.microseconds, failures.min?.at,
+                 cancellations.min?.at, wakes.min].compactMap { $0 }.min()
+        if waiting {
+            let hour = (after.microseconds / 3_600_000_000 + 1) * 3_600_000_000
+            if t != nil || hour <= windowsEnd { t = min(t ?? hour, hour) }
+        }
+        return t.map { Instant(microseconds: max($0, after.microseconds)) }
+    }
 
-    /// Seconds from submission to first start.
-    public var waitSeconds: Double? { startedAt.map { submittedAt.seconds(to: $0) } }
-}
+    mutating func admitted(_ id: JobID, _ job: TraceJob) {
+        let n = Int(id.rawValue) - firstJob
+        if failedRuns.count <= n { failedRuns += Array(repeating: 0, count: n + 1 - failedRuns.count) }
+        failedRuns[n] = job.failedRuns
+        if let c = job.cancelAfterSeconds {
+            cancellations.insert(Due(at: job.submitAt.advanced(bySeconds: c).microseconds, id: id.rawValue, attempt: 0))
+        }
+        if let nb = job.spec.notBefore { wakes.insert(nb.microseconds) }
+    }
 
-/// The outcome of a replay.
-public struct ReplayResult: Sendable {
-    public let topology: Topology
-    public var records: [JobID: JobRecord] = [:]
-    public var rejected: [(TraceJob, SchedulerError)] = []
-    public var passes = 0
-    public var end: Instant?
-    public var stillPending = 0
+    /// A run started: if the trace says it fails, arm its failure at its modelled end.
+    mutating func placed(_ job: Job) {
+        let n = Int(job.id.rawValue) - firstJob
+        guard n >= 0, n < failedRuns.count, job.attempts <= failedRuns[n], let start = job.startedAt,
+              let d = job.spec.durationSeconds else { return }
+        failures.insert(Due(at: start.advanced(bySeconds: d).microseconds, id: job.id.rawValue, attempt: job.attempts))
+    }
+
+    mutating func failuresDue(atOrBefore now: Instant) -> [(JobID, Int)] {
+        var out: [(JobID, Int)] = []
+        while let f = failures.min, f.at <= now.microseconds {
+            _ = failures.popMin()
+            out.append((JobID(f.id), f.attempt))
+        }
+        return out
+    }
+
+    mutating func cancellationsDue(atOrBefore now: Instant) -> [JobID] {
+        var out: [JobID] = []
+        while let c = cancellations.min, c.at <= now.microseconds {
+            _ = cancellations.popMin()
+            out.append(JobID(c.id))
+        }
+        return out
+    }
 }

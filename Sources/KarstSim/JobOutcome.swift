@@ -1,0 +1,31 @@
+import KarstCore
+
+/// What happened to one job in a replay, compactly (a million of them fit in tens of MB).
+public struct JobOutcome: Hashable, Sendable {
+    /// Index into `Topology.classes` and `Topology.regions`, and into `ReplayResult.tenants`.
+    public var classIndex: Int16
+    public var originIndex: Int16
+    public var tenantIndex: Int32
+    /// The state at the end of the replay.
+    public var state: JobState
+    /// Microseconds since the epoch; `-1` for never.
+    public var submittedAt: Int64
+    public var firstStartAt: Int64 = -1
+    public var finishedAt: Int64 = -1
+    public var deadline: Int64 = -1
+    /// The data centre of its first run, or −1.
+    public var firstDatacenter: Int16 = -1
+    /// Runs started.
+    public var runs: Int32 = 0
+
+    /// Seconds from submission to first start; nil if it never started.
+    public var waitSeconds: Double? {
+        firstStartAt < 0 ? nil : Double(firstStartAt - submittedAt) / 1_000_000
+    }
+
+    /// Whether it had a deadline and finished (successfully) by it.
+    public var metDeadline: Bool? {
+        guard deadline >= 0 else { return nil }
+        return state == .succeeded && finishedAt >= 0 && finishedAt <= deadline
+    }
+}
