@@ -14,12 +14,14 @@ import Glibc
 ///
 /// Writes come from one thread (the engine), each batch in one transaction: that is the group
 /// commit — one `fdatasync` for every call of the batch. Reads for backups use their own
-/// connection and do not block the writer (WAL).
+/// connection and do not block the writer (WAL); checkpoints run on a thread of their own
+/// (`WALCheckpointer`), off the commit path.
 public final class KarstStore: @unchecked Sendable {
     public static let fileName = "karst.sqlite"
     public let directory: String
     public let path: String
     let pool: DatabasePool
+    private let checkpointer: WALCheckpointer
 
     /// Opens (creating if needed) the store in `directory`, migrating an older schema; throws
     /// `newerSchema` for a database written by a newer version.
@@ -38,7 +40,10 @@ public final class KarstStore: @unchecked Sendable {
             pool = try DatabasePool(path: path, configuration: config)
             // GRDB enables WAL after `prepareDatabase` and leaves `synchronous` at NORMAL, which
             // can lose the last commits on power loss. Acknowledged means on disk: FULL.
-            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+            try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = \(WALCheckpointer.walSafetyPages)")
+            }
         } catch {
             throw .unavailable(path: directory, reason: "\(error)")
         }
@@ -52,10 +57,16 @@ public final class KarstStore: @unchecked Sendable {
         } catch {
             throw .unavailable(path: directory, reason: "cannot prepare the schema: \(error)")
         }
+        do { checkpointer = try WALCheckpointer(path: path) } catch {
+            throw .unavailable(path: directory, reason: "cannot open the checkpoint connection: \(error)")
+        }
     }
+
+    deinit { checkpointer.stop() }
 
     /// Checkpoints the WAL and closes every connection. The store cannot be used afterwards.
     public func close() throws {
+        checkpointer.stop()
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
         try pool.close()
     }

@@ -26,6 +26,7 @@ struct ReservationBook: Sendable {
 
     /// Records a placement made now in `site`.
     mutating func occupy(_ site: Int, _ demand: Resources, from now: Instant, until end: Instant) {
+        guard !profiles.isEmpty else { return }
         profiles[site]?.subtract(demand, from: now, until: end)
     }
 

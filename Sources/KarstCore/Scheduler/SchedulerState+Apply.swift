@@ -9,17 +9,19 @@ extension SchedulerState {
         var events = failDoomed(now: plan.at)
         events.reserveCapacity(plan.placements.count)
         for p in plan.placements {
-            guard let job = jobs[p.job], job.state == .pending, unmetDependencies[p.job] == nil,
+            guard let job = jobs[p.job], job.state == .pending,
+                  unmetDependencies.isEmpty || unmetDependencies[p.job] == nil,
                   datacenterStates[p.pool.datacenter] == .active, canEvict(p.victims, from: p.pool)
             else { continue }
             let g = flatIndex(p.pool)
             let freed = p.victims.reduce(Resources.zero) { $0 + (jobs[$1]?.allocation(in: p.pool) ?? .zero) }
-            let shards = p.shards.isEmpty ? [(p.pool, job.demand.total)]
-                : p.shards.map { ($0.pool, job.demand.perReplica.scaled(by: $0.replicas)) }
-            let fits = shards.allSatisfy { ref, r in
-                datacenterStates[ref.datacenter] == .active
-                    && (allocated[flatIndex(ref)] + r - (ref == p.pool ? freed : .zero)).fits(in: capacity(of: ref))
-            }
+            let fits = p.shards.isEmpty
+                ? (allocated[g] + job.demand.total - freed).fits(in: capacity(of: p.pool))
+                : p.shards.allSatisfy { s in
+                    datacenterStates[s.pool.datacenter] == .active
+                        && (allocated[flatIndex(s.pool)] + job.demand.perReplica.scaled(by: s.replicas)
+                            - (s.pool == p.pool ? freed : .zero)).fits(in: capacity(of: s.pool))
+                }
             guard fits else { continue }
             for v in p.victims { events.append(preempt(v, by: job, at: plan.at, pool: g)) }
             guard var placed = try? transition(p.job, .place, now: plan.at, pool: p.pool, shards: p.shards) else { continue }

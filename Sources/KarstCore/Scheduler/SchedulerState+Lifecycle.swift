@@ -23,8 +23,12 @@ extension SchedulerState {
                 guard let pool else { preconditionFailure("place without a pool") }
                 job.placement = pool
                 job.shards = shards
-                for (ref, r) in job.allocations { allocated[flatIndex(ref)] += r }
                 let g = flatIndex(pool)
+                if shards.isEmpty {
+                    allocated[g] += job.demand.total
+                } else {
+                    for (ref, r) in job.allocations { allocated[flatIndex(ref)] += r }
+                }
                 tenants.usage[job.demand.tenantIndex] += job.demand.total
                 runningCount[g] += 1
                 job.runningSlot = runningIDs[g].count
@@ -37,8 +41,12 @@ extension SchedulerState {
             case .releaseCapacity:
                 tenants.usage[job.demand.tenantIndex] -= job.demand.total
                 if let ref = wasRunningIn {
-                    for (shard, r) in job.allocations { allocated[flatIndex(shard)] -= r }
                     let g = flatIndex(ref)
+                    if job.shards.isEmpty {
+                        allocated[g] -= job.demand.total
+                    } else {
+                        for (shard, r) in job.allocations { allocated[flatIndex(shard)] -= r }
+                    }
                     runningCount[g] -= 1
                     removeRunning(job.runningSlot, from: g)
                     job.runningSlot = -1
@@ -54,14 +62,16 @@ extension SchedulerState {
             }
         }
         if next == .held { job.pendingReason = .held }
-        if next == .pending, unmetDependencies[id] != nil, let dep = job.spec.dependsOn.first(where: {
+        if next == .pending, !unmetDependencies.isEmpty, unmetDependencies[id] != nil, let dep = job.spec.dependsOn.first(where: {
             dependents[$0]?.contains(id) == true
         }) {
             job.pendingReason = .dependency(on: dep)
         }
         if next.isTerminal { job.finishedAt = now; job.pendingReason = nil; job.estimatedStart = nil }
         jobs[id] = job
-        if next.isTerminal { settleDependents(of: id, succeeded: next == .succeeded) }
+        if next.isTerminal, !unmetDependencies.isEmpty || !dependents.isEmpty {
+            settleDependents(of: id, succeeded: next == .succeeded)
+        }
         return job
     }
 

@@ -16,7 +16,7 @@ struct PassScratch {
     /// Preemption searches left this pass (each scans a pool's running jobs).
     var preemptionSearches = 32
     /// What this pass placed in each pool and when it is expected to end (for profiles).
-    var placedIn: [Int: [(at: Instant, amount: Resources)]] = [:]
+    var placedIn: [[(at: Instant, amount: Resources)]]
     var wakeAt: Instant?
 
     mutating func wake(at t: Instant) { wakeAt = min(wakeAt ?? t, t) }
@@ -40,7 +40,8 @@ extension SchedulerState {
         refreshAtRisk(now: now)
         let sites = topology.poolSites(now: now, states: datacenterStates)
         var p = PassScratch(now: now, sites: sites, free: zip(sites, allocated).map { $0.capacity - $1 },
-                            usage: tenants.usage, evictionBudget: evictionBudgets(now: now))
+                            usage: tenants.usage, evictionBudget: evictionBudgets(now: now),
+                            placedIn: Array(repeating: [], count: sites.count))
         let weights = tenants.weights
         let total = totalCapacity
         var stack = self.stack
@@ -156,7 +157,7 @@ extension SchedulerState {
         p.free[g] -= r
         if t >= 0 { p.usage[t] += r }
         p.book.occupy(g, r, from: p.now, until: end)
-        p.placedIn[g, default: []].append((end, r))
+        p.placedIn[g].append((end, r))
     }
 
     /// Claims a preemption's victims in the pass's snapshot.
@@ -183,7 +184,7 @@ extension SchedulerState {
             else { continue }
             if p.book.profile(g) == nil {
                 p.book.store(profile(of: g, free: p.free[g], now: p.now, skipping: p.taken,
-                                     placed: p.placedIn[g] ?? []), for: g)
+                                     placed: p.placedIn[g]), for: g)
             }
             guard let start = p.book.profile(g)?.earliestStart(d.total, seconds: d.estimatedSeconds) else { continue }
             if best == nil || start < best!.start { best = (start, g) }

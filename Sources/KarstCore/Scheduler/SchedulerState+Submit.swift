@@ -64,7 +64,8 @@ extension SchedulerState {
     /// Puts a pending job in the queue at its time-invariant rank (its original submit time keeps
     /// its aging across requeues).
     mutating func enqueue(_ job: Job) {
-        guard unmetDependencies[job.id] == nil else { return }  // joins when its dependencies succeed
+        // Joins when its dependencies succeed. (isEmpty first: most hubs never hash here.)
+        guard unmetDependencies.isEmpty || unmetDependencies[job.id] == nil else { return }
         trackAtRisk(job)
         let rank = ordering.rank(priority: job.demand.priority, submittedAt: job.submittedAt,
                                  classIndex: job.demand.classIndex)
