@@ -10,9 +10,14 @@ public struct Replay: Sendable {
     public var topology: Topology
     /// Scripted site events, applied in time order (before the pass at their instant).
     public var events: [SiteEvent]
+    /// Seconds of simulated time between scheduling passes; 0 (exact) runs one at every instant
+    /// something happens, as the daemon's engine does. A larger value trades fidelity (starts are
+    /// delayed to the next pass) for speed on deep queues.
+    public var passInterval: Double
 
-    public init(topology: Topology, events: [SiteEvent] = []) {
+    public init(topology: Topology, events: [SiteEvent] = [], passInterval: Double = 0) {
         self.topology = topology
+        self.passInterval = passInterval
         self.events = events.enumerated().sorted { ($0.element.at, $0.offset) < ($1.element.at, $1.offset) }
             .map(\.element)
     }
@@ -37,9 +42,12 @@ public struct Replay: Sendable {
         var clock = ReplayClock(trace: trace, firstJob: base)
         var nextArrival = 0, nextEvent = 0, steps = 0, done = 0
         var last = origin
+        var lastPass: Instant? = nil
+        var passOwed = false
         while let now = clock.next(arrival: nextArrival < trace.count ? trace[nextArrival].submitAt : nil,
                                    completion: state.nextCompletion,
                                    site: nextEvent < events.count ? events[nextEvent].at : nil,
+                                   pass: passOwed ? lastPass?.advanced(bySeconds: passInterval) : nil,
                                    waiting: state.pendingCount > (anchored ? 1 : 0), after: last) {
             recorder.advance(to: now, allocated: state.allocated)
             var out: [Event] = []
@@ -70,8 +78,16 @@ public struct Replay: Sendable {
                 out.append(e)
             }
             out += state.advance(to: now)
-            out += state.apply(state.plan(now: now))
-            recorder.result.passes += 1
+            if let lastPass, now < lastPass.advanced(bySeconds: passInterval) {
+                passOwed = true
+            } else {
+                let plan = state.plan(now: now)
+                out += state.apply(plan)
+                clock.wake(for: plan.waiting)
+                recorder.result.passes += 1
+                lastPass = now
+                passOwed = false
+            }
             for e in out {
                 recorder.observe(e)
                 if e.kind == .placed { clock.placed(e.job) }
@@ -117,6 +133,8 @@ struct ReplayClock {
     private var failures = Heap<Due>()
     private var cancellations = Heap<Due>()
     private var wakes = Heap<Int64>()
+    /// The instants in `wakes`, so that a pass naming the same one again adds nothing.
+    private var wakeSet = Set<Int64>()
     /// Runs to fail per job number − `firstJob` (`Int.max`: all).
     private var failedRuns: [Int] = []
     private let firstJob: Int
@@ -131,16 +149,27 @@ struct ReplayClock {
     }
 
     /// The next instant something happens after `after`, or nil when nothing will.
-    mutating func next(arrival: Instant?, completion: Instant?, site: Instant?, waiting: Bool,
+    mutating func next(arrival: Instant?, completion: Instant?, site: Instant?, pass: Instant?, waiting: Bool,
                        after: Instant) -> Instant? {
-        while let w = wakes.min, w <= after.microseconds { _ = wakes.popMin() }
-        var t = [arrival?.microseconds, completion?.microseconds, site?.microseconds, failures.min?.at,
-                 cancellations.min?.at, wakes.min].compactMap { $0 }.min()
+        while let w = wakes.min, w <= after.microseconds { wakeSet.remove(wakes.removeMin()) }
+        var t = [arrival?.microseconds, completion?.microseconds, site?.microseconds, pass?.microseconds,
+                 failures.min?.at, cancellations.min?.at, wakes.min].compactMap { $0 }.min()
         if waiting {
             let hour = (after.microseconds / 3_600_000_000 + 1) * 3_600_000_000
             if t != nil || hour <= windowsEnd { t = min(t ?? hour, hour) }
         }
         return t.map { Instant(microseconds: max($0, after.microseconds)) }
+    }
+
+    /// Wakes at the instants the pass named for waiting jobs: a window opening, a time shift ending.
+    mutating func wake(for waiting: [Plan.Waiting]) {
+        for w in waiting where w.job.rawValue >= UInt64(firstJob) {  // not the queue anchor
+            switch w.reason {
+            case .window(let opens): wake(at: opens)
+            case .shifted(let until): wake(at: until)
+            default: break
+            }
+        }
     }
 
     mutating func admitted(_ id: JobID, _ job: TraceJob) {
@@ -150,7 +179,11 @@ struct ReplayClock {
         if let c = job.cancelAfterSeconds {
             cancellations.insert(Due(at: job.submitAt.advanced(bySeconds: c).microseconds, id: id.rawValue, attempt: 0))
         }
-        if let nb = job.spec.notBefore { wakes.insert(nb.microseconds) }
+        if let nb = job.spec.notBefore { wake(at: nb) }
+    }
+
+    private mutating func wake(at t: Instant) {
+        if wakeSet.insert(t.microseconds).inserted { wakes.insert(t.microseconds) }
     }
 
     /// A run started: if the trace says it fails, arm its failure at its modelled end.

@@ -95,7 +95,7 @@ struct ReplayRecorder {
             classIndex: Int16(topology.classIndex(of: job.spec.priorityClass) ?? 0),
             originIndex: Int16(topology.regionIndex(of: job.spec.origin) ?? 0), tenantIndex: t,
             state: job.state, submittedAt: job.submittedAt.microseconds,
-            deadline: job.spec.deadline?.microseconds ?? -1))
+            deadline: job.spec.deadline?.microseconds ?? -1, latestStart: job.spec.notAfter?.microseconds ?? -1))
         runStart.append(-1)
     }
 

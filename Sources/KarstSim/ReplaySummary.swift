@@ -101,7 +101,8 @@ public struct GroupStats: Sendable {
     public var submitted: Int
     public var started: Int
     public var waitP50: Double?, waitP95: Double?, waitP99: Double?
-    /// Share of the submitted jobs that started within their class's wait promise (nil: none).
+    /// Share of the submitted jobs that started on time: within their window if they have one, else
+    /// within their class's wait promise (nil: no job had either).
     public var withinPromise: Double?
     /// Jobs with a deadline, and the share of them that succeeded by it.
     public var deadlineJobs: Int
@@ -120,9 +121,9 @@ public struct GroupStats: Sendable {
         waitQuantiles = quantiles(waits, count: 101)
         var promised = 0, kept = 0
         for j in jobs {
-            guard let p = promise(Int(j.classIndex)) else { continue }
+            guard let onTime = j.startedOnTime(promise: promise(Int(j.classIndex))) else { continue }
             promised += 1
-            if let w = j.waitSeconds, w <= p { kept += 1 }
+            if onTime { kept += 1 }
         }
         withinPromise = promised > 0 ? Double(kept) / Double(promised) : nil
         let dl = jobs.compactMap(\.metDeadline)

@@ -140,7 +140,8 @@ struct SVGChart {
             return marks.map { (log10($0.0), $0.1) }.filter { $0.0 >= x0 - 1e-9 && $0.0 <= x1 + 1e-9 }
         case .time(let origin, let offset):
             let span = x1 - x0
-            let step = [1.0, 2, 3, 6, 12, 24, 48, 96, 168].first { span / $0 <= 10 } ?? 336
+            let most = max(2, (width - left - rightPad) / 95)  // a label needs ~95 px
+            let step = [1.0, 2, 3, 6, 12, 24, 48, 96, 168].first { span / $0 <= most } ?? 336
             var out: [(Double, String)] = []
             var h = (x0 / step).rounded(.up) * step
             while h <= x1 + 1e-9 {
@@ -168,17 +169,20 @@ struct SVGChart {
     private func yTick(_ v: Double) -> String { percent ? "\(Int((v * 100).rounded()))%" : trim(v) }
 
     private func trim(_ v: Double) -> String {
-        if v >= 10_000 { return Format.fixed(v / 1000) + "k" }
-        return v >= 10 || v == v.rounded() ? Format.fixed(v) : Format.fixed(v, 2)
+        if v >= 10_000 { return (v / 1000 == (v / 1000).rounded() ? Format.fixed(v / 1000) : Format.fixed(v / 1000, 1)) + "k" }
+        if v >= 10 || v == v.rounded() { return Format.fixed(v) }
+        return v * 10 == (v * 10).rounded() ? Format.fixed(v, 1) : Format.fixed(v, 2)
     }
 
-    /// 1, 2, 2.5 or 5 × a power of ten at or above `v` (1 for a share axis that reaches 1).
+    /// The top of an axis with four even steps, each a round number (1, 1.5, 2, 2.5, 3, 4, 5, 6 or
+    /// 8 × a power of ten) at or above a quarter of `v` (1 for a share axis that reaches 1).
     private func niceMax(_ v: Double) -> Double {
         guard v > 0 else { return 1 }
         if percent && v <= 1 { return 1 }
-        let p = pow(10, (log10(v)).rounded(.down))
-        for m in [1.0, 2, 2.5, 5, 10] where m * p >= v * 1.0001 { return m * p }
-        return 10 * p
+        let quarter = v / 4
+        let p = pow(10, (log10(quarter)).rounded(.down))
+        for m in [1.0, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10] where m * p >= quarter * 1.0001 { return 4 * m * p }
+        return 40 * p
     }
 
     private func n(_ v: Double) -> String { Format.fixed(v, 1).replacingAll(",", with: "") }

@@ -3,7 +3,7 @@ import KarstCore
 extension Scenario {
     /// Replays `trace` under this scenario: transforms the workload (`workload(_:seed:)`), parses the
     /// site events against its first arrival, checks they name known data centres, and runs.
-    public func replay(_ trace: [TraceJob], seed: UInt64, progressEvery: Int = 20_000,
+    public func replay(_ trace: [TraceJob], seed: UInt64, passInterval: Double = 0, progressEvery: Int = 20_000,
                        progress: ((Replay.Progress) -> Void)? = nil) throws(SimError) -> ReplaySummary {
         let jobs = workload(trace, seed: seed)
         let origin = jobs.first?.submitAt ?? Instant(microseconds: 0)
@@ -16,7 +16,7 @@ extension Scenario {
             }
             parsed.append(e)
         }
-        let result = Replay(topology: topology, events: parsed).run(jobs, progressEvery: progressEvery, progress: progress)
+        let result = Replay(topology: topology, events: parsed, passInterval: passInterval).run(jobs, progressEvery: progressEvery, progress: progress)
         return ReplaySummary(result, label: label, overrides: overrides, promises: promises)
     }
 }

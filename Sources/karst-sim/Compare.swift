@@ -43,7 +43,7 @@ struct Compare: ParsableCommand {
                 for o in both + own { try scenario.apply(o) }
                 for e in events { try scenario.apply("event=" + e) }
                 let bar = ProgressBar(label: "karst-sim \(side)", quiet: input.quiet)
-                summaries.append(try scenario.replay(jobs, seed: input.seed, progress: bar.update))
+                summaries.append(try scenario.replay(jobs, seed: input.seed, passInterval: input.passSeconds, progress: bar.update))
                 bar.finish(events: summaries.last!.coreEvents)
             }
             try Results.emit(summaries, trace: source, output: output)

@@ -25,7 +25,7 @@ struct Run: ParsableCommand {
             for o in overrides { try scenario.apply(o) }
             for e in events { try scenario.apply("event=" + e) }
             let bar = ProgressBar(label: "karst-sim", quiet: input.quiet)
-            let summary = try scenario.replay(jobs, seed: input.seed, progress: bar.update)
+            let summary = try scenario.replay(jobs, seed: input.seed, passInterval: input.passSeconds, progress: bar.update)
             bar.finish(events: summary.coreEvents)
             try Results.emit([summary], trace: source, output: output)
         }

@@ -20,6 +20,16 @@ struct TraceOptions: ParsableArguments {
     var swfStart: String = "2026-07-01T00:00:00+08:00"
     @Option(help: "Seed for what-if load copies (and the generated day without a trace).") var seed: UInt64 = 1
     @Flag(help: "No progress bar.") var quiet = false
+    @Option(help: ArgumentHelp("Simulated time between scheduling passes (0: a pass at every instant something happens, "
+                                   + "like the daemon; e.g. 10s trades fidelity for speed).", valueName: "DURATION"))
+    var passInterval: String = "0"
+
+    var passSeconds: Double {
+        get throws {
+            guard let s = parseDuration(passInterval) else { throw ValidationError("--pass-interval: a duration, e.g. 10s") }
+            return s
+        }
+    }
 
     /// The jobs of the trace, ordered by arrival; bad lines per `--skip-bad-lines`.
     func load() throws -> (jobs: [TraceJob], source: String) {
