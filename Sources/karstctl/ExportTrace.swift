@@ -1,0 +1,117 @@
+import ArgumentParser
+import KarstCore
+import KarstProtocol
+import KarstTrace
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `karstctl export-trace`: the daemon's recent jobs as a workload trace in the cluster-log CSV
+/// layout that `karst-sim run` replays (docs/TRACES.md), so yesterday's load can be replayed
+/// against a changed configuration.
+struct ExportTrace: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export-trace",
+        abstract: "Write recent jobs as a replayable trace (CSV, Helios cluster_log layout + Karst columns).",
+        discussion: """
+            Jobs submitted within --since of now, in every state, oldest first. Run time: the \
+            recorded run for finished jobs, else the job's durationSeconds, else (running) the time \
+            so far. karst-sim replays the file: karstctl export-trace --since 24h > y.csv && \
+            karst-sim run y.csv --config new.toml
+            """)
+
+    @OptionGroup var connection: Connection
+    @Option(help: ArgumentHelp("How far back, by submission time (e.g. 24h, 90m, 7d).", valueName: "DURATION"))
+    var since: String = "24h"
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write here instead of standard output.", valueName: "FILE"))
+    var output: String?
+
+    static let states = ["pending", "held", "running", "succeeded", "failed", "cancelled"]
+    /// `List`'s largest `limit` (docs/PROTOCOL.md).
+    static let listLimit = 100_000
+
+    func run() throws {
+        guard let window = parseDuration(since), window > 0 else {
+            throw ValidationError("--since must be a duration such as 24h, 90m or 7d")
+        }
+        try karstctl.run {
+            let now = Instant(microseconds: Int64(clockNow() * 1_000_000))
+            let cutoff = now.advanced(bySeconds: -window)
+            var records: [(TraceRecord, UInt64)] = []
+            var unknownRunTime = 0
+            for state in Self.states {
+                let reply = try connection.call("io.karst.Scheduler.List",
+                                                ["state": .string(state), "limit": .number(Double(Self.listLimit))])
+                let jobs = try decodeList(reply, "jobs", WireJob.init)
+                if jobs.count == Self.listLimit {
+                    printErr("karstctl: warning: \(Self.listLimit) \(state) jobs is List's limit; "
+                        + "the newest \(state) jobs beyond it are missing from the export")
+                }
+                for j in jobs {
+                    guard let r = TraceExport.record(j, now: now), r.submitTime >= cutoff else { continue }
+                    if r.durationSeconds == 0 && j.spec.durationSeconds == nil && j.finishedAt == nil { unknownRunTime += 1 }
+                    records.append((r, JobID(j.id)?.rawValue ?? 0))
+                }
+            }
+            records.sort { ($0.0.submitTime, $0.1) < ($1.0.submitTime, $1.1) }
+            let text = ClusterLogWriter().text(records.map(\.0))
+            if let output, output != "-" {
+                guard let f = fopen(output, "w") else { throw Failure.malformed("cannot write \(output)") }
+                fputs(text, f)
+                fclose(f)
+                printErr("karstctl: \(records.count) jobs since \(TraceTime().format(cutoff)) written to \(output)")
+            } else {
+                print(text, terminator: "")
+            }
+            if unknownRunTime > 0 {
+                printErr("karstctl: \(unknownRunTime) unfinished jobs have no durationSeconds and no elapsed run time; "
+                    + "written with duration 0 (karst-sim replays them as 1 s)")
+            }
+        }
+    }
+
+    private func clockNow() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_REALTIME, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+}
+
+/// A job as the daemon reports it, turned into a trace record.
+enum TraceExport {
+    static func record(_ j: WireJob, now: Instant) -> TraceRecord? {
+        guard let submitted = Instant(rfc3339: j.submittedAt) else { return nil }
+        let started = j.startedAt.flatMap { Instant(rfc3339: $0) }
+        let finished = j.finishedAt.flatMap { Instant(rfc3339: $0) }
+        let s = j.spec
+        let n = s.replicas ?? 1
+        var runTime = s.durationSeconds ?? 0
+        if let started, let finished, j.state != "cancelled" || s.durationSeconds == nil {
+            runTime = started.seconds(to: finished)
+        } else if let started, j.state == "running", s.durationSeconds == nil {
+            runTime = started.seconds(to: now)
+        }
+        let outcome: TraceOutcome = switch j.state {
+        case "succeeded": .completed
+        case "failed": .failed
+        case "cancelled": .cancelled
+        case "running": .running
+        default: .pending
+        }
+        var r = TraceRecord(
+            jobID: j.id, user: s.tenant ?? "", tenant: s.tenant ?? "", accelerators: (s.resources.accelerators ?? 0) * n,
+            cpus: s.resources.cpu * Double(n), nodes: n, outcome: outcome, submitTime: submitted,
+            startTime: started, endTime: finished, queueSeconds: started.map { submitted.seconds(to: $0) },
+            durationSeconds: max(0, runTime.rounded()))
+        r.origin = s.origin
+        r.priorityClass = s.priorityClass
+        r.priority = s.priority.flatMap { $0 == 0 ? nil : $0 }
+        r.memoryGiB = s.resources.memoryGiB * Double(n)
+        r.acceleratorModel = s.resources.acceleratorModel
+        r.maxLatencyMs = s.maxLatencyMs.map(Double.init)
+        r.flexWindowSeconds = s.notAfter.flatMap { Instant(rfc3339: $0) }.map { submitted.seconds(to: $0) }
+        r.maxRetries = s.maxRetries.flatMap { $0 == 0 ? nil : $0 }
+        return r
+    }
+}
