@@ -37,6 +37,7 @@ public final class VarlinkConnection: @unchecked Sendable {
     private var buffer: [UInt8] = []
     private var start = 0
     private var isClosed = false
+    private var receiveTimeout: Double?
 
     /// Connects to the socket at `path`.
     public init(path: String) throws(ClientError) {
@@ -65,6 +66,14 @@ public final class VarlinkConnection: @unchecked Sendable {
     }
 
     deinit { if !isClosed { Glibc.close(fd) } }
+
+    /// Makes every read give up after `seconds` without data (`ClientError.io`), instead of
+    /// waiting for ever: for tests and scripts that must not hang on a stuck daemon.
+    public func setReceiveTimeout(seconds: Double) {
+        receiveTimeout = seconds
+        var tv = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - seconds.rounded(.down)) * 1_000_000))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    }
 
     /// Closes the connection.
     public func close() {
@@ -106,6 +115,9 @@ public final class VarlinkConnection: @unchecked Sendable {
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n < 0 {
                 if errno == EINTR { continue }
+                if errno == EAGAIN || errno == EWOULDBLOCK, let receiveTimeout {
+                    throw .io("no reply within \(receiveTimeout) s")
+                }
                 throw .io(String(cString: strerror(errno)))
             }
             if n == 0 { throw .closed }

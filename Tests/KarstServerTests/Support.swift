@@ -84,7 +84,12 @@ final class LiveDaemon: Sendable {
         try await ready.wait(seconds: 10)
     }
 
-    func connect() throws -> VarlinkConnection { try VarlinkConnection(path: socket) }
+    /// A client whose reads fail after 60 s rather than hang the suite on a stuck daemon.
+    func connect() throws -> VarlinkConnection {
+        let c = try VarlinkConnection(path: socket)
+        c.setReceiveTimeout(seconds: 60)
+        return c
+    }
 
     func stop() async throws {
         await group.triggerGracefulShutdown()

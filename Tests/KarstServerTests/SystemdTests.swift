@@ -87,10 +87,12 @@ import Testing
         #expect(try await eventually { FileManager.default.fileExists(atPath: dir + "/control.sock") })
         // The first connection starts the daemon; it answers on the passed socket.
         let c = try VarlinkConnection(path: dir + "/control.sock")
+        c.setReceiveTimeout(seconds: 60)
         #expect(try c.call("io.karst.Protocol.Ping", ["text": .string("activated")]).string("text") == "activated")
         #expect(try c.call("io.karst.Scheduler.Submit", jobParams(origin: "gba")).job()?.string("id") == "job-1")
         c.close()
-        #expect(httpGet(port: port, path: "/metrics").contains("karst_jobs_submitted_total{class=\"batch\"} 1"))
+        // Metrics are recorded when the batch's events are published, just after the replies.
+        #expect(try await eventually { httpGet(port: port, path: "/metrics").contains("karst_jobs_submitted_total{class=\"batch\"} 1") })
     }
 }
 

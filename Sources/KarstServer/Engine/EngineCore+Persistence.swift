@@ -23,6 +23,14 @@ extension EngineCore {
 
     /// The batch to write for these events (and whatever else changed).
     func storeBatch(for events: [Event], extraJobs: [JobID], metaChanged: Bool) -> StoreBatch {
+        let generation = generation
+        return withState { state in
+            Self.storeBatch(state, for: events, extraJobs: extraJobs, metaChanged: metaChanged, generation: generation)
+        }
+    }
+
+    static func storeBatch(_ state: borrowing SchedulerState, for events: [Event], extraJobs: [JobID],
+                           metaChanged: Bool, generation: Int) -> StoreBatch {
         var batch = StoreBatch()
         guard !events.isEmpty || !extraJobs.isEmpty || metaChanged else { return batch }
         batch.events = events

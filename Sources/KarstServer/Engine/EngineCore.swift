@@ -110,22 +110,24 @@ public final class EngineCore: @unchecked Sendable {
         if !committed { events.removeAll() }
         var bySink: [ObjectIdentifier: (ReplySink, [(UInt64, [UInt8])])] = [:]
         let answeredAt = ScaledWallClock.monotonicSeconds()
-        for (r, outcome) in answers {
-            guard !r.call.oneway else { continue }
-            let frame: [UInt8]
-            switch outcome {
-            case .error(let e): frame = VarlinkReply.frame(error: e)
-            case .reply(let render):
-                frame = committed || !Self.mutates(r.call) ? render(state, self) : VarlinkReply.frame(error: storageUnavailable())
-            case .streaming: continue
-            }
-            if let sink = r.sink {
-                bySink[ObjectIdentifier(sink), default: (sink, [])].1.append((r.sequence, frame))
-            } else {
-                r.respond(frame)
-            }
-            if r.receivedAt > 0 {
-                metrics.callDuration(r.call.member, seconds: answeredAt - r.receivedAt)
+        withState { state in
+            for (r, outcome) in answers {
+                guard !r.call.oneway else { continue }
+                let frame: [UInt8]
+                switch outcome {
+                case .error(let e): frame = VarlinkReply.frame(error: e)
+                case .reply(let render):
+                    frame = committed || !Self.mutates(r.call) ? render(state, self) : VarlinkReply.frame(error: storageUnavailable())
+                case .streaming: continue
+                }
+                if let sink = r.sink {
+                    bySink[ObjectIdentifier(sink), default: (sink, [])].1.append((r.sequence, frame))
+                } else {
+                    r.respond(frame)
+                }
+                if r.receivedAt > 0 {
+                    metrics.callDuration(r.call.member, seconds: answeredAt - r.receivedAt)
+                }
             }
         }
         for (sink, replies) in bySink.values { sink.deliver(replies) }
@@ -133,7 +135,7 @@ public final class EngineCore: @unchecked Sendable {
             respond(committed || (try? result.get()) == nil ? result : .failure(storageUnavailable()))
         }
         deferredReplies.removeAll()
-        publish(events)
+        withState { publish(events, $0) }
         for done in barriers { done() }
         notePlacements(events)
         // Gauges and status are views for humans and scrapers: refreshed at most ten times a
@@ -141,7 +143,7 @@ public final class EngineCore: @unchecked Sendable {
         let wall = ScaledWallClock.monotonicSeconds()
         if wall - lastRefresh >= 0.1 || items.isEmpty {
             lastRefresh = wall
-            metrics.refreshGauges(state)
+            withState { metrics.refreshGauges($0) }
             onStatus?(statusLine)
         }
         if wall - lastPrune >= 3600 {
@@ -199,11 +201,18 @@ public final class EngineCore: @unchecked Sendable {
         }
     }
 
+    /// Runs `body` on the state in place. Passing the stored property `state` of this class
+    /// straight to a function makes Swift copy the whole struct (retaining and releasing every
+    /// buffer in it) to guard against aliasing; an inout access does not. `body` must not touch
+    /// `self.state` (that would be an overlapping access).
+    @inline(__always)
+    func withState<R>(_ body: (inout SchedulerState) throws -> R) rethrows -> R { try body(&state) }
+
     /// Sends events to watchers, metrics and the log.
-    private func publish(_ events: [Event]) {
+    private func publish(_ events: [Event], _ state: borrowing SchedulerState) {
         for e in events {
             metrics.record(e, state: state)
-            log(e)
+            log(e, state)
         }
         guard !watchers.isEmpty else { return }
         var dropped: [UInt64] = []
@@ -224,7 +233,7 @@ public final class EngineCore: @unchecked Sendable {
         }
     }
 
-    private func log(_ e: Event) {
+    private func log(_ e: Event, _ state: borrowing SchedulerState) {
         let level: Logger.Level = e.kind == .submitted ? .debug : (e.kind == .failed ? .warning : .info)
         guard logger.logLevel <= level else { return }
         var meta: Logger.Metadata = [
