@@ -59,6 +59,10 @@ public struct Scenario: Sendable {
             case "max_consecutive_misses": t.settings.maxConsecutiveMisses = Int(try number())
             case "max_tenant_misses_per_pass": t.settings.maxTenantMissesPerPass = Int(try number())
             case "grid_intensity": t.settings.gridIntensityKgPerKWh = try number()
+            case "backfill_reservations": t.settings.backfillReservations = Int(try number())
+            case "time_shift_min_saving": t.settings.timeShiftMinSaving = try number()
+            case "max_preemptions_per_job": t.settings.maxPreemptionsPerJob = Int(try number())
+            case "deadline_slack": t.settings.deadlineSlackSeconds = try duration()
             default: throw .usage("'\(text)': unknown key \(key)")
             }
         case ("class", 3):
