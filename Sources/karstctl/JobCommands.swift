@@ -35,6 +35,8 @@ struct Submit: ParsableCommand {
     @Option(help: "Deadline (RFC 3339).") var deadline: String?
     @Option(help: "Do not start before (RFC 3339).") var notBefore: String?
     @Option(help: "Flexibility window end (RFC 3339).") var notAfter: String?
+    @Option(name: .customLong("after"), help: ArgumentHelp("Start only after this job succeeded (repeat for several).", valueName: "JOB-ID"))
+    var dependsOn: [String] = []
     @Option(help: "Failed runs retried before the job fails.") var maxRetries: Int?
     @Option(name: .customLong("label"), help: ArgumentHelp("A label (repeat for several).", valueName: "KEY=VALUE")) var labels: [String] = []
     @Flag(help: "Ask where and when the job would start; store nothing.") var dryRun = false
@@ -95,6 +97,7 @@ struct Submit: ParsableCommand {
         set("deadline", deadline.map(JSONValue.string))
         set("notBefore", notBefore.map(JSONValue.string))
         set("notAfter", notAfter.map(JSONValue.string))
+        if !dependsOn.isEmpty { spec["dependsOn"] = .array(dependsOn.map(JSONValue.string)) }
         set("maxRetries", maxRetries.map { .number(Double($0)) })
         if !labels.isEmpty {
             var l = spec["labels"]?.objectValue ?? [:]
