@@ -13,7 +13,9 @@ struct PassScratch {
     var taken = Set<JobID>()
     /// Evictions each pool may still make (rate limit).
     var evictionBudget: [Int]
-    /// Preemption searches left this pass (each scans a pool's running jobs).
+    /// Preemption search budget for this pass: a search scans the running jobs of every pool
+    /// the job could use; one that finds victims costs 1, one that finds none costs 8 (a
+    /// saturated hub with nothing to evict pays for at most four full scans per pass).
     var preemptionSearches = 32
     /// What this pass placed in each pool and when it is expected to end (for profiles).
     var placedIn: [[(at: Instant, amount: Resources)]]
@@ -132,9 +134,10 @@ extension SchedulerState {
             }
             guard stage == .fits else { return wait(reason(stage, nearest, d, p.sites)) }
             if p.preemptionSearches > 0 {
-                p.preemptionSearches -= 1
+                p.preemptionSearches -= 8
                 if let choice = preemption(for: job, now: now, sites: p.sites, free: p.free, usage: p.usage,
                                            taken: p.taken, budget: p.evictionBudget, book: p.book) {
+                    p.preemptionSearches += 7
                     evict(choice, &p)
                     take(d.total, in: choice.site, for: t, until: end, &p)
                     p.placements.append(.init(job: job.id, pool: p.sites[choice.site].ref, estimate: PlacementEstimate(),
