@@ -1,6 +1,6 @@
 # Karst — build, test and run. Every target installs what a fresh Debian 12 machine lacks.
 #   make run    build, then run karstd in the foreground on the built-in Guizhou topology
-#   make sim    release build, then replay a generated day through the scheduling core
+#   make sim    release build, then replay the sample trace through the scheduling core (+ HTML report)
 #   make test   build, then run every test
 #   make bench  release build, then the core benchmark
 
@@ -58,7 +58,8 @@ run: build
 
 sim: deps
 	$(SWIFT) build -c release --product karst-sim
-	./.build/release/karst-sim run
+	@mkdir -p .karst
+	./.build/release/karst-sim run Config/traces/sample-day.csv --report .karst/sim-report.html
 
 bench: deps
 	$(SWIFT) build -c release --product karst-bench

@@ -62,13 +62,5 @@ func csvFields(_ line: String) throws(TraceLineError) -> [Substring] {
 /// Quotes a CSV field when it needs it.
 func csvField(_ s: String) -> String {
     guard s.utf8.contains(where: { $0 == 44 || $0 == 34 || $0 == 10 || $0 == 13 }) else { return s }
-    return "\"" + s.replacingAll("\"", with: "\"\"") + "\""
-}
-
-extension String {
-    func replacingAll(_ target: Character, with replacement: String) -> String {
-        var out = ""
-        for c in self { if c == target { out += replacement } else { out.append(c) } }
-        return out
-    }
+    return "\"" + s.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
 }

@@ -139,3 +139,14 @@ import Testing
         }
     }
 }
+
+extension TraceReaderTests {
+    @Test func theWriterQuotesWhatNeedsQuoting() throws {
+        var r = TraceRecord(jobID: "a,\"b\"", tenant: "t, inc.", cpus: 2, submitTime: Instant(rfc3339: "2026-07-01T00:00:00Z")!,
+                            durationSeconds: 1.5)
+        r.origin = "gba"
+        let text = ClusterLogWriter().text([r])
+        #expect(text.contains("\"a,\"\"b\"\"\""))
+        #expect(try csv(text).records == [r])
+    }
+}
