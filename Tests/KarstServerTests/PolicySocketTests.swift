@@ -131,6 +131,29 @@ import Testing
     }
 }
 
+extension PolicySocketTests {
+    @Test("deadlines: a job still running at its deadline is reported once, as a deadline-missed event")
+    func deadlineMissed() async throws {
+        let d = try await LiveDaemon(Self.configuration())
+        let watcher = try d.connect()
+        try watcher.stream("io.karst.Scheduler.Watch", [:])
+        let c = try d.connect()
+        #expect(try await eventually { try c.call("io.karst.Admin.Stats", [:])["watchers"] == .number(1) })
+        let deadline = d.clock.now.advanced(bySeconds: 30).rfc3339
+        let id = try Self.submit(c, jobParams(cpu: 1, duration: 600, extra: ["deadline": .string(deadline)]))
+        d.clock.advance(bySeconds: 31)
+        var kinds: [String] = []
+        while !kinds.contains("deadline-missed") && kinds.count < 10 {
+            let event = try #require(try watcher.receive().parameters["event"]?.objectValue)
+            if event.job()?.string("id") == id { kinds.append(event.string("kind") ?? "?") }
+        }
+        #expect(kinds == ["submitted", "placed", "deadline-missed"])
+        watcher.close()
+        c.close()
+        try await d.stop()
+    }
+}
+
 extension JSONObject {
     func merging(_ other: JSONObject) -> JSONObject {
         var copy = self
