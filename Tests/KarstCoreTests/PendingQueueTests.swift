@@ -100,3 +100,30 @@ import Testing
         }
     }
 }
+
+/// Regression: an id older than the pages a table keeps may come back (a requeued job rejoins
+/// the queue after compaction dropped its page).
+@Suite struct JobTableTests {
+    @Test func anOldIdComesBackAfterItsPageWasDropped() {
+        var t = JobTable<Int>()
+        t[JobID(1)] = 1
+        t[JobID(10_000)] = 2
+        t[JobID(1)] = nil
+        t.dropEmptyLeadingPages()
+        t[JobID(1)] = 3
+        #expect(t.count == 2)
+        #expect(t[JobID(1)] == 3)
+        var seen: [UInt64] = []
+        t.forEach { id, _ in seen.append(id.rawValue) }
+        #expect(seen == [1, 10_000])
+    }
+
+    @Test func aQueueTakesBackAJobAfterCompaction() {
+        var q = PendingQueue(classCount: 1)
+        for i in 1...5000 { q.insert(JobID(UInt64(i)), rank: Double(i), classIndex: 0, tenantIndex: 0) }
+        for i in 1...4999 { q.remove(JobID(UInt64(i))) }
+        q.insert(JobID(1), rank: 0, classIndex: 0, tenantIndex: 0)
+        #expect(q.popNext(share: { _ in 0 })?.id == JobID(1))
+        #expect(q.popNext(share: { _ in 0 })?.id == JobID(5000))
+    }
+}

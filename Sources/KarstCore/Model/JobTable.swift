@@ -26,8 +26,12 @@ public struct JobTable<Value: Sendable>: Sendable {
             let page = id.rawValue >> Self.pageBits
             let slot = Int(id.rawValue & UInt64(Self.pageSize - 1))
             if page < firstPage {
+                // An id older than the pages kept comes back (a requeued job re-enters the
+                // queue's table after a compaction dropped its page): grow at the front.
                 guard newValue != nil else { return }
-                preconditionFailure("JobTable: \(id) is older than the pages kept")
+                let missing = Int(firstPage - page)
+                pages.insert(contentsOf: repeatElement(Array(repeating: nil, count: Self.pageSize), count: missing), at: 0)
+                firstPage = page
             }
             let p = Int(page - firstPage)
             if p >= pages.count {

@@ -22,6 +22,11 @@ struct ReservationBook: Sendable {
 
     func profile(_ site: Int) -> AvailabilityProfile? { profiles[site] }
 
+    /// The earliest start of `demand` for `seconds` in `site`'s stored profile.
+    mutating func earliestStart(_ site: Int, _ demand: Resources, seconds: Double) -> Instant? {
+        profiles[site]?.earliestStart(demand, seconds: seconds)
+    }
+
     mutating func store(_ profile: AvailabilityProfile, for site: Int) { profiles[site] = profile }
 
     /// Records a placement made now in `site`.

@@ -38,6 +38,7 @@ extension SchedulerState {
         let queuedCount = jobs.values.lazy.filter { $0.state == .pending && self.unmetDependencies[$0.id] == nil }.count
         if queue.count != queuedCount { return "queue count mismatch" }
         if runningIDs.reduce(0, { $0 + $1.count }) != runningCount.reduce(0, +) { return "running lists disagree with counts" }
+        if runningIDs.map(\.count) != runningReleases.map(\.count) { return "running releases out of step with running lists" }
         return nil
     }
 }

@@ -33,6 +33,8 @@ extension SchedulerState {
                 runningCount[g] += 1
                 job.runningSlot = runningIDs[g].count
                 runningIDs[g].append(id)
+                runningReleases[g].append(Release(at: now.advanced(bySeconds: job.demand.estimatedSeconds),
+                                                  amount: shards.isEmpty ? job.demand.total : job.allocation(in: pool)))
                 job.estimatedStart = nil
                 job.attempts += 1
                 job.startedAt = now
@@ -79,8 +81,10 @@ extension SchedulerState {
     private mutating func removeRunning(_ slot: Int, from g: Int) {
         guard slot >= 0, slot < runningIDs[g].count else { return }
         let last = runningIDs[g].removeLast()
+        let lastRelease = runningReleases[g].removeLast()
         guard slot < runningIDs[g].count else { return }
         runningIDs[g][slot] = last
+        runningReleases[g][slot] = lastRelease
         jobs.update(last) { $0.runningSlot = slot }
     }
 

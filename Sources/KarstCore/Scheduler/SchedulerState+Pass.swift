@@ -18,7 +18,7 @@ struct PassScratch {
     /// saturated hub with nothing to evict pays for at most four full scans per pass).
     var preemptionSearches = 32
     /// What this pass placed in each pool and when it is expected to end (for profiles).
-    var placedIn: [[(at: Instant, amount: Resources)]]
+    var placedIn: [[Release]]
     var wakeAt: Instant?
 
     mutating func wake(at t: Instant) { wakeAt = min(wakeAt ?? t, t) }
@@ -150,7 +150,7 @@ extension SchedulerState {
                let holder = p.book.holder(of: g) {
                 why = .reservedFor(holder)
             }
-            return wait(why, reserve(job, &p))
+            return wait(why, reserve(job, &p, nearest: nearest))
         }
     }
 
@@ -160,7 +160,7 @@ extension SchedulerState {
         p.free[g] -= r
         if t >= 0 { p.usage[t] += r }
         p.book.occupy(g, r, from: p.now, until: end)
-        p.placedIn[g].append((end, r))
+        p.placedIn[g].append(Release(at: end, amount: r))
     }
 
     /// Claims a preemption's victims in the pass's snapshot.
@@ -173,15 +173,17 @@ extension SchedulerState {
         }
     }
 
-    /// Backfill: reserves capacity for a blocked job at its earliest start over the pools it could
-    /// use, computed from running jobs' expected ends (`durationSeconds`, else the default run
-    /// time) and the reservations already made. Returns that start, or nil when the pass has made
-    /// its `backfillReservations` or no pool will ever free enough.
-    func reserve(_ job: Job, _ p: inout PassScratch) -> Instant? {
+    /// Backfill: reserves capacity for a blocked job at its earliest start, computed from running
+    /// jobs' expected ends (`durationSeconds`, else the default run time) and the reservations
+    /// already made. The pool is the one that came `nearest` to fitting (one profile per
+    /// reservation keeps a busy pass cheap); without one, the earliest over every pool it could
+    /// use. Returns that start, or nil when the pass has made its `backfillReservations` or no
+    /// pool will ever free enough.
+    func reserve(_ job: Job, _ p: inout PassScratch, nearest: Int? = nil) -> Instant? {
         guard p.reservations.count < topology.settings.backfillReservations else { return nil }
         let d = job.demand
         var best: (start: Instant, site: Int)? = nil
-        for (g, site) in p.sites.enumerated() {
+        for (g, site) in p.sites.enumerated() where nearest == nil || nearest == g {
             let r = rtt[site.ref.datacenter][d.originIndex]
             guard FeasibilityCheck.stages.allSatisfy({ $0 == .fits || $0.passes(d, site, rtt: r, free: p.free[g]) })
             else { continue }
@@ -189,7 +191,7 @@ extension SchedulerState {
                 p.book.store(profile(of: g, free: p.free[g], now: p.now, skipping: p.taken,
                                      placed: p.placedIn[g]), for: g)
             }
-            guard let start = p.book.profile(g)?.earliestStart(d.total, seconds: d.estimatedSeconds) else { continue }
+            guard let start = p.book.earliestStart(g, d.total, seconds: d.estimatedSeconds) else { continue }
             if best == nil || start < best!.start { best = (start, g) }
         }
         guard let best else { return nil }
@@ -201,14 +203,13 @@ extension SchedulerState {
 
     /// Pool `g`'s free capacity over time: `free` now, plus each running job's share (and each
     /// of this pass's `placed` ones) released at its expected end; jobs being evicted are skipped.
-    func profile(of g: Int, free: Resources, now: Instant, skipping: Set<JobID>,
-                 placed: [(at: Instant, amount: Resources)]) -> AvailabilityProfile {
-        let ref = poolRefs[g]
+    func profile(of g: Int, free: Resources, now: Instant, skipping: Set<JobID>, placed: [Release]) -> AvailabilityProfile {
         var releases = placed
-        releases.reserveCapacity(runningIDs[g].count)
-        for id in runningIDs[g] where !skipping.contains(id) {
-            guard let job = jobs[id], let started = job.startedAt else { continue }
-            releases.append((started.advanced(bySeconds: job.demand.estimatedSeconds), job.allocation(in: ref)))
+        if skipping.isEmpty {
+            releases += runningReleases[g]
+        } else {
+            releases.reserveCapacity(placed.count + runningReleases[g].count)
+            for (i, id) in runningIDs[g].enumerated() where !skipping.contains(id) { releases.append(runningReleases[g][i]) }
         }
         return AvailabilityProfile(now: now, free: free, releases: releases)
     }

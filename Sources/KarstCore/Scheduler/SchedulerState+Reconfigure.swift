@@ -109,6 +109,8 @@ extension SchedulerState {
             runningCount[g] += 1
             job.runningSlot = runningIDs[g].count
             runningIDs[g].append(job.id)
+            runningReleases[g].append(Release(at: (job.startedAt ?? Instant(microseconds: 0)).advanced(bySeconds: job.demand.estimatedSeconds),
+                                              amount: job.allocation(in: ref)))
         } else {
             job.placement = nil
             job.shards = []

@@ -36,6 +36,9 @@ public struct SchedulerState: Sendable {
     /// Running jobs per flattened pool (by first placement), for the preemption victim search;
     /// `Job.runningSlot` is each job's index here.
     var runningIDs: [[JobID]]
+    /// For each entry of `runningIDs`, at the same index: when the job is expected to end and
+    /// what it frees in that pool then (backfill profiles read these without touching jobs).
+    var runningReleases: [[Release]]
     /// Pending or held jobs that wait for dependencies: how many have not succeeded yet.
     var unmetDependencies: [JobID: Int] = [:]
     /// For each job others wait for: those jobs.
@@ -62,6 +65,7 @@ public struct SchedulerState: Sendable {
         self.allocated = Array(repeating: .zero, count: refs.count)
         self.runningCount = Array(repeating: 0, count: refs.count)
         self.runningIDs = Array(repeating: [], count: refs.count)
+        self.runningReleases = Array(repeating: [], count: refs.count)
         self.recentPreemptions = Array(repeating: [], count: refs.count)
         self.queue = PendingQueue(classCount: topology.classes.count)
         self.ordering = QueueOrdering(classes: topology.classes)
