@@ -36,7 +36,6 @@ public struct Replay: Sendable {
         var state = SchedulerState(topology: topology)
         let first = trace.first?.submitAt ?? events.first?.at ?? Instant(microseconds: 0)
         let origin = Instant(microseconds: first.microseconds - ((first.microseconds % 3_600_000_000) + 3_600_000_000) % 3_600_000_000)
-        let anchored = QueueAnchor.submit(into: &state, now: origin)
         let base = state.nextJobID.rawValue
         var recorder = ReplayRecorder(topology: topology, origin: origin, poolRefs: state.poolRefs, firstJob: base)
         var clock = ReplayClock(trace: trace, firstJob: base)
@@ -48,7 +47,7 @@ public struct Replay: Sendable {
                                    completion: state.nextCompletion,
                                    site: nextEvent < events.count ? events[nextEvent].at : nil,
                                    pass: passOwed ? lastPass?.advanced(bySeconds: passInterval) : nil,
-                                   waiting: state.pendingCount > (anchored ? 1 : 0), after: last) {
+                                   waiting: state.pendingCount > 0, after: last) {
             recorder.advance(to: now, allocated: state.allocated)
             var out: [Event] = []
             while nextEvent < events.count, events[nextEvent].at <= now {
@@ -163,7 +162,7 @@ struct ReplayClock {
 
     /// Wakes at the instants the pass named for waiting jobs: a window opening, a time shift ending.
     mutating func wake(for waiting: [Plan.Waiting]) {
-        for w in waiting where w.job.rawValue >= UInt64(firstJob) {  // not the queue anchor
+        for w in waiting {
             switch w.reason {
             case .window(let opens): wake(at: opens)
             case .shifted(let until): wake(at: until)
