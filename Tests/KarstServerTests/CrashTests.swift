@@ -35,7 +35,12 @@ import Testing
 
         let clients = (0..<4).map { CrashClient(id: $0, socket: socket, seed: seed &* 31 &+ UInt64($0)) }
         for c in clients { c.start() }
-        try await Task.sleep(for: .milliseconds(Int64(150 + rng.next() % 450)))
+        // Kill at a random moment once the load is real (on a busy machine the clients may take
+        // a while to get going; a kill before any acknowledgement would test nothing).
+        _ = try await eventually(20) {
+            clients.reduce(0) { n, c in n + c.log.withLock { $0.submitted.count } } >= 200
+        }
+        try await Task.sleep(for: .milliseconds(Int64(rng.next() % 450)))
         kill(daemon.processIdentifier, SIGKILL)
         daemon.waitUntilExit()
         for c in clients { c.join() }
