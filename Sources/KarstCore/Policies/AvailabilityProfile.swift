@@ -89,8 +89,9 @@ struct AvailabilityProfile: Sendable {
                 guard materializeNext() else { return nil }
                 continue
             }
+            // Releases not yet turned into steps only add capacity, so a fit over the steps there
+            // are is a fit: no need to materialize up to the job's end.
             let end = times[i].advanced(bySeconds: seconds)
-            materialize(through: end)
             guard let bad = firstShortfall(demand, from: i, until: end) else { return times[i] }
             i = bad + 1
         }
