@@ -53,6 +53,7 @@ run: build
 	@echo "karstd: built-in Guizhou hub on $(SOCKET), state in .karst/state. In another terminal:"
 	@echo "  export KARST_SOCKET=$$PWD/$(SOCKET)"
 	@echo "  ./.build/debug/karstctl topology"
+	@echo "  ./.build/debug/karstctl load-trace Config/traces/sample-day.csv   # a day's jobs, to look at"
 	@echo "Stop with Ctrl-C."
 	./.build/debug/karstd --socket $(SOCKET) --state-dir .karst/state $(KARSTD_FLAGS)
 

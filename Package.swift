@@ -95,7 +95,7 @@ let package = Package(
         .executableTarget(
             name: "karstctl",
             dependencies: [
-                "KarstClient", "KarstProtocol", "KarstTrace",
+                "KarstClient", "KarstProtocol", "KarstTrace", "KarstSim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -25,7 +25,7 @@ struct Karstctl: ParsableCommand {
         subcommands: [
             Submit.self, Get.self, List.self, Cancel.self, Hold.self, Release.self, Complete.self, Watch.self,
             Topology.self, Drain.self, Resume.self, Offline.self, Stats.self, Metrics.self, Reload.self, Backup.self, Info.self,
-            ExportTrace.self,
+            ExportTrace.self, LoadTrace.self,
         ])
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import KarstConfig
 import KarstProtocol
 import Testing
 
@@ -13,6 +14,28 @@ import Testing
         var env = ProcessInfo.processInfo.environment
         env["KARST_SOCKET"] = d?.socket ?? "/nonexistent/karstd.sock"
         return try runProcess(path, args, environment: env)
+    }
+
+    @Test(.enabled(if: built, "needs a built karstctl"))
+    func aTraceLoadsIntoTheDaemonAndExportsBack() async throws {
+        var config = KarstConfiguration.builtIn()
+        config.server.socketMode = 0o666
+        let d = try await LiveDaemon(config)
+        let sample = CrashTests.repoRoot.appendingPathComponent("Config/traces/sample-day.csv").path
+        let load = try karstctl(d, ["load-trace", sample, "--first", "200"])
+        #expect(load.0 == 0, "\(load.2)")
+        #expect(load.1.hasPrefix("200 jobs from"))
+        let c = try d.connect()
+        #expect(try c.call("io.karst.Scheduler.List", ["limit": .number(1000)])["jobs"]?.arrayValue?.count == 200)
+        c.close()
+        // The daemon's history (on its manual clock, months back) comes back as a trace of the
+        // same layout: a header and 200 rows.
+        let export = try karstctl(d, ["export-trace", "--since", "3650d"])
+        #expect(export.0 == 0, "\(export.2)")
+        let lines = export.1.split(separator: "\n").filter { !$0.hasPrefix("#") }
+        #expect(lines.count == 201, "\(lines.prefix(3))")
+        #expect(lines.first?.contains("job_id") == true)
+        try await d.stop()
     }
 
     @Test(.enabled(if: built, "needs a built karstctl"))
