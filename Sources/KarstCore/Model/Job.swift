@@ -5,6 +5,12 @@ public struct Job: Hashable, Sendable {
     /// The tenant charged for it (the spec's tenant, resolved at submission).
     public var tenant: String
     public var state: JobState
+    // (The small fields sit together here: a million-job table pays for padding.)
+    /// Placed while its tenant was above its quota (or has none): the capacity is borrowed and a
+    /// tenant working within its quota may reclaim it by preemption.
+    public var borrowed = false
+    /// The `deadline-missed` event has been emitted for it.
+    public var deadlineMissed = false
     public var submittedAt: Instant
     /// When the current (or last) run started.
     public var startedAt: Instant?
@@ -25,18 +31,13 @@ public struct Job: Hashable, Sendable {
     /// A gang split over several pools of one data centre: each pool and its replicas, the first
     /// being `placement`. Empty when the whole job runs in `placement`.
     public var shards: [PoolShard] = []
-    /// Placed while its tenant was above its quota (or has none): the capacity is borrowed and a
-    /// tenant working within its quota may reclaim it by preemption.
-    public var borrowed = false
     /// The jobs that preempted this one, oldest first (at most `maxPreemptionsPerJob`): this job
     /// never preempts any of them in turn, so preemption never cycles.
     public var preemptedBy: [JobID] = []
-    /// The `deadline-missed` event has been emitted for it.
-    public var deadlineMissed = false
     /// When the last pass expects it to start (reservation, time shift, window); nil if unknown.
     public internal(set) var estimatedStart: Instant?
     /// Its index in its pool's list of running jobs (see `SchedulerState.runningIDs`).
-    var runningSlot = -1
+    var runningSlot: Int32 = -1
     /// Precomputed, interned form of the spec that the scheduling pass reads.
     var demand: Demand
 

@@ -17,7 +17,8 @@ extension SchedulerState {
             }
             for (shard, r) in job.allocations { expected[flatIndex(shard)] += r }
             let g = flatIndex(ref)
-            if job.runningSlot < 0 || job.runningSlot >= runningIDs[g].count || runningIDs[g][job.runningSlot] != job.id {
+            let slot = Int(job.runningSlot)
+            if slot < 0 || slot >= runningIDs[g].count || runningIDs[g][slot] != job.id {
                 return "\(job.id) is running in \(names(of: ref)) but not in its running list"
             }
             if job.shards.count > 1, job.shards.reduce(0, { $0 + $1.replicas }) != job.spec.replicas {

@@ -31,7 +31,7 @@ extension SchedulerState {
                 }
                 tenants.usage[job.demand.tenantIndex] += job.demand.total
                 runningCount[g] += 1
-                job.runningSlot = runningIDs[g].count
+                job.runningSlot = Int32(runningIDs[g].count)
                 runningIDs[g].append(id)
                 runningReleases[g].append(Release(at: now.advanced(bySeconds: job.demand.estimatedSeconds),
                                                   amount: shards.isEmpty ? job.demand.total : job.allocation(in: pool)))
@@ -50,7 +50,7 @@ extension SchedulerState {
                         for (shard, r) in job.allocations { allocated[flatIndex(shard)] -= r }
                     }
                     runningCount[g] -= 1
-                    removeRunning(job.runningSlot, from: g)
+                    removeRunning(Int(job.runningSlot), from: g)
                     job.runningSlot = -1
                 } else {
                     job.retiredPool = nil  // it ran in a pool a reload removed: nothing to free there
@@ -85,7 +85,7 @@ extension SchedulerState {
         guard slot < runningIDs[g].count else { return }
         runningIDs[g][slot] = last
         runningReleases[g][slot] = lastRelease
-        jobs.update(last) { $0.runningSlot = slot }
+        jobs.update(last) { $0.runningSlot = Int32(slot) }
     }
 
     /// Cancels a pending, held or running job.
