@@ -31,7 +31,8 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let socket = dir + "/k.sock", state = dir + "/state"
         let daemon = try Self.start(socket: socket, state: state)
-        #expect(try await eventually { FileManager.default.fileExists(atPath: socket) })
+        // Accepting, not merely bound: a client that connects in between is refused.
+        #expect(try await eventually { (try? VarlinkConnection(path: socket)).map { $0.close(); return true } ?? false })
 
         let clients = (0..<4).map { CrashClient(id: $0, socket: socket, seed: seed &* 31 &+ UInt64($0)) }
         for c in clients { c.start() }
@@ -128,7 +129,12 @@ final class CrashClient: Sendable {
     func join() { done.wait() }
 
     private func run() {
-        guard let c = try? VarlinkConnection(path: socket) else { return }
+        var connection: VarlinkConnection? = nil
+        for _ in 0..<100 where connection == nil {
+            connection = try? VarlinkConnection(path: socket)
+            if connection == nil { usleep(50_000) }
+        }
+        guard let c = connection else { return }
         defer { c.close() }
         var rng = SeededRandom(seed: seed)
         var live: [String] = []  // acknowledged, not yet cancelled or completed
