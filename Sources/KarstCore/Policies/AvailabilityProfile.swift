@@ -25,6 +25,9 @@ struct AvailabilityProfile: Sendable {
     private(set) var times: [Instant]
     private(set) var free: [Resources]
     private var remaining: Heap<Release>
+    /// Ends of subtractions that reach past the last step: capacity given back at `at`, turned
+    /// into a step like a release when the steps get there (sorted by time).
+    private var restores: [Release] = []
 
     /// `releases` whose end is in the past count as now.
     init(now: Instant, free: Resources, releases: [Release]) {
@@ -34,18 +37,32 @@ struct AvailabilityProfile: Sendable {
         materialize(through: now)
     }
 
-    /// Adds every release at or before `t` as steps.
-    private mutating func materialize(through t: Instant) {
-        while let top = remaining.min, top.at <= t || top.at <= times[times.count - 1] {
-            remaining.removeMin()
-            append(top)
+    /// The earliest release or restore not yet in the steps.
+    private var nextEvent: Instant? {
+        switch (remaining.min?.at, restores.first?.at) {
+        case let (r?, g?): min(r, g)
+        case let (r?, nil): r
+        case let (nil, g?): g
+        case (nil, nil): nil
         }
     }
 
-    /// Adds the next release (and any at the same moment); false when none is left.
+    /// Adds every release and restore at or before `t` as steps, in time order.
+    private mutating func materialize(through t: Instant) {
+        while let next = nextEvent, next <= t || next <= times[times.count - 1] {
+            if let g = restores.first, g.at == next {
+                restores.removeFirst()
+                append(g)
+            } else {
+                append(remaining.removeMin())
+            }
+        }
+    }
+
+    /// Adds the next release or restore (and any at the same moment); false when none is left.
     private mutating func materializeNext() -> Bool {
-        guard let next = remaining.min else { return false }
-        materialize(through: next.at)
+        guard let next = nextEvent else { return false }
+        materialize(through: next)
         return true
     }
 
@@ -97,12 +114,20 @@ struct AvailabilityProfile: Sendable {
         }
     }
 
-    /// Takes `demand` out of every step in [start, end).
+    /// Takes `demand` out of every step in [start, end). Steps past the last one are not built
+    /// for it (a long reservation would otherwise turn most releases into steps): the demand is
+    /// taken from the steps there are from `start` on, and given back at `end` as a restore.
     mutating func subtract(_ demand: Resources, from start: Instant, until end: Instant) {
-        materialize(through: end)
+        materialize(through: start)
         let a = split(at: start)
-        let b = split(at: end)
-        for j in a..<b { free[j] -= demand }
+        if end <= times[times.count - 1] {
+            let b = split(at: end)
+            for j in a..<b { free[j] -= demand }
+            return
+        }
+        for j in a..<times.count { free[j] -= demand }
+        let restore = Release(at: end, amount: demand)
+        restores.insert(restore, at: restores.firstIndex { $0.at > end } ?? restores.count)
     }
 
     /// The index of the step that starts at `t`, splitting the step that contains it.
