@@ -117,6 +117,13 @@ struct Demand: Hashable, Sendable {
     /// Priority within the class (spec priority).
     var priority: Int
 
+    /// One replica of the gang, as a demand of its own (for checks per replica).
+    var oneReplica: Demand {
+        var one = self
+        one.total = perReplica
+        return one
+    }
+
     /// Stands in until a job is re-admitted (restore); never scheduled.
     static let unresolved = Demand(total: .zero, perReplica: .zero, replicas: 1, classIndex: 0, tenantIndex: 0, originIndex: 0, modelIndex: -1,
                                    wantsAccelerators: false, latencyBudgetMs: 0, residencyMask: 0, preemptible: false,

@@ -42,3 +42,18 @@ enum FeasibilityCheck: Int, Comparable, Sendable {
 
     static func < (a: FeasibilityCheck, b: FeasibilityCheck) -> Bool { a.rawValue < b.rawValue }
 }
+
+extension FeasibilityCheck {
+    /// Whether `site` passes every stage for `d` but free capacity: it could take `d` once room
+    /// is freed or made (reservations, preemption, gang splits).
+    static func allowsApartFromLoad(_ d: Demand, _ site: PoolSite, rtt: [[Double]]) -> Bool {
+        let r = rtt[site.ref.datacenter][d.originIndex]
+        return stages.allSatisfy { $0 == .fits || $0.passes(d, site, rtt: r, free: site.capacity) }
+    }
+
+    /// Whether `site` passes the static stages for `d`: it could ever hold it, empty.
+    static func couldEverHold(_ d: Demand, _ site: PoolSite, rtt: [[Double]]) -> Bool {
+        let r = rtt[site.ref.datacenter][d.originIndex]
+        return staticStages.allSatisfy { $0.passes(d, site, rtt: r, free: site.capacity) }
+    }
+}

@@ -57,6 +57,13 @@ extension SchedulerState {
         if job.state == .pending { job.pendingReason = .dependency(on: firstUnmet) }
     }
 
+    /// The first of `job`'s dependencies it still waits for (named in its pending reason); nil
+    /// when it waits for none.
+    func firstUnmetDependency(of job: Job) -> JobID? {
+        guard unmetDependencies[job.id] != nil else { return nil }
+        return job.spec.dependsOn.first { dependents[$0]?.contains(job.id) == true }
+    }
+
     /// Called when `id` reaches a terminal state: releases or dooms the jobs waiting for it.
     mutating func settleDependents(of id: JobID, succeeded: Bool) {
         unmetDependencies[id] = nil
@@ -69,8 +76,9 @@ extension SchedulerState {
             }
             if left > 1 {
                 unmetDependencies[w] = left - 1
-                let next = job.spec.dependsOn.first { dependents[$0]?.contains(w) == true }
-                if job.state == .pending, let next { jobs.update(w) { $0.pendingReason = .dependency(on: next) } }
+                if job.state == .pending, let next = firstUnmetDependency(of: job) {
+                    jobs.update(w) { $0.pendingReason = .dependency(on: next) }
+                }
                 continue
             }
             unmetDependencies[w] = nil

@@ -10,16 +10,14 @@ extension SchedulerState {
     func splitGang(_ d: Demand, sites: [PoolSite], free: [Resources], book: ReservationBook,
                    until end: Instant) -> [PoolShard]? {
         guard d.replicas > 1 else { return nil }
-        var one = d
-        one.total = d.perReplica
+        let one = d.oneReplica
         var best: (shards: [PoolShard], cost: Double, rtt: Double)? = nil
         for (dcIndex, _) in topology.datacenters.enumerated() {
-            let r = rtt[dcIndex][d.originIndex]
+            let r = rtt[dcIndex][d.originIndex]  // the tie-break below
             var byKind: [Int: [(site: Int, fit: Int)]] = [:]
             for g in poolOffsets[dcIndex]..<(poolOffsets[dcIndex] + topology.datacenters[dcIndex].pools.count) {
                 let site = sites[g]
-                guard FeasibilityCheck.stages.allSatisfy({ $0 == .fits || $0.passes(one, site, rtt: r, free: free[g]) })
-                else { continue }
+                guard FeasibilityCheck.allowsApartFromLoad(one, site, rtt: rtt) else { continue }
                 var fit = replicasFitting(d.perReplica, in: free[g], cap: d.replicas)
                 while fit > 0, !book.admits(g, d.perReplica.scaled(by: fit), until: end) { fit -= 1 }
                 if fit > 0 { byKind[site.modelIndex, default: []].append((g, fit)) }
@@ -45,25 +43,17 @@ extension SchedulerState {
 
     /// The first pool one replica of `d` could ever use (named when a gang waits for a split).
     func firstGangPool(_ d: Demand, _ sites: [PoolSite]) -> Int? {
-        var one = d
-        one.total = d.perReplica
-        return sites.indices.first { g in
-            let r = rtt[sites[g].ref.datacenter][d.originIndex]
-            return FeasibilityCheck.staticStages.allSatisfy { $0.passes(one, sites[g], rtt: r, free: sites[g].capacity) }
-        }
+        let one = d.oneReplica
+        return sites.indices.first { FeasibilityCheck.couldEverHold(one, sites[$0], rtt: rtt) }
     }
 
     /// Whether some data centre could hold the whole gang split over its pools of one kind when
     /// empty (the admission check for gangs larger than any one pool).
     static func couldEverSplit(_ d: Demand, sites: [PoolSite], rtt: [[Double]]) -> Bool {
         guard d.replicas > 1 else { return false }
-        var one = d
-        one.total = d.perReplica
+        let one = d.oneReplica
         var replicas: [PoolKey: Int] = [:]
-        for site in sites {
-            let r = rtt[site.ref.datacenter][d.originIndex]
-            guard FeasibilityCheck.staticStages.allSatisfy({ $0.passes(one, site, rtt: r, free: site.capacity) })
-            else { continue }
+        for site in sites where FeasibilityCheck.couldEverHold(one, site, rtt: rtt) {
             replicas[PoolKey(datacenter: site.ref.datacenter, model: site.modelIndex), default: 0]
                 += replicasFitting(d.perReplica, in: site.capacity, cap: d.replicas)
         }

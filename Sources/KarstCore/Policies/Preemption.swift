@@ -36,9 +36,7 @@ extension SchedulerState {
         let maxPreemptions = topology.settings.maxPreemptionsPerJob
         var best: PreemptionChoice? = nil
         for (g, site) in sites.enumerated() where budget[g] > 0 && book.holder(of: g) == nil {
-            let r = rtt[site.ref.datacenter][d.originIndex]
-            guard FeasibilityCheck.stages.allSatisfy({ $0 == .fits || $0.passes(d, site, rtt: r, free: free[g]) })
-            else { continue }
+            guard FeasibilityCheck.allowsApartFromLoad(d, site, rtt: rtt) else { continue }
             var candidates: [Candidate] = []
             for id in runningIDs[g] {
                 guard !taken.contains(id), let v = jobs[id], v.state == .running, v.demand.preemptible,

@@ -64,9 +64,7 @@ extension SchedulerState {
             }
         }
         if next == .held { job.pendingReason = .held }
-        if next == .pending, !unmetDependencies.isEmpty, unmetDependencies[id] != nil, let dep = job.spec.dependsOn.first(where: {
-            dependents[$0]?.contains(id) == true
-        }) {
+        if next == .pending, !unmetDependencies.isEmpty, let dep = firstUnmetDependency(of: job) {
             job.pendingReason = .dependency(on: dep)
         }
         if next.isTerminal { job.finishedAt = now; job.pendingReason = nil; job.estimatedStart = nil }

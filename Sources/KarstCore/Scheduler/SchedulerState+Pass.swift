@@ -184,9 +184,7 @@ extension SchedulerState {
         let d = job.demand
         var best: (start: Instant, site: Int)? = nil
         for (g, site) in p.sites.enumerated() where nearest == nil || nearest == g {
-            let r = rtt[site.ref.datacenter][d.originIndex]
-            guard FeasibilityCheck.stages.allSatisfy({ $0 == .fits || $0.passes(d, site, rtt: r, free: p.free[g]) })
-            else { continue }
+            guard FeasibilityCheck.allowsApartFromLoad(d, site, rtt: rtt) else { continue }
             if p.book.profile(g) == nil {
                 p.book.store(profile(of: g, free: p.free[g], now: p.now, skipping: p.taken,
                                      placed: p.placedIn[g]), for: g)
