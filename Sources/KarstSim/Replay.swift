@@ -82,7 +82,7 @@ public struct Replay: Sendable {
             } else {
                 let plan = state.plan(now: now)
                 out += state.apply(plan)
-                clock.wake(for: plan.waiting)
+                clock.wake(for: plan)
                 recorder.result.passes += 1
                 lastPass = now
                 passOwed = false
@@ -160,15 +160,10 @@ struct ReplayClock {
         return t.map { Instant(microseconds: max($0, after.microseconds)) }
     }
 
-    /// Wakes at the instants the pass named for waiting jobs: a window opening, a time shift ending.
-    mutating func wake(for waiting: [Plan.Waiting]) {
-        for w in waiting {
-            switch w.reason {
-            case .window(let opens): wake(at: opens)
-            case .shifted(let until): wake(at: until)
-            default: break
-            }
-        }
+    /// Wakes when the pass says the clock alone next changes a waiting job's lot (a window
+    /// opening, a time shift ending: `Plan.wakeAt`).
+    mutating func wake(for plan: Plan) {
+        if let t = plan.wakeAt { wake(at: t) }
     }
 
     mutating func admitted(_ id: JobID, _ job: TraceJob) {
