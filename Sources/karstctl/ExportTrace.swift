@@ -36,7 +36,7 @@ struct ExportTrace: ParsableCommand {
             throw ValidationError("--since must be a duration such as 24h, 90m or 7d")
         }
         try karstctl.run {
-            let now = Instant(microseconds: Int64(clockNow() * 1_000_000))
+            let now = Instant(microseconds: Int64(wallSeconds() * 1_000_000))
             let cutoff = now.advanced(bySeconds: -window)
             var records: [(TraceRecord, UInt64)] = []
             var unknownRunTime = 0
@@ -69,12 +69,6 @@ struct ExportTrace: ParsableCommand {
                     + "written with duration 0 (karst-sim replays them as 1 s)")
             }
         }
-    }
-
-    private func clockNow() -> Double {
-        var t = timespec()
-        clock_gettime(CLOCK_REALTIME, &t)
-        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
     }
 }
 

@@ -29,7 +29,7 @@ struct LoadTrace: ParsableCommand {
         guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
         let bytes = Array(data)
         let format = TraceFormat.detect(bytes)
-        let now = Instant(microseconds: Int64(Date().timeIntervalSince1970 * 1_000_000))
+        let now = Instant(microseconds: Int64(wallSeconds() * 1_000_000))
         let result: TraceReadResult
         do { result = try format.read(bytes, policy: .stop, start: now) } catch {
             throw ValidationError("\(file): \(error)")

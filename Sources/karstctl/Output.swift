@@ -42,12 +42,17 @@ func bar(_ fraction: Double, width: Int = 20) -> String {
         + String(repeating: " ", count: 3 - pct.count) + pct + "%"
 }
 
+/// The wall clock, in seconds since the Unix epoch.
+func wallSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_REALTIME, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+}
+
 /// A short age: `42s`, `7m`, `3h`, `2d`.
 func age(since rfc3339: String) -> String {
     guard let t = parseTime(rfc3339) else { return "?" }
-    var now = timespec()
-    clock_gettime(CLOCK_REALTIME, &now)
-    let s = max(0, Double(now.tv_sec) - t)
+    let s = max(0, wallSeconds() - t)
     if s < 60 { return "\(Int(s))s" }
     if s < 3600 { return "\(Int(s / 60))m" }
     if s < 86400 { return "\(Int(s / 3600))h" }
@@ -105,9 +110,7 @@ func placement(_ j: WireJob) -> String {
 /// with `--time-scale` keeps model time: there the absolute time is what counts).
 func untilText(_ rfc3339: String) -> String {
     guard let t = parseTime(rfc3339) else { return rfc3339 }
-    var now = timespec()
-    clock_gettime(CLOCK_REALTIME, &now)
-    let s = t - Double(now.tv_sec)
+    let s = t - wallSeconds()
     if s < 60 { return "now" }
     if s < 3600 { return "in \(Int(s / 60))m" }
     return "in \(Int(s / 3600))h" + String(format: "%02dm", Int(s.truncatingRemainder(dividingBy: 3600) / 60))
