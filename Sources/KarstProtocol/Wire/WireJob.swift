@@ -15,7 +15,7 @@ public struct WireJob: Hashable, Sendable {
     public var preemptions: Int
     public var message: String?
     /// A split gang's pools and replicas.
-    public var shards: [(pool: String, replicas: Int)]?
+    public var shards: [WireShard]?
     public var borrowed: Bool?
     /// Dry run: the jobs it would preempt.
     public var preempts: [String]?
@@ -57,24 +57,13 @@ public struct WireJob: Hashable, Sendable {
         preemptions = try r.int("preemptions") ?? 0
         message = try r.string("message")
         if let list = try r.objects("shards") {
-            var out: [(pool: String, replicas: Int)] = []
-            for var o in list { out.append((try o.requiredString("pool"), try o.int("replicas") ?? 0)) }
+            var out: [WireShard] = []
+            for var o in list { out.append(WireShard(pool: try o.requiredString("pool"), replicas: try o.int("replicas") ?? 0)) }
             shards = out
         }
         borrowed = try r.bool("borrowed")
         preempts = try r.strings("preempts")
     }
-
-    public static func == (a: WireJob, b: WireJob) -> Bool {
-        a.id == b.id && a.spec == b.spec && a.state == b.state && a.datacenter == b.datacenter && a.pool == b.pool
-            && a.submittedAt == b.submittedAt && a.startedAt == b.startedAt && a.finishedAt == b.finishedAt
-            && a.pendingReason == b.pendingReason && a.queuePosition == b.queuePosition
-            && a.estimatedStart == b.estimatedStart && a.attempts == b.attempts && a.preemptions == b.preemptions
-            && a.message == b.message && a.shards?.map(\.pool) == b.shards?.map(\.pool)
-            && a.shards?.map(\.replicas) == b.shards?.map(\.replicas) && a.borrowed == b.borrowed && a.preempts == b.preempts
-    }
-
-    public func hash(into h: inout Hasher) { h.combine(id) }
 
     public func write(to w: inout JSONWriter) {
         w.beginObject()
@@ -111,6 +100,17 @@ public struct WireJob: Hashable, Sendable {
             w.endArray()
         }
         w.endObject()
+    }
+}
+
+/// `io.karst.Scheduler.Shard` on the wire: part of a gang placed in one pool.
+public struct WireShard: Hashable, Sendable {
+    public var pool: String
+    public var replicas: Int
+
+    public init(pool: String, replicas: Int) {
+        self.pool = pool
+        self.replicas = replicas
     }
 }
 

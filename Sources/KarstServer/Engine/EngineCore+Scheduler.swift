@@ -21,7 +21,7 @@ extension EngineCore {
                         wire.datacenter = dc
                         wire.pool = pool
                     }
-                    if !answer.shards.isEmpty { wire.shards = answer.shards.map { (state.names(of: $0.pool).pool, $0.replicas) } }
+                    if !answer.shards.isEmpty { wire.shards = answer.shards.map { WireShard(pool: state.names(of: $0.pool).pool, replicas: $0.replicas) } }
                     if !answer.preempts.isEmpty { wire.preempts = answer.preempts.map(\.description) }
                     wire.write(to: &w)
                 }

@@ -51,7 +51,7 @@ enum WireMapping {
             finishedAt: j.finishedAt?.rfc3339, pendingReason: j.pendingReason?.description,
             queuePosition: queuePosition, estimatedStart: j.state == .pending ? j.estimatedStart?.rfc3339 : nil,
             attempts: j.attempts, preemptions: j.preemptions, message: j.message)
-        if !j.shards.isEmpty { wire.shards = j.shards.map { (state.names(of: $0.pool).pool, $0.replicas) } }
+        if !j.shards.isEmpty { wire.shards = j.shards.map { WireShard(pool: state.names(of: $0.pool).pool, replicas: $0.replicas) } }
         if j.borrowed, j.state == .running { wire.borrowed = true }
         return wire
     }
