@@ -20,7 +20,8 @@ struct ReservationBook: Sendable {
         return profile.fitsNow(demand, until: end)
     }
 
-    func profile(_ site: Int) -> AvailabilityProfile? { profiles[site] }
+    /// Whether `site` has a profile built this pass.
+    func hasProfile(_ site: Int) -> Bool { profiles[site] != nil }
 
     /// The earliest start of `demand` for `seconds` in `site`'s stored profile.
     mutating func earliestStart(_ site: Int, _ demand: Resources, seconds: Double) -> Instant? {

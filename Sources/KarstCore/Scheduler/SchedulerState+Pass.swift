@@ -185,7 +185,7 @@ extension SchedulerState {
         var best: (start: Instant, site: Int)? = nil
         for (g, site) in p.sites.enumerated() where nearest == nil || nearest == g {
             guard FeasibilityCheck.allowsApartFromLoad(d, site, rtt: rtt) else { continue }
-            if p.book.profile(g) == nil {
+            if !p.book.hasProfile(g) {
                 p.book.store(profile(of: g, free: p.free[g], now: p.now, skipping: p.taken,
                                      placed: p.placedIn[g]), for: g)
             }
