@@ -99,6 +99,54 @@ import Testing
             #expect(q.count == model.count)
         }
     }
+
+    /// Several tenants with fixed shares, and jobs taken out of turn and put back (what a pass
+    /// does): the tenant whose share is lowest goes first, ties to the better head.
+    @Test(arguments: [4, 5, 6] as [UInt64])
+    func matchesAReferenceModelAcrossTenantsWithTakeAndRestore(seed: UInt64) {
+        var rng = SplitMix(seed: seed)
+        var q = PendingQueue(classCount: 2)
+        let shares: [Double] = [0.3, 0.1, 0.1, 0.5]
+        var model: [JobID: (rank: Double, cls: Int, tenant: Int)] = [:]
+        var out: [QueueEntry] = []
+        var next: UInt64 = 1
+        func expectedNext() -> JobID? {
+            guard let cls = model.values.map(\.cls).min() else { return nil }
+            return model.filter { $0.value.cls == cls }.min { a, b in
+                (shares[a.value.tenant], a.value.rank, a.key) < (shares[b.value.tenant], b.value.rank, b.key)
+            }?.key
+        }
+        for _ in 0..<4_000 {
+            let op = rng.next() % 12
+            if op < 5 || model.isEmpty {
+                let id = JobID(next); next += 1
+                let rank = Double(rng.next() % 50), cls = Int(rng.next() % 2), tenant = Int(rng.next() % 4)
+                q.insert(id, rank: rank, classIndex: cls, tenantIndex: tenant)
+                model[id] = (rank, cls, tenant)
+            } else if op < 7 {
+                let id = model.keys.sorted()[Int(rng.next() % UInt64(model.count))]
+                let removed = q.remove(id)
+                #expect(removed)
+                model[id] = nil
+            } else if op < 9 {
+                let id = model.keys.sorted()[Int(rng.next() % UInt64(model.count))]
+                let e = q.take(id)
+                #expect(e?.id == id)
+                if let e { out.append(e) }
+                model[id] = nil
+            } else if op < 10 {
+                for e in out { model[e.id] = (e.rank, Int(e.classIndex), Int(e.tenantIndex)) }
+                q.restore(out)
+                out.removeAll()
+            } else {
+                let expected = expectedNext()
+                let got = q.popNext(share: { shares[$0] })
+                #expect(got?.id == expected)
+                if let got { out.append(got); model[got.id] = nil }
+            }
+            #expect(q.count == model.count)
+        }
+    }
 }
 
 /// Regression: an id older than the pages a table keeps may come back (a requeued job rejoins

@@ -22,6 +22,9 @@ public struct PendingQueue: Sendable {
     }
 
     private var heaps: [[Heap<QueueEntry>]]
+    /// Per (class, tenant): whether the heap's top is known to be live, so that choosing among
+    /// tenants, which looks at every head for every pop, need not look each up again.
+    private var headLive: [[Bool]]
     private var live: [[Int]]
     /// Per class: tenants with live entries, in first-seen order (deterministic scans).
     private var activeTenants: [[Int]]
@@ -31,6 +34,7 @@ public struct PendingQueue: Sendable {
 
     public init(classCount: Int) {
         heaps = Array(repeating: [], count: classCount)
+        headLive = Array(repeating: [], count: classCount)
         live = Array(repeating: [], count: classCount)
         activeTenants = Array(repeating: [], count: classCount)
     }
@@ -61,6 +65,7 @@ public struct PendingQueue: Sendable {
     public mutating func remove(_ id: JobID) -> Bool {
         guard let m = members.removeValue(forKey: id) else { return false }
         decrementLive(Int(m.classIndex), Int(m.tenantIndex))
+        headLive[Int(m.classIndex)][Int(m.tenantIndex)] = false
         staleCount += 1
         if staleCount > 1024 && staleCount > members.count { compact() }
         return true
@@ -86,6 +91,7 @@ public struct PendingQueue: Sendable {
             }
             guard best >= 0 else { continue }
             let entry = heaps[c][best].removeMin()
+            headLive[c][best] = false
             members[entry.id] = nil
             decrementLive(c, best)
             return entry
@@ -99,6 +105,7 @@ public struct PendingQueue: Sendable {
     public mutating func take(_ id: JobID) -> QueueEntry? {
         guard let m = members.removeValue(forKey: id) else { return nil }
         decrementLive(Int(m.classIndex), Int(m.tenantIndex))
+        headLive[Int(m.classIndex)][Int(m.tenantIndex)] = false
         staleCount += 1
         nextGeneration &+= 1
         return QueueEntry(rank: m.rank, id: id, classIndex: m.classIndex, tenantIndex: m.tenantIndex,
@@ -135,7 +142,10 @@ public struct PendingQueue: Sendable {
         if heaps[c].count <= t {
             heaps[c].append(contentsOf: repeatElement(Heap<QueueEntry>(), count: t + 1 - heaps[c].count))
             live[c].append(contentsOf: repeatElement(0, count: t + 1 - live[c].count))
+            headLive[c].append(contentsOf: repeatElement(false, count: t + 1 - headLive[c].count))
         }
+        // A live entry that becomes the top makes the top live; otherwise the top is unchanged.
+        if heaps[c][t].min.map({ e < $0 }) ?? true { headLive[c][t] = true }
         heaps[c][t].insert(e)
         if live[c][t] == 0 { activeTenants[c].append(t) }
         live[c][t] += 1
@@ -148,8 +158,12 @@ public struct PendingQueue: Sendable {
 
     /// Drops stale copies from the top of one heap and returns the live head.
     private mutating func cleanHead(_ c: Int, _ t: Int) -> QueueEntry? {
+        if headLive[c][t] { return heaps[c][t].min }
         while let top = heaps[c][t].min {
-            if let m = members[top.id], m.generation == top.generation { return top }
+            if let m = members[top.id], m.generation == top.generation {
+                headLive[c][t] = true
+                return top
+            }
             heaps[c][t].removeMin()
             staleCount -= 1
         }
@@ -165,7 +179,10 @@ public struct PendingQueue: Sendable {
                            generation: m.generation))
         }
         for c in heaps.indices {
-            for t in heaps[c].indices { heaps[c][t] = Heap(fresh[c][t]) }
+            for t in heaps[c].indices {
+                heaps[c][t] = Heap(fresh[c][t])
+                headLive[c][t] = true
+            }
         }
         staleCount = 0
         members.dropEmptyLeadingPages()
