@@ -36,7 +36,7 @@ public struct Job: Hashable, Sendable {
     public var preemptedBy: [JobID] = []
     /// When the last pass expects it to start (reservation, time shift, window); nil if unknown.
     public internal(set) var estimatedStart: Instant?
-    /// Its index in its pool's list of running jobs (see `SchedulerState.runningIDs`).
+    /// Its index in its pool's list of running jobs (see `SchedulerState.running`).
     var runningSlot: Int32 = -1
     /// Precomputed, interned form of the spec that the scheduling pass reads.
     var demand: Demand

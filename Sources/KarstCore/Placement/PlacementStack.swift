@@ -20,15 +20,20 @@ struct PlacementStack: Sendable {
     let weights: ScoringWeights
     private var candidates: [Candidate] = []
 
+    /// A stack with no scratch buffer yet (it grows on first use and is kept).
     init(weights: ScoringWeights) {
         self.weights = weights
-        candidates.reserveCapacity(64)
     }
 
-    /// The best pool for `d` now. With a `book`, a pool whose backfill reservations `d` would
-    /// break (running until `end`) fails the `fits` stage.
+    /// The best pool for `d` now. A pool whose backfill reservations in `book` `d` would break
+    /// (running until `end`) fails the `fits` stage.
+    ///
+    /// `book` is borrowed, never stored: a copy kept alive while the pass goes on to change its
+    /// book would make that change copy every profile (it did, and cost a fifth of a pass).
     mutating func choose(_ d: Demand, sites: [PoolSite], free: [Resources], rtt: [[Double]],
-                         book: ReservationBook? = nil, until end: Instant = Instant(microseconds: 0)) -> Choice {
+                         book: borrowing ReservationBook = ReservationBook(),
+                         until end: Instant = Instant(microseconds: 0)) -> Choice {
+        let booked = !book.isEmpty
         candidates.removeAll(keepingCapacity: true)
         var furthest = FeasibilityCheck.residency
         var nearest: Int? = nil
@@ -40,7 +45,7 @@ struct PlacementStack: Sendable {
                 failed = check
                 break
             }
-            if failed == nil, let book, !book.admits(g, d.total, until: end) { failed = .fits }
+            if failed == nil, booked, !book.admits(g, d.total, until: end) { failed = .fits }
             if let failed {
                 if failed > furthest { furthest = failed; nearest = nil; nearestFraction = -1 }
                 if failed == .fits, failed == furthest {

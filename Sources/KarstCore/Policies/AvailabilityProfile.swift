@@ -17,34 +17,53 @@ struct Release: Comparable, Sendable {
 /// demand fits for its whole expected run, and a later job may start now only if it fits in
 /// every step until its own expected end.
 ///
-/// Releases are kept in a heap and turned into steps only as far as a question needs (a pool
-/// with ten thousand running jobs usually needs a few dozen of them): building one costs O(n),
-/// not a sort. Invariant: every release at or before the last step's time is in the steps, and
-/// no subtraction reaches past the last step (so a new step is the last one plus its release).
+/// The running jobs' releases are read in order from the pool's `EndOrder` (kept sorted as jobs
+/// start and end) and turned into steps only as far as a question needs (a pool with ten
+/// thousand running jobs usually needs a few dozen of them): building a profile copies nothing
+/// of the running set. The pass's own placements, few, are kept in a heap beside them.
+/// Invariant: every release at or before the last step's time is in the steps, and no
+/// subtraction reaches past the last step (so a new step is the last one plus its release).
 struct AvailabilityProfile: Sendable {
     private(set) var times: [Instant]
     private(set) var free: [Resources]
-    private var remaining: Heap<Release>
+    /// The pool's running jobs by expected end, the next one not yet in the steps at `cursor`.
+    private let running: EndOrder
+    private var cursor = EndOrder.Cursor()
+    /// Running jobs whose release does not count (this pass evicts them: their capacity is
+    /// already in `free`).
+    private let skipping: Set<JobID>
+    /// Releases of jobs this pass placed, not yet in the steps.
+    private var placed: Heap<Release>
     /// Ends of subtractions that reach past the last step: capacity given back at `at`, turned
     /// into a step like a release when the steps get there (sorted by time).
     private var restores: [Release] = []
 
-    /// `releases` whose end is in the past count as now.
-    init(now: Instant, free: Resources, releases: [Release]) {
+    /// Releases whose end is in the past count as now.
+    init(now: Instant, free: Resources, running: EndOrder, skipping: Set<JobID> = [], placed: [Release] = []) {
         times = [now]
         self.free = [free]
-        remaining = Heap(releases)
+        self.running = running
+        self.skipping = skipping
+        self.placed = Heap(placed)
+        skipEvicted()
         materialize(through: now)
+    }
+
+    /// The next running job's release not yet in the steps.
+    private var nextRunning: EndOrder.Entry? { running.entry(at: cursor) }
+
+    /// Moves the cursor past running jobs this pass evicts.
+    private mutating func skipEvicted() {
+        guard !skipping.isEmpty else { return }
+        while let e = running.entry(at: cursor), skipping.contains(e.job) { cursor = running.after(cursor) }
     }
 
     /// The earliest release or restore not yet in the steps.
     private var nextEvent: Instant? {
-        switch (remaining.min?.at, restores.first?.at) {
-        case let (r?, g?): min(r, g)
-        case let (r?, nil): r
-        case let (nil, g?): g
-        case (nil, nil): nil
-        }
+        var t = nextRunning?.at
+        if let p = placed.min?.at, t == nil || p < t! { t = p }
+        if let g = restores.first?.at, t == nil || g < t! { t = g }
+        return t
     }
 
     /// Adds every release and restore at or before `t` as steps, in time order.
@@ -53,8 +72,12 @@ struct AvailabilityProfile: Sendable {
             if let g = restores.first, g.at == next {
                 restores.removeFirst()
                 append(g)
-            } else {
-                append(remaining.removeMin())
+            } else if let p = placed.min, p.at == next {
+                append(placed.removeMin())
+            } else if let e = nextRunning {
+                append(Release(at: e.at, amount: e.amount))
+                cursor = running.after(cursor)
+                skipEvicted()
             }
         }
     }

@@ -38,15 +38,13 @@ extension SchedulerState {
         for (g, site) in sites.enumerated() where budget[g] > 0 && book.holder(of: g) == nil {
             guard FeasibilityCheck.allowsApartFromLoad(d, site, rtt: rtt) else { continue }
             var candidates: [Candidate] = []
-            for id in runningIDs[g] {
-                guard !taken.contains(id), let v = jobs[id], v.state == .running, v.demand.preemptible,
-                      v.preemptions < maxPreemptions, !job.preemptedBy.contains(id) else { continue }
-                let lowerClass = byClass && v.demand.classIndex > d.classIndex
-                let borrowedElsewhere = reclaim && v.borrowed && v.demand.tenantIndex != d.tenantIndex
-                guard lowerClass || borrowedElsewhere else { continue }
-                let frees = v.allocation(in: site.ref)
-                let ran = max(0, (v.startedAt ?? now).seconds(to: now))
-                candidates.append(Candidate(id: id, frees: frees, lost: ran * frees.dominantShare(of: site.capacity)))
+            for v in running[g] where v.preemptible && v.preemptions < maxPreemptions {
+                let lowerClass = byClass && Int(v.classIndex) > d.classIndex
+                let borrowedElsewhere = reclaim && v.borrowed && Int(v.tenantIndex) != d.tenantIndex
+                guard lowerClass || borrowedElsewhere, !taken.contains(v.id), !job.preemptedBy.contains(v.id) else { continue }
+                let frees = v.release.amount
+                let ran = max(0, v.startedAt.seconds(to: now))
+                candidates.append(Candidate(id: v.id, frees: frees, lost: ran * frees.dominantShare(of: site.capacity)))
             }
             guard let choice = cheapestSet(candidates, need: d.total, free: free[g], site: g),
                   choice.victims.count <= budget[g] else { continue }
@@ -59,6 +57,8 @@ extension SchedulerState {
     /// Greedy by lost work (ties: the larger, then the newer job first), then drops every victim
     /// the rest make unnecessary, most lost work first.
     private func cheapestSet(_ candidates: [Candidate], need: Resources, free: Resources, site: Int) -> PreemptionChoice? {
+        // Not even every candidate together frees enough: no set does (and no need to sort).
+        guard need.fits(in: candidates.reduce(free) { $0 + $1.frees }) else { return nil }
         let order = candidates.sorted {
             if $0.lost != $1.lost { return $0.lost < $1.lost }
             let a = $0.frees.milliCPU + $0.frees.memoryMiB + $0.frees.accelerators * 1_000_000

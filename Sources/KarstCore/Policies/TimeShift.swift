@@ -11,25 +11,16 @@ extension SchedulerState {
         guard let notAfter = job.spec.notAfter, now < notAfter else { return nil }
         let w = topology.scoring
         guard w.energy + w.carbon > 0 else { return nil }
-        let dc = topology.datacenters[d]
         let offset = topology.settings.utcOffsetHours
         let runHours = max(1, min(24, Int((job.demand.estimatedSeconds / 3600).rounded(.up))))
-        func figures(_ hour: Int) -> (price: Double, dirty: Double) {
-            var price = 0.0, dirty = 0.0
-            for k in 0..<runHours {
-                price += dc.priceByHour[(hour + k) % dc.priceByHour.count]
-                dirty += 1 - dc.cleanShareByHour[(hour + k) % dc.cleanShareByHour.count]
-            }
-            return (price / Double(runHours), dirty / Double(runHours))
-        }
         func ratio(_ x: Double, _ base: Double) -> Double { base > 0 ? x / base : (x > 0 ? 2 : 1) }
-        let base = figures(now.hourOfDay(utcOffsetHours: offset))
+        let base = shiftCurves.figures(d, hour: now.hourOfDay(utcOffsetHours: offset), runHours: runHours)
         let intoHour = Double(((now.microseconds % 3_600_000_000) + 3_600_000_000) % 3_600_000_000) / 1_000_000
         var t = now.advanced(bySeconds: 3600 - intoHour)
         var best: Instant? = nil
         var bestScore = 1 - topology.settings.timeShiftMinSaving
         for _ in 0..<48 where t <= notAfter {
-            let f = figures(t.hourOfDay(utcOffsetHours: offset))
+            let f = shiftCurves.figures(d, hour: t.hourOfDay(utcOffsetHours: offset), runHours: runHours)
             let score = (w.energy * ratio(f.price, base.price) + w.carbon * ratio(f.dirty, base.dirty)) / (w.energy + w.carbon)
             if score < bestScore - 1e-9 {
                 best = t
@@ -38,5 +29,41 @@ extension SchedulerState {
             t = t.advanced(bySeconds: 3600)
         }
         return best
+    }
+}
+
+/// Each data centre's mean power price and non-clean share over a run of 1…24 hours starting at
+/// each hour of the day, worked out once per topology: a shifted job is judged again at every
+/// pass until its hour comes, and summing the curves afresh for 48 candidate hours each time
+/// was a twentieth of a replay.
+struct ShiftCurves: Sendable {
+    /// `[datacenter][(runHours - 1) * 24 + hour]`.
+    private var table: [[(price: Double, dirty: Double)]]
+
+    init(_ datacenters: [Datacenter]) {
+        table = datacenters.map { dc in
+            // Curves without values (only possible for a topology built in code) never shift.
+            guard !dc.priceByHour.isEmpty, !dc.cleanShareByHour.isEmpty else {
+                return Array(repeating: (0, 0), count: 24 * 24)
+            }
+            var rows: [(price: Double, dirty: Double)] = []
+            rows.reserveCapacity(24 * 24)
+            for runHours in 1...24 {
+                for hour in 0..<24 {
+                    var price = 0.0, dirty = 0.0
+                    for k in 0..<runHours {
+                        price += dc.priceByHour[(hour + k) % dc.priceByHour.count]
+                        dirty += 1 - dc.cleanShareByHour[(hour + k) % dc.cleanShareByHour.count]
+                    }
+                    rows.append((price / Double(runHours), dirty / Double(runHours)))
+                }
+            }
+            return rows
+        }
+    }
+
+    /// Mean price and non-clean share in data centre `d` over `runHours` (1…24) from `hour` (0…23).
+    func figures(_ d: Int, hour: Int, runHours: Int) -> (price: Double, dirty: Double) {
+        table[d][(runHours - 1) * 24 + hour]
     }
 }

@@ -24,9 +24,8 @@ extension SchedulerState {
                 }
             guard fits else { continue }
             for v in p.victims { events.append(preempt(v, by: job, at: plan.at, pool: g)) }
-            guard var placed = try? transition(p.job, .place, now: plan.at, pool: p.pool, shards: p.shards) else { continue }
-            placed.borrowed = p.borrowed
-            jobs[p.job] = placed
+            guard let placed = try? transition(p.job, .place, now: plan.at, pool: p.pool, shards: p.shards,
+                                               borrowed: p.borrowed) else { continue }
             events.append(Event(kind: .placed, at: plan.at, job: placed,
                                 detail: p.victims.isEmpty ? nil : "preempted \(p.victims.map(\.description).joined(separator: ", "))"))
         }

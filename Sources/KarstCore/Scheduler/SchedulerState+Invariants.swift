@@ -18,7 +18,7 @@ extension SchedulerState {
             for (shard, r) in job.allocations { expected[flatIndex(shard)] += r }
             let g = flatIndex(ref)
             let slot = Int(job.runningSlot)
-            if slot < 0 || slot >= runningIDs[g].count || runningIDs[g][slot] != job.id {
+            if slot < 0 || slot >= running[g].count || running[g][slot].id != job.id {
                 return "\(job.id) is running in \(names(of: ref)) but not in its running list"
             }
             if job.shards.count > 1, job.shards.reduce(0, { $0 + $1.replicas }) != job.spec.replicas {
@@ -38,8 +38,18 @@ extension SchedulerState {
         if tenantUsage != tenants.usage { return "tenant usage \(tenants.usage) but running jobs hold \(tenantUsage)" }
         let queuedCount = jobs.values.lazy.filter { $0.state == .pending && self.unmetDependencies[$0.id] == nil }.count
         if queue.count != queuedCount { return "queue count mismatch" }
-        if runningIDs.reduce(0, { $0 + $1.count }) != runningCount.reduce(0, +) { return "running lists disagree with counts" }
-        if runningIDs.map(\.count) != runningReleases.map(\.count) { return "running releases out of step with running lists" }
+        if running.map(\.count) != runningCount { return "running lists disagree with counts" }
+        if running.map(\.count) != runningEnds.map(\.count) { return "end order out of step with running lists" }
+        for (g, ends) in runningEnds.enumerated() {
+            let sorted = ends.entries
+            if zip(sorted, sorted.dropFirst()).contains(where: { !$0.precedes($1.at, $1.job) }) {
+                return "end order of pool \(g) is not sorted"
+            }
+            let ends = Dictionary(sorted.map { ($0.job, $0.at) }, uniquingKeysWith: { a, _ in a })
+            for r in running[g] where ends[r.id] != r.release.at {
+                return "job \(r.id) missing from the end order of pool \(g)"
+            }
+        }
         return nil
     }
 }

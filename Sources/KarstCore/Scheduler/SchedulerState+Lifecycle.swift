@@ -1,10 +1,12 @@
 extension SchedulerState {
     /// Applies one lifecycle trigger to a job and performs the actions the state machine asks for.
-    /// `pool` is where to allocate for `.place` (`shards` when a gang is split over pools).
+    /// `pool` is where to allocate for `.place` (`shards` when a gang is split over pools;
+    /// `borrowed` when the run uses capacity beyond its tenant's quota).
     /// Returns the job as it is afterwards.
     @discardableResult
     mutating func transition(_ id: JobID, _ trigger: JobLifecycle.Trigger, now: Instant,
-                             pool: PoolRef? = nil, shards: [PoolShard] = []) throws(SchedulerError) -> Job {
+                             pool: PoolRef? = nil, shards: [PoolShard] = [],
+                             borrowed: Bool = false) throws(SchedulerError) -> Job {
         guard var job = jobs[id] else { throw .noSuchJob(id: id.description) }
         guard let (next, actions) = JobLifecycle.on(trigger, in: job.state) else {
             throw .invalidTransition(id: id, state: job.state)
@@ -31,15 +33,15 @@ extension SchedulerState {
                 }
                 tenants.usage[job.demand.tenantIndex] += job.demand.total
                 runningCount[g] += 1
-                job.runningSlot = Int32(runningIDs[g].count)
-                runningIDs[g].append(id)
-                runningReleases[g].append(Release(at: now.advanced(bySeconds: job.demand.estimatedSeconds),
-                                                  amount: shards.isEmpty ? job.demand.total : job.allocation(in: pool)))
                 job.estimatedStart = nil
                 job.attempts += 1
                 job.startedAt = now
                 job.finishedAt = nil
                 job.pendingReason = nil
+                job.borrowed = borrowed
+                job.runningSlot = addRunning(job, Release(at: now.advanced(bySeconds: job.demand.estimatedSeconds),
+                                                          amount: shards.isEmpty ? job.demand.total : job.allocation(in: pool)),
+                                             to: g)
             case .releaseCapacity:
                 tenants.usage[job.demand.tenantIndex] -= job.demand.total
                 if let ref = wasRunningIn {
@@ -75,15 +77,22 @@ extension SchedulerState {
         return job
     }
 
+    /// Adds a job that starts running in pool `g` to the pool's running lists; the caller
+    /// stores the returned slot in the job.
+    mutating func addRunning(_ job: Job, _ release: Release, to g: Int) -> Int32 {
+        running[g].append(RunningEntry(job, release: release))
+        runningEnds[g].insert(EndOrder.Entry(at: release.at, job: job.id, amount: release.amount))
+        return Int32(running[g].count - 1)
+    }
+
     /// Swap-removes the entry at `slot` of pool `g`'s running list, fixing the moved job's slot.
     private mutating func removeRunning(_ slot: Int, from g: Int) {
-        guard slot >= 0, slot < runningIDs[g].count else { return }
-        let last = runningIDs[g].removeLast()
-        let lastRelease = runningReleases[g].removeLast()
-        guard slot < runningIDs[g].count else { return }
-        runningIDs[g][slot] = last
-        runningReleases[g][slot] = lastRelease
-        jobs.update(last) { $0.runningSlot = Int32(slot) }
+        guard slot >= 0, slot < running[g].count else { return }
+        runningEnds[g].remove(at: running[g][slot].release.at, job: running[g][slot].id)
+        let last = running[g].removeLast()
+        guard slot < running[g].count else { return }
+        running[g][slot] = last
+        jobs.update(last.id) { $0.runningSlot = Int32(slot) }
     }
 
     /// Cancels a pending, held or running job.

@@ -46,7 +46,10 @@ extension SchedulerState {
                             placedIn: Array(repeating: [], count: sites.count))
         let weights = tenants.weights
         let total = totalCapacity
-        var stack = self.stack
+        // The stack's scratch buffer moves out for the pass and back after: a copy left in
+        // `self` would make the pass's first use of it copy the buffer.
+        var stack = PlacementStack(weights: topology.scoring)
+        swap(&stack, &self.stack)
         var popped: [QueueEntry] = []
         var misses = 0
         let maxMisses = max(1, topology.settings.maxConsecutiveMisses)
@@ -54,8 +57,8 @@ extension SchedulerState {
         // Misses per (class, tenant) in this pass: a pair that reaches `tenantMisses` is passed
         // over for the rest of the pass, so one tenant's blocked work (over quota, waiting for a
         // full pool) cannot monopolise the pass while its share, unchanged, keeps it first in line.
-        var pairMisses: [Int: Int] = [:]
         let tenantCount = tenants.names.count
+        var pairMisses = [Int](repeating: 0, count: topology.classes.count * tenantCount)
         let urgent = deadlines.atRisk
         var nextUrgent = 0
         while misses < maxMisses {
@@ -67,7 +70,7 @@ extension SchedulerState {
             }
             if entry == nil {
                 entry = queue.popNext(
-                    skip: { c, t in (pairMisses[c * tenantCount + t] ?? 0) >= tenantMisses },
+                    skip: { c, t in pairMisses[c * tenantCount + t] >= tenantMisses },
                     share: { p.usage[$0].dominantShare(of: total) / weights[$0] })
             }
             guard let entry else { break }
@@ -76,7 +79,7 @@ extension SchedulerState {
             if let waiting = examine(job, &p, &stack) {
                 p.waiting.append(waiting)
                 misses += 1
-                pairMisses[job.demand.classIndex * tenantCount + job.demand.tenantIndex, default: 0] += 1
+                pairMisses[job.demand.classIndex * tenantCount + job.demand.tenantIndex] += 1
             } else {
                 misses = 0
             }
@@ -106,8 +109,8 @@ extension SchedulerState {
             return wait(.quota(resource: r))
         }
         let end = now.advanced(bySeconds: d.estimatedSeconds)
-        let book: ReservationBook? = p.book.isEmpty ? nil : p.book
-        switch stack.choose(d, sites: p.sites, free: p.free, rtt: rtt, book: book, until: end) {
+        let booked = !p.book.isEmpty
+        switch stack.choose(d, sites: p.sites, free: p.free, rtt: rtt, book: p.book, until: end) {
         case .placed(let g, let estimate):
             if let target = shiftTarget(job, datacenter: p.sites[g].ref.datacenter, now: now) {
                 p.wake(at: target)
@@ -146,7 +149,7 @@ extension SchedulerState {
                 }
             }
             var why = reason(stage, nearest, d, p.sites)
-            if book != nil, case .placed(let g, _) = stack.choose(d, sites: p.sites, free: p.free, rtt: rtt),
+            if booked, case .placed(let g, _) = stack.choose(d, sites: p.sites, free: p.free, rtt: rtt),
                let holder = p.book.holder(of: g) {
                 why = .reservedFor(holder)
             }
@@ -202,13 +205,6 @@ extension SchedulerState {
     /// Pool `g`'s free capacity over time: `free` now, plus each running job's share (and each
     /// of this pass's `placed` ones) released at its expected end; jobs being evicted are skipped.
     func profile(of g: Int, free: Resources, now: Instant, skipping: Set<JobID>, placed: [Release]) -> AvailabilityProfile {
-        var releases = placed
-        if skipping.isEmpty {
-            releases += runningReleases[g]
-        } else {
-            releases.reserveCapacity(placed.count + runningReleases[g].count)
-            for (i, id) in runningIDs[g].enumerated() where !skipping.contains(id) { releases.append(runningReleases[g][i]) }
-        }
-        return AvailabilityProfile(now: now, free: free, releases: releases)
+        AvailabilityProfile(now: now, free: free, running: runningEnds[g], skipping: skipping, placed: placed)
     }
 }

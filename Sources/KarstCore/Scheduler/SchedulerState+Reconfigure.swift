@@ -107,10 +107,8 @@ extension SchedulerState {
             for (shard, r) in job.allocations { allocated[flatIndex(shard)] += r }
             let g = flatIndex(ref)
             runningCount[g] += 1
-            job.runningSlot = Int32(runningIDs[g].count)
-            runningIDs[g].append(job.id)
-            runningReleases[g].append(Release(at: (job.startedAt ?? Instant(microseconds: 0)).advanced(bySeconds: job.demand.estimatedSeconds),
-                                              amount: job.allocation(in: ref)))
+            let end = (job.startedAt ?? Instant(microseconds: 0)).advanced(bySeconds: job.demand.estimatedSeconds)
+            job.runningSlot = addRunning(job, Release(at: end, amount: job.allocation(in: ref)), to: g)
         } else {
             job.placement = nil
             job.shards = []

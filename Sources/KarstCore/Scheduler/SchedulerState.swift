@@ -8,7 +8,8 @@
 ///   exceeds that pool's capacity (placement re-checks the fit when a plan is applied).
 /// - A job is in `queue` exactly when its state is `pending` and it waits for no dependency
 ///   (`unmetDependencies` has no entry for it).
-/// - `runningIDs[g]` lists exactly the running jobs whose (first) placement is pool `g`.
+/// - `running[g]` lists exactly the running jobs whose (first) placement is pool `g`, and
+///   `runningEnds[g]` holds the same jobs by expected end.
 /// - `tenants.usage[t]` is the sum of the demands of tenant `t`'s running jobs.
 public struct SchedulerState: Sendable {
     public internal(set) var topology: Topology
@@ -33,12 +34,11 @@ public struct SchedulerState: Sendable {
     var nextJobNumber: UInt64 = 1
     /// Number of running jobs per flattened pool.
     var runningCount: [Int]
-    /// Running jobs per flattened pool (by first placement), for the preemption victim search;
-    /// `Job.runningSlot` is each job's index here.
-    var runningIDs: [[JobID]]
-    /// For each entry of `runningIDs`, at the same index: when the job is expected to end and
-    /// what it frees in that pool then (backfill profiles read these without touching jobs).
-    var runningReleases: [[Release]]
+    /// Running jobs per flattened pool (by first placement), with what the preemption victim
+    /// search needs to know of them; `Job.runningSlot` is each job's index here.
+    var running: [[RunningEntry]]
+    /// The same running jobs per pool, sorted by expected end (backfill profiles walk these).
+    var runningEnds: [EndOrder]
     /// Pending or held jobs that wait for dependencies: how many have not succeeded yet.
     var unmetDependencies: [JobID: Int] = [:]
     /// For each job others wait for: those jobs.
@@ -50,6 +50,8 @@ public struct SchedulerState: Sendable {
     var deadlines = DeadlineBook()
     /// When each pool last evicted jobs (within the last minute), for the preemption rate limit.
     var recentPreemptions: [[Instant]]
+    /// Price and clean-share means for time-shifting, from the topology's curves.
+    let shiftCurves: ShiftCurves
 
     public init(topology: Topology) {
         self.topology = topology
@@ -64,8 +66,8 @@ public struct SchedulerState: Sendable {
         self.poolOffsets = offsets
         self.allocated = Array(repeating: .zero, count: refs.count)
         self.runningCount = Array(repeating: 0, count: refs.count)
-        self.runningIDs = Array(repeating: [], count: refs.count)
-        self.runningReleases = Array(repeating: [], count: refs.count)
+        self.running = Array(repeating: [], count: refs.count)
+        self.runningEnds = Array(repeating: EndOrder(), count: refs.count)
         self.recentPreemptions = Array(repeating: [], count: refs.count)
         self.queue = PendingQueue(classCount: topology.classes.count)
         self.ordering = QueueOrdering(classes: topology.classes)
@@ -73,6 +75,7 @@ public struct SchedulerState: Sendable {
         self.rtt = topology.datacenters.map(\.rttMs)
         self.stack = PlacementStack(weights: topology.scoring)
         self.staticSites = topology.poolSites(now: Instant(microseconds: 0), states: datacenterStates)
+        self.shiftCurves = ShiftCurves(topology.datacenters)
     }
 
     // MARK: - Views
