@@ -100,44 +100,58 @@ import Testing
         }
     }
 
-    /// Several tenants with fixed shares, and jobs taken out of turn and put back (what a pass
-    /// does): the tenant whose share is lowest goes first, ties to the better head.
+    /// Several tenants with fixed shares, jobs taken out of turn and put back (what a pass
+    /// does), and jobs parked until a later tick: the tenant whose share is lowest goes first,
+    /// ties to the better head, and a parked job is offered only once its time has come.
     @Test(arguments: [4, 5, 6] as [UInt64])
-    func matchesAReferenceModelAcrossTenantsWithTakeAndRestore(seed: UInt64) {
+    func matchesAReferenceModelAcrossTenantsWithTakeRestoreAndParking(seed: UInt64) {
         var rng = SplitMix(seed: seed)
         var q = PendingQueue(classCount: 2)
         let shares: [Double] = [0.3, 0.1, 0.1, 0.5]
-        var model: [JobID: (rank: Double, cls: Int, tenant: Int)] = [:]
+        var model: [JobID: (rank: Double, cls: Int, tenant: Int, parkedUntil: Int64?)] = [:]
         var out: [QueueEntry] = []
         var next: UInt64 = 1
+        var clock: Int64 = 0
         func expectedNext() -> JobID? {
-            guard let cls = model.values.map(\.cls).min() else { return nil }
-            return model.filter { $0.value.cls == cls }.min { a, b in
+            let inLine = model.filter { $0.value.parkedUntil == nil }
+            guard let cls = inLine.values.map(\.cls).min() else { return nil }
+            return inLine.filter { $0.value.cls == cls }.min { a, b in
                 (shares[a.value.tenant], a.value.rank, a.key) < (shares[b.value.tenant], b.value.rank, b.key)
             }?.key
         }
+        func anyID() -> JobID { model.keys.sorted()[Int(rng.next() % UInt64(model.count))] }
         for _ in 0..<4_000 {
-            let op = rng.next() % 12
+            let op = rng.next() % 16
             if op < 5 || model.isEmpty {
                 let id = JobID(next); next += 1
                 let rank = Double(rng.next() % 50), cls = Int(rng.next() % 2), tenant = Int(rng.next() % 4)
                 q.insert(id, rank: rank, classIndex: cls, tenantIndex: tenant)
-                model[id] = (rank, cls, tenant)
+                model[id] = (rank, cls, tenant, nil)
             } else if op < 7 {
-                let id = model.keys.sorted()[Int(rng.next() % UInt64(model.count))]
+                let id = anyID()
                 let removed = q.remove(id)
                 #expect(removed)
                 model[id] = nil
             } else if op < 9 {
-                let id = model.keys.sorted()[Int(rng.next() % UInt64(model.count))]
+                let id = anyID()
                 let e = q.take(id)
                 #expect(e?.id == id)
                 if let e { out.append(e) }
                 model[id] = nil
             } else if op < 10 {
-                for e in out { model[e.id] = (e.rank, Int(e.classIndex), Int(e.tenantIndex)) }
+                for e in out { model[e.id] = (e.rank, Int(e.classIndex), Int(e.tenantIndex), nil) }
                 q.restore(out)
                 out.removeAll()
+            } else if op < 12 {
+                let id = anyID()
+                let until = clock + Int64(rng.next() % 5 + 1)
+                let parked = q.park(id, until: Instant(microseconds: until))
+                #expect(parked == (model[id]!.parkedUntil == nil))
+                if parked { model[id]!.parkedUntil = until }
+            } else if op < 13 {
+                clock += 1
+                q.unpark(through: Instant(microseconds: clock))
+                for (id, m) in model where (m.parkedUntil ?? .max) <= clock { model[id]!.parkedUntil = nil }
             } else {
                 let expected = expectedNext()
                 let got = q.popNext(share: { shares[$0] })
@@ -145,6 +159,7 @@ import Testing
                 if let got { out.append(got); model[got.id] = nil }
             }
             #expect(q.count == model.count)
+            #expect(q.parkedCount == model.values.filter { $0.parkedUntil != nil }.count)
         }
     }
 }

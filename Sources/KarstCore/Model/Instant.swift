@@ -34,6 +34,13 @@ public struct Instant: Hashable, Comparable, Sendable, CustomStringConvertible {
         return Int(hour < 0 ? hour + 24 : hour)
     }
 
+    /// The first whole hour (of UTC, and so of any whole-hour offset) strictly after this instant.
+    public var nextWholeHour: Instant {
+        let hour: Int64 = 3_600_000_000
+        let into = ((microseconds % hour) + hour) % hour
+        return Instant(microseconds: microseconds - into + hour)
+    }
+
     public static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.microseconds < rhs.microseconds }
 
     public var description: String { rfc3339 }

@@ -5,7 +5,8 @@
 /// is judged by the average price and non-clean share over the job's expected run, relative to
 /// starting now, weighted by the energy and carbon scoring weights. The job waits for the best
 /// hour only if it saves at least `timeShiftMinSaving`; past `notAfter` it is never delayed (it
-/// runs as soon as it fits).
+/// runs as soon as it fits), nor to an hour from which its expected run would end after its
+/// deadline. A shifted job is parked and judged again at the next whole hour.
 extension SchedulerState {
     func shiftTarget(_ job: Job, datacenter d: Int, now: Instant) -> Instant? {
         guard let notAfter = job.spec.notAfter, now < notAfter else { return nil }
@@ -15,11 +16,11 @@ extension SchedulerState {
         let runHours = max(1, min(24, Int((job.demand.estimatedSeconds / 3600).rounded(.up))))
         func ratio(_ x: Double, _ base: Double) -> Double { base > 0 ? x / base : (x > 0 ? 2 : 1) }
         let base = shiftCurves.figures(d, hour: now.hourOfDay(utcOffsetHours: offset), runHours: runHours)
-        let intoHour = Double(((now.microseconds % 3_600_000_000) + 3_600_000_000) % 3_600_000_000) / 1_000_000
-        var t = now.advanced(bySeconds: 3600 - intoHour)
+        let latest = job.spec.deadline.map { min(notAfter, $0.advanced(bySeconds: -job.demand.estimatedSeconds)) } ?? notAfter
+        var t = now.nextWholeHour
         var best: Instant? = nil
         var bestScore = 1 - topology.settings.timeShiftMinSaving
-        for _ in 0..<48 where t <= notAfter {
+        for _ in 0..<48 where t <= latest {
             let f = shiftCurves.figures(d, hour: t.hourOfDay(utcOffsetHours: offset), runHours: runHours)
             let score = (w.energy * ratio(f.price, base.price) + w.carbon * ratio(f.dirty, base.dirty)) / (w.energy + w.carbon)
             if score < bestScore - 1e-9 {

@@ -13,12 +13,27 @@ import HeapModule
 /// the job and the heap copy is discarded when it reaches the top (or at compaction, when stale
 /// copies outnumber live ones). Insert, pop and remove are O(log n); choosing the tenant is O(T)
 /// in the number of tenants with waiting work in the top class.
+///
+/// A job can be **parked** until an instant: it stays queued (counted, `contains`, keeps its
+/// rank) but `popNext` does not offer it until `unpark(through:)` reaches that instant. The pass
+/// parks jobs that nothing but the clock can change: a window not yet open, a time-shifted job
+/// until the next whole hour. Without this, every pass examined each of them again.
 public struct PendingQueue: Sendable {
     private struct Member: Sendable {
         var rank: Double
         var classIndex: Int32
         var tenantIndex: Int32
         var generation: UInt32
+        var parked = false
+    }
+
+    /// A parked job and until when; stale when the member's generation moved on.
+    private struct Parked: Comparable, Sendable {
+        var until: Instant
+        var id: JobID
+        var generation: UInt32
+        static func < (a: Parked, b: Parked) -> Bool { (a.until, a.id) < (b.until, b.id) }
+        static func == (a: Parked, b: Parked) -> Bool { (a.until, a.id) == (b.until, b.id) }
     }
 
     private var heaps: [[Heap<QueueEntry>]]
@@ -31,23 +46,32 @@ public struct PendingQueue: Sendable {
     private var members = JobTable<Member>()
     private var staleCount = 0
     private var nextGeneration: UInt32 = 0
+    private var parked = Heap<Parked>()
+    private var parkedByClass: [Int]
 
     public init(classCount: Int) {
+        parkedByClass = Array(repeating: 0, count: classCount)
         heaps = Array(repeating: [], count: classCount)
         headLive = Array(repeating: [], count: classCount)
         live = Array(repeating: [], count: classCount)
         activeTenants = Array(repeating: [], count: classCount)
     }
 
-    /// Number of queued jobs.
+    /// Number of queued jobs (parked ones included).
     public var count: Int { members.count }
     public var isEmpty: Bool { members.isEmpty }
 
-    /// Whether `id` is queued.
+    /// Number of parked jobs.
+    public var parkedCount: Int { parkedByClass.reduce(0, +) }
+
+    /// Whether `id` is queued (parked or not).
     public func contains(_ id: JobID) -> Bool { members[id] != nil }
 
-    /// Number of queued jobs per class index.
-    public var countByClass: [Int] { live.map { $0.reduce(0, +) } }
+    /// Whether `id` is queued but parked.
+    public func isParked(_ id: JobID) -> Bool { members[id]?.parked ?? false }
+
+    /// Number of queued jobs per class index (parked ones included).
+    public var countByClass: [Int] { zip(live, parkedByClass).map { $0.reduce(0, +) + $1 } }
 
     /// Queues a job. A job already queued is moved to the new rank.
     public mutating func insert(_ id: JobID, rank: Double, classIndex: Int, tenantIndex: Int) {
@@ -64,12 +88,43 @@ public struct PendingQueue: Sendable {
     @discardableResult
     public mutating func remove(_ id: JobID) -> Bool {
         guard let m = members.removeValue(forKey: id) else { return false }
-        decrementLive(Int(m.classIndex), Int(m.tenantIndex))
-        headLive[Int(m.classIndex)][Int(m.tenantIndex)] = false
-        staleCount += 1
+        leave(m)
         if staleCount > 1024 && staleCount > members.count { compact() }
         return true
     }
+
+    /// Parks a queued job until `until`; false when it is not queued or already parked.
+    @discardableResult
+    public mutating func park(_ id: JobID, until: Instant) -> Bool {
+        guard var m = members[id], !m.parked else { return false }
+        leave(m)
+        nextGeneration &+= 1
+        m.generation = nextGeneration
+        m.parked = true
+        members[id] = m
+        parked.insert(Parked(until: until, id: id, generation: m.generation))
+        parkedByClass[Int(m.classIndex)] += 1
+        return true
+    }
+
+    /// Puts every job parked until `now` or earlier back in line, at its rank.
+    public mutating func unpark(through now: Instant) {
+        while let top = parked.min, top.until <= now {
+            parked.removeMin()
+            guard var m = members[top.id], m.parked, m.generation == top.generation else { continue }
+            parkedByClass[Int(m.classIndex)] -= 1
+            nextGeneration &+= 1
+            m.generation = nextGeneration
+            m.parked = false
+            members[top.id] = m
+            push(QueueEntry(rank: m.rank, id: top.id, classIndex: m.classIndex, tenantIndex: m.tenantIndex,
+                            generation: m.generation))
+        }
+    }
+
+    /// The earliest instant a parked job comes back, if any (possibly a stale one: then a pass
+    /// at that instant simply finds nothing to unpark).
+    public var nextUnpark: Instant? { parked.min?.until }
 
     /// Takes the next job out of the queue, choosing among tenants by `share` (lower first) and
     /// passing over (class, tenant) pairs for which `skip` is true. Put entries back with
@@ -104,9 +159,7 @@ public struct PendingQueue: Sendable {
     /// returned carries a fresh generation.
     public mutating func take(_ id: JobID) -> QueueEntry? {
         guard let m = members.removeValue(forKey: id) else { return nil }
-        decrementLive(Int(m.classIndex), Int(m.tenantIndex))
-        headLive[Int(m.classIndex)][Int(m.tenantIndex)] = false
-        staleCount += 1
+        leave(m)
         nextGeneration &+= 1
         return QueueEntry(rank: m.rank, id: id, classIndex: m.classIndex, tenantIndex: m.tenantIndex,
                           generation: nextGeneration)
@@ -151,6 +204,19 @@ public struct PendingQueue: Sendable {
         live[c][t] += 1
     }
 
+    /// Accounts for a member leaving its place: in line, its heap copy turns stale; parked, its
+    /// parking entry does (dropped when it comes due).
+    private mutating func leave(_ m: Member) {
+        let c = Int(m.classIndex), t = Int(m.tenantIndex)
+        if m.parked {
+            parkedByClass[c] -= 1
+        } else {
+            decrementLive(c, t)
+            headLive[c][t] = false
+            staleCount += 1
+        }
+    }
+
     private mutating func decrementLive(_ c: Int, _ t: Int) {
         live[c][t] -= 1
         if live[c][t] == 0, let i = activeTenants[c].firstIndex(of: t) { activeTenants[c].remove(at: i) }
@@ -174,6 +240,7 @@ public struct PendingQueue: Sendable {
     private mutating func compact() {
         var fresh: [[[QueueEntry]]] = heaps.map { Array(repeating: [], count: $0.count) }
         members.forEach { id, m in
+            guard !m.parked else { return }
             fresh[Int(m.classIndex)][Int(m.tenantIndex)].append(
                 QueueEntry(rank: m.rank, id: id, classIndex: m.classIndex, tenantIndex: m.tenantIndex,
                            generation: m.generation))

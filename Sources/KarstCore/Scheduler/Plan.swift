@@ -38,6 +38,9 @@ public struct Plan: Sendable {
         public var reason: PendingReason
         /// When it is expected to start: its reservation, shifted start or window opening.
         public var estimatedStart: Instant?
+        /// Set aside until then (nothing but the clock can change its lot before): applying the
+        /// plan parks it in the queue, and passes before then do not examine it.
+        public var parkUntil: Instant? = nil
     }
 
     /// Capacity held back in `pool` from `start` for `job`, the blocked job ahead.

@@ -4,7 +4,8 @@ extension SchedulerState {
     /// active and every shard still fits once its victims (all still running where the plan saw
     /// them) are evicted. Victims are requeued (`preempted`), keeping their submit time; then the
     /// preemptor is placed in the capacity they freed. Waiting jobs get their reason and
-    /// estimated start; jobs whose dependency failed are failed; missed deadlines are reported.
+    /// estimated start, and those only the clock can change are parked until then; jobs whose
+    /// dependency failed are failed; missed deadlines are reported.
     public mutating func apply(_ plan: Plan) -> [Event] {
         var events = failDoomed(now: plan.at)
         events.reserveCapacity(plan.placements.count)
@@ -30,11 +31,14 @@ extension SchedulerState {
                                 detail: p.victims.isEmpty ? nil : "preempted \(p.victims.map(\.description).joined(separator: ", "))"))
         }
         for w in plan.waiting {
+            var pending = false
             jobs.update(w.job) { job in
                 guard job.state == .pending else { return }
                 job.pendingReason = w.reason
                 job.estimatedStart = w.estimatedStart
+                pending = true
             }
+            if pending, let until = w.parkUntil, until > plan.at { queue.park(w.job, until: until) }
         }
         for id in plan.deadlineMisses {
             guard var job = jobs[id], !job.deadlineMissed else { continue }

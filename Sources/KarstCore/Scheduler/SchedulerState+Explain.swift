@@ -6,7 +6,8 @@ extension SchedulerState {
 
     /// 1-based positions of the queued jobs, in the order the next pass examines them if nothing
     /// were placed (class; at-risk deadlines first; fair-share tenant; priority + aging), up to
-    /// `positionLimit`. Jobs out of the queue (waiting for dependencies, held, running) have none.
+    /// `positionLimit`. Jobs out of the queue (waiting for dependencies, held, running) and jobs
+    /// parked until their window opens or their shifted hour comes have none.
     public mutating func queuePositions() -> [JobID: Int] {
         let order = examinationOrder()
         var out: [JobID: Int] = [:]
@@ -17,7 +18,7 @@ extension SchedulerState {
 
     /// The position of one job (see `queuePositions`); nil when it is not queued or too deep.
     public mutating func queuePosition(of id: JobID) -> Int? {
-        guard queue.contains(id) else { return nil }
+        guard queue.contains(id), !queue.isParked(id) else { return nil }
         let order = examinationOrder(stoppingAt: id)
         return order.last == id ? order.count : nil
     }
@@ -27,7 +28,7 @@ extension SchedulerState {
         let usage = tenants.usage, weights = tenants.weights, total = totalCapacity
         var urgentByClass: [[JobID]] = Array(repeating: [], count: topology.classes.count)
         var urgent = Set<JobID>()
-        for e in deadlines.atRisk where queue.contains(e.id) {
+        for e in deadlines.atRisk where queue.contains(e.id) && !queue.isParked(e.id) {
             urgentByClass[e.classIndex].append(e.id)
             urgent.insert(e.id)
         }

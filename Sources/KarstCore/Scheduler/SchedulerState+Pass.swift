@@ -26,7 +26,8 @@ struct PassScratch {
 
 extension SchedulerState {
     /// One scheduling pass: decides where waiting jobs go at `now`, changing nothing but the
-    /// pass's own bookkeeping (the queue is left as it was; `mutating` only to borrow it).
+    /// pass's own bookkeeping (the queue is left as it was, except that jobs parked until `now`
+    /// or earlier rejoin the line first).
     ///
     /// Jobs are taken in queue order: class; inside a class, jobs at risk of missing their
     /// deadline first (earliest deadline first), then the tenant with the lowest weighted
@@ -39,6 +40,7 @@ extension SchedulerState {
     /// The pass stops after `maxConsecutiveMisses` jobs in a row could not be placed, and passes
     /// over a (class, tenant) pair after `maxTenantMissesPerPass` of its jobs could not be placed.
     public mutating func plan(now: Instant) -> Plan {
+        queue.unpark(through: now)
         refreshAtRisk(now: now)
         let sites = topology.poolSites(now: now, states: datacenterStates)
         var p = PassScratch(now: now, sites: sites, free: zip(sites, allocated).map { $0.capacity - $1 },
@@ -84,7 +86,7 @@ extension SchedulerState {
                 misses = 0
             }
         }
-        let unexamined = queue.count
+        let unexamined = queue.count - queue.parkedCount
         queue.restore(popped)
         self.stack = stack
         var plan = Plan(at: now, placements: p.placements, waiting: p.waiting, unexamined: unexamined)
@@ -97,12 +99,12 @@ extension SchedulerState {
     /// Decides for one job: nil when it is placed (recorded in `p`), else why it waits.
     func examine(_ job: Job, _ p: inout PassScratch, _ stack: inout PlacementStack) -> Plan.Waiting? {
         let d = job.demand, now = p.now, t = d.tenantIndex
-        func wait(_ reason: PendingReason, _ start: Instant? = nil) -> Plan.Waiting {
-            Plan.Waiting(job: job.id, reason: reason, estimatedStart: start)
+        func wait(_ reason: PendingReason, _ start: Instant? = nil, parkUntil: Instant? = nil) -> Plan.Waiting {
+            Plan.Waiting(job: job.id, reason: reason, estimatedStart: start, parkUntil: parkUntil)
         }
         if let notBefore = job.spec.notBefore, now < notBefore {
             p.wake(at: notBefore)
-            return wait(.window(opens: notBefore), notBefore)
+            return wait(.window(opens: notBefore), notBefore, parkUntil: notBefore)
         }
         let borrowed = tenants.borrows(t, d.total, usage: p.usage)
         if borrowed, let ceiling = tenants.ceilings[t], let r = (p.usage[t] + d.total).firstExceeded(ceiling) {
@@ -113,8 +115,11 @@ extension SchedulerState {
         switch stack.choose(d, sites: p.sites, free: p.free, rtt: rtt, book: p.book, until: end) {
         case .placed(let g, let estimate):
             if let target = shiftTarget(job, datacenter: p.sites[g].ref.datacenter, now: now) {
-                p.wake(at: target)
-                return wait(.shifted(until: target), target)
+                // Judged again at the next whole hour (the hour the target is counted from
+                // changes then), or at the target if sooner; not at every pass before.
+                let again = min(target, now.nextWholeHour)
+                p.wake(at: again)
+                return wait(.shifted(until: target), target, parkUntil: again)
             }
             take(d.total, in: g, for: t, until: end, &p)
             p.placements.append(.init(job: job.id, pool: p.sites[g].ref, estimate: estimate, borrowed: borrowed))

@@ -26,11 +26,60 @@ import Testing
         #expect(h.job(rigid)?.state == .running)
         #expect(h.job(flexible)?.pendingReason == .shifted(until: oneAM))
         #expect(h.job(flexible)?.estimatedStart == oneAM)
-        #expect(h.plans.last?.wakeAt == oneAM)
+        // Parked: judged again at the next whole hour, not at every pass before it.
+        let sevenPM = Instant(rfc3339: "2026-07-01T19:00:00+08:00")!
+        #expect(h.plans.last?.wakeAt == sevenPM)
+        h.run(seconds: 600)
+        #expect(h.plans.last?.waiting.contains { $0.job == flexible } == false)
+        #expect(h.job(flexible)?.pendingReason == .shifted(until: oneAM))
+        #expect(h.state.pendingCount == 1)
+        #expect(h.state.queuePosition(of: flexible) == nil)
+        #expect(h.capacityViolation() == nil)
+        h.clock.set(sevenPM)
+        h.tick()
+        #expect(h.plans.last?.waiting.first { $0.job == flexible }?.reason == .shifted(until: oneAM))
         h.clock.set(oneAM)
         h.tick()
         #expect(h.job(flexible)?.state == .running)
         #expect(h.job(flexible)?.startedAt == oneAM)
+    }
+
+    @Test("never so late that the expected run would end after the deadline")
+    func deadlineBoundsTheShift() throws {
+        var h = ScenarioHarness(Self.nightCheap, clock: ManualClock(start: Self.evening))
+        let window = Self.evening.advanced(bySeconds: 12 * 3600)
+        // Due at 02:30: the 02:00 start would end at 03:00, so 01:00 is the last cheap start.
+        let due = Instant(rfc3339: "2026-07-02T02:30:00+08:00")!
+        let job = try h.submit(.job().lasting(3600).notAfter(window).deadline(due))
+        h.tick()
+        #expect(h.job(job)?.pendingReason == .shifted(until: Instant(rfc3339: "2026-07-02T01:00:00+08:00")!))
+        // Due at 01:30: no cheap hour ends in time, so it runs now.
+        let tight = try h.submit(.job().lasting(3600).notAfter(window).deadline(Instant(rfc3339: "2026-07-02T01:30:00+08:00")!))
+        h.tick()
+        #expect(h.job(tight)?.state == .running)
+    }
+
+    @Test("a cancelled or held job leaves its parking; a released one rejoins the line")
+    func parkedJobsLeaveCleanly() throws {
+        var h = ScenarioHarness(Self.nightCheap, clock: ManualClock(start: Self.evening))
+        let window = Self.evening.advanced(bySeconds: 12 * 3600)
+        let a = try h.submit(.job().lasting(3600).notAfter(window))
+        let b = try h.submit(.job().lasting(3600).notAfter(window))
+        h.tick()
+        #expect(h.state.pendingCount == 2)
+        h.record([try h.state.cancel(a, now: h.now), try h.state.hold(b, now: h.now)])
+        #expect(h.state.pendingCount == 0)
+        #expect(h.capacityViolation() == nil)
+        h.record([try h.state.release(b, now: h.now)])
+        #expect(h.state.pendingCount == 1)
+        #expect(h.capacityViolation() == nil)
+        h.run(seconds: 60)
+        // Back in line and judged again at once (still worth shifting).
+        #expect(h.plans.last?.waiting.contains { $0.job == b } == true)
+        h.clock.set(Instant(rfc3339: "2026-07-02T01:00:00+08:00")!)
+        h.tick()
+        #expect(h.job(b)?.state == .running)
+        #expect(h.job(a)?.state == .cancelled)
     }
 
     @Test("never past the window: a window closing before the cheap hours runs now")
