@@ -34,6 +34,9 @@ public struct Instant: Hashable, Comparable, Sendable, CustomStringConvertible {
         return Int(hour < 0 ? hour + 24 : hour)
     }
 
+    /// Later than any real instant: "until something other than the clock changes".
+    public static let never = Instant(microseconds: .max)
+
     /// The first whole hour (of UTC, and so of any whole-hour offset) strictly after this instant.
     public var nextWholeHour: Instant {
         let hour: Int64 = 3_600_000_000

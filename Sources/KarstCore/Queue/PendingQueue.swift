@@ -15,9 +15,11 @@ import HeapModule
 /// in the number of tenants with waiting work in the top class.
 ///
 /// A job can be **parked** until an instant: it stays queued (counted, `contains`, keeps its
-/// rank) but `popNext` does not offer it until `unpark(through:)` reaches that instant. The pass
-/// parks jobs that nothing but the clock can change: a window not yet open, a time-shifted job
-/// until the next whole hour. Without this, every pass examined each of them again.
+/// rank) but `popNext` does not offer it until `unpark(through:)` reaches that instant (or
+/// `unparkAll()`). The pass parks jobs that only the clock or a change of the hub can help: a
+/// window not yet open, a time-shifted job until the next whole hour, a job whose every
+/// possible data centre is offline or draining until one changes state. Without this, every
+/// pass examined each of them again, and counted each as a miss against its tenant.
 public struct PendingQueue: Sendable {
     private struct Member: Sendable {
         var rank: Double
@@ -120,6 +122,13 @@ public struct PendingQueue: Sendable {
             push(QueueEntry(rank: m.rank, id: top.id, classIndex: m.classIndex, tenantIndex: m.tenantIndex,
                             generation: m.generation))
         }
+    }
+
+    /// Puts every parked job back in line (the hub changed: what was parked until it does, or
+    /// until a time, is judged again).
+    public mutating func unparkAll() {
+        guard let last = parked.max?.until else { return }
+        unpark(through: last)
     }
 
     /// The earliest instant a parked job comes back, if any (possibly a stale one: then a pass

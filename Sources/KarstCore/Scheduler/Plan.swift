@@ -38,7 +38,8 @@ public struct Plan: Sendable {
         public var reason: PendingReason
         /// When it is expected to start: its reservation, shifted start or window opening.
         public var estimatedStart: Instant?
-        /// Set aside until then (nothing but the clock can change its lot before): applying the
+        /// Set aside until then (nothing but the clock can change its lot before; `Instant.never`:
+        /// until a data centre changes state or the configuration is reloaded): applying the
         /// plan parks it in the queue, and passes before then do not examine it.
         public var parkUntil: Instant? = nil
     }

@@ -16,6 +16,7 @@ extension SchedulerState {
     {
         let d = try index(of: datacenter)
         datacenterStates[d] = .offline
+        queue.unparkAll()
         var victims: [JobID] = []
         jobs.forEach { id, job in
             if job.state == .running, job.placement?.datacenter == d { victims.append(id) }
@@ -33,6 +34,7 @@ extension SchedulerState {
     {
         let d = try index(of: datacenter)
         datacenterStates[d] = state
+        queue.unparkAll()  // jobs parked for want of an active data centre (or a shift) are judged again
         return usage[d]
     }
 

@@ -140,7 +140,9 @@ extension SchedulerState {
                 let (dc, pool) = names(of: p.sites[g].ref)
                 return wait(.noCapacity(datacenter: dc, pool: pool))
             }
-            guard stage == .fits else { return wait(reason(stage, nearest, d, p.sites)) }
+            // Every pool it could use is in a data centre that takes no new work (or, after a
+            // reload, none is left): nothing but a change of the hub helps.
+            guard stage == .fits else { return wait(reason(stage, nearest, d, p.sites), parkUntil: .never) }
             if p.preemptionSearches > 0 {
                 p.preemptionSearches -= 8
                 if let choice = preemption(for: job, now: now, sites: p.sites, free: p.free, usage: p.usage,
