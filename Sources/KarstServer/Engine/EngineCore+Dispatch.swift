@@ -69,21 +69,18 @@ extension EngineCore {
     /// Replies with the job as it is once the batch is applied; `withPosition` adds its queue
     /// position (a walk of the queue: for `Get`, not for the submit hot path).
     func jobReply(_ id: JobID, key: String = "job", withPosition: Bool = false) -> Outcome {
-        .reply { state, core in
-            var position: Int? = nil
-            if withPosition, state.job(id)?.state == .pending {
-                var scratch = copy state
-                position = scratch.queuePosition(of: id)
-            }
-            return VarlinkReply.frame { w in
-                w.key(key)
-                if let job = state.job(id) {
-                    WireMapping.job(job, in: state, queuePosition: position).write(to: &w)
-                } else {
-                    w.null()
-                }
-            }
+        .job(id, key: key, withPosition: withPosition)
+    }
+
+    /// The snapshot a `.job` outcome is answered with (rendered by whoever delivers it).
+    static func jobSnapshot(_ id: JobID, withPosition: Bool, in state: borrowing SchedulerState) -> JobSnapshot? {
+        guard let job = state.job(id) else { return nil }
+        var position: Int? = nil
+        if withPosition, job.state == .pending {
+            var scratch = copy state
+            position = scratch.queuePosition(of: id)
         }
+        return JobSnapshot(job, in: state, queuePosition: position)
     }
 }
 

@@ -108,22 +108,27 @@ public final class EngineCore: @unchecked Sendable {
         extraChangedJobs.removeAll()
         metaChanged = false
         if !committed { events.removeAll() }
-        var bySink: [ObjectIdentifier: (ReplySink, [(UInt64, [UInt8])])] = [:]
+        var bySink: [ObjectIdentifier: (ReplySink, [(UInt64, EngineReply)])] = [:]
         let answeredAt = ScaledWallClock.monotonicSeconds()
         withState { state in
             for (r, outcome) in answers {
                 guard !r.call.oneway else { continue }
-                let frame: [UInt8]
-                switch outcome {
-                case .error(let e): frame = VarlinkReply.frame(error: e)
-                case .reply(let render):
-                    frame = committed || !Self.mutates(r.call) ? render(state, self) : VarlinkReply.frame(error: storageUnavailable())
-                case .streaming: continue
+                let reply: EngineReply
+                if !committed && Self.mutates(r.call) {
+                    reply = .frame(VarlinkReply.frame(error: storageUnavailable()))
+                } else {
+                    switch outcome {
+                    case .error(let e): reply = .frame(VarlinkReply.frame(error: e))
+                    case .reply(let render): reply = .frame(render(state, self))
+                    case .job(let id, let key, let withPosition):
+                        reply = .job(key: key, Self.jobSnapshot(id, withPosition: withPosition, in: state))
+                    case .streaming: continue
+                    }
                 }
                 if let sink = r.sink {
-                    bySink[ObjectIdentifier(sink), default: (sink, [])].1.append((r.sequence, frame))
+                    bySink[ObjectIdentifier(sink), default: (sink, [])].1.append((r.sequence, reply))
                 } else {
-                    r.respond(frame)
+                    r.respond(reply.frame)
                 }
                 if r.receivedAt > 0 {
                     metrics.callDuration(r.call.member, seconds: answeredAt - r.receivedAt)
@@ -266,6 +271,8 @@ enum Outcome {
     case error(VarlinkError)
     /// Renders the reply from the state as it is after the pass (borrowed, never copied).
     case reply((borrowing SchedulerState, EngineCore) -> [UInt8])
+    /// `{key: job}` with the job as it is after the pass; rendered by the connection.
+    case job(JobID, key: String, withPosition: Bool)
     /// A watch started: replies come as events.
     case streaming
 }

@@ -47,6 +47,7 @@ public enum EngineItem: Sendable {
 
 /// Receives a batch's replies for one connection in one go.
 public protocol ReplySink: AnyObject, Sendable {
-    /// `replies` are (sequence number, framed reply), in the order the engine produced them.
-    func deliver(_ replies: [(UInt64, [UInt8])])
+    /// `replies` are (sequence number, reply), in the order the engine produced them; the sink
+    /// renders those that are not framed yet (off the engine thread).
+    func deliver(_ replies: [(UInt64, EngineReply)])
 }

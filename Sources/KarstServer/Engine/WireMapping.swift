@@ -44,14 +44,20 @@ enum WireMapping {
     }
 
     static func job(_ j: Job, in state: borrowing SchedulerState, queuePosition: Int? = nil) -> WireJob {
-        let place = j.placement.map { state.names(of: $0) }
+        job(JobSnapshot(j, in: state, queuePosition: queuePosition))
+    }
+
+    static func job(_ s: JobSnapshot) -> WireJob {
+        let j = s.job
         var wire = WireJob(
-            id: j.id.description, spec: spec(j.spec), state: j.state.rawValue, datacenter: place?.datacenter,
-            pool: place?.pool, submittedAt: j.submittedAt.rfc3339, startedAt: j.startedAt?.rfc3339,
+            id: j.id.description, spec: spec(j.spec), state: j.state.rawValue, datacenter: s.datacenter,
+            pool: s.pool, submittedAt: j.submittedAt.rfc3339, startedAt: j.startedAt?.rfc3339,
             finishedAt: j.finishedAt?.rfc3339, pendingReason: j.pendingReason?.description,
-            queuePosition: queuePosition, estimatedStart: j.state == .pending ? j.estimatedStart?.rfc3339 : nil,
+            queuePosition: s.queuePosition, estimatedStart: j.state == .pending ? j.estimatedStart?.rfc3339 : nil,
             attempts: j.attempts, preemptions: j.preemptions, message: j.message)
-        if !j.shards.isEmpty { wire.shards = j.shards.map { WireShard(pool: state.names(of: $0.pool).pool, replicas: $0.replicas) } }
+        if !j.shards.isEmpty {
+            wire.shards = zip(j.shards, s.shardPools).map { WireShard(pool: $1, replicas: $0.replicas) }
+        }
         if j.borrowed, j.state == .running { wire.borrowed = true }
         return wire
     }

@@ -55,13 +55,13 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     /// A batch of replies from the engine.
-    fileprivate func deliverBatch(_ replies: [(UInt64, [UInt8])]) {
+    fileprivate func deliverBatch(_ replies: [(UInt64, EngineReply)]) {
         guard let channel, channel.isActive, let context = try? channel.pipeline.syncOperations.context(handler: self) else {
             return
         }
-        for (seq, frame) in replies {
+        for (seq, reply) in replies {
             if let w = watch, w.seq == seq { watch = nil }
-            ready[seq] = frame
+            ready[seq] = reply.frame
         }
         drain(context)
         context.flush()
@@ -305,7 +305,7 @@ final class ConnectionSink: ReplySink {
         self.eventLoop = eventLoop
     }
 
-    func deliver(_ replies: [(UInt64, [UInt8])]) {
+    func deliver(_ replies: [(UInt64, EngineReply)]) {
         let handler = self.handler
         eventLoop.execute { handler.value.deliverBatch(replies) }
     }
