@@ -38,7 +38,8 @@ let package = Package(
         .target(name: "KarstJSON"),
         .target(
             name: "KarstStore",
-            dependencies: ["KarstCore", "KarstJSON", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["KarstCore", "KarstJSON", .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "GRDBSQLite", package: "GRDB.swift")]
         ),
         .target(
             name: "KarstProtocol",

@@ -30,16 +30,16 @@ extension KarstStore {
                 // Many rows per statement: a large batch costs a few hundred statement runs, not
                 // one per job and event.
                 for chunk in batch.inserted.chunked(by: Self.jobsPerInsert) {
-                    let insert = try db.cachedStatement(sql: Self.insertJobs(rows: chunk.count))
-                    var args: [(any DatabaseValueConvertible)?] = []
-                    args.reserveCapacity(chunk.count * 14)
-                    for r in chunk {
-                        args += [Int64(r.id.rawValue), r.tenant, r.state.rawValue, r.submittedAt.microseconds,
-                                 r.startedAt?.microseconds, r.finishedAt?.microseconds, r.placement?.datacenter,
-                                 r.placement?.pool, r.retiredPool, r.attempts, r.preemptions, r.message,
-                                 SpecCodec.encode(r.spec), PolicyCodec.encode(r)]
+                    try inserter.run(db, sql: Self.insertJobs(rows: chunk.count)) { b in
+                        for r in chunk {
+                            b.int(Int64(r.id.rawValue)); b.text(r.tenant); b.text(r.state.rawValue)
+                            b.int(r.submittedAt.microseconds); b.int(r.startedAt?.microseconds)
+                            b.int(r.finishedAt?.microseconds); b.text(r.placement?.datacenter)
+                            b.text(r.placement?.pool); b.text(r.retiredPool); b.int(r.attempts)
+                            b.int(r.preemptions); b.text(r.message); b.text(SpecCodec.encode(r.spec))
+                            b.text(PolicyCodec.encode(r))
+                        }
                     }
-                    try insert.execute(arguments: StatementArguments(args))
                 }
                 if !batch.updated.isEmpty {
                     let update = try db.cachedStatement(sql: """
@@ -56,11 +56,11 @@ extension KarstStore {
                     }
                 }
                 for chunk in batch.events.chunked(by: Self.eventsPerInsert) {
-                    let insert = try db.cachedStatement(sql: Self.insertEvents(rows: chunk.count))
-                    var args: [(any DatabaseValueConvertible)?] = []
-                    args.reserveCapacity(chunk.count * 4)
-                    for e in chunk { args += [e.at.microseconds, Int64(e.job.id.rawValue), e.kind.rawValue, e.detail] }
-                    try insert.execute(arguments: StatementArguments(args))
+                    try inserter.run(db, sql: Self.insertEvents(rows: chunk.count)) { b in
+                        for e in chunk {
+                            b.int(e.at.microseconds); b.int(Int64(e.job.id.rawValue)); b.text(e.kind.rawValue); b.text(e.detail)
+                        }
+                    }
                 }
                 let meta = try db.cachedStatement(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)")
                 if let n = batch.nextJobNumber { try meta.execute(arguments: ["next_job_number", String(n)]) }
