@@ -7,8 +7,16 @@ extension SchedulerState {
     /// estimated start, and those only the clock can change are parked until then; jobs whose
     /// dependency failed are failed; missed deadlines are reported.
     public mutating func apply(_ plan: Plan) -> [Event] {
-        var events = failDoomed(now: plan.at)
-        events.reserveCapacity(plan.placements.count)
+        var events: [Event] = []
+        apply(plan, into: &events)
+        return events
+    }
+
+    /// `apply(_:)`, appending its events to `events` (an event holds a whole job: appending in
+    /// place spares copying them from one array to another).
+    public mutating func apply(_ plan: Plan, into events: inout [Event]) {
+        events += failDoomed(now: plan.at)
+        events.reserveCapacity(events.count + plan.placements.count)
         for p in plan.placements {
             guard let job = jobs[p.job], job.state == .pending,
                   unmetDependencies.isEmpty || unmetDependencies[p.job] == nil,
@@ -47,27 +55,37 @@ extension SchedulerState {
             events.append(Event(kind: .deadlineMissed, at: plan.at, job: job,
                                 detail: "deadline \(job.spec.deadline?.rfc3339 ?? "?") passed while \(job.state.rawValue)"))
         }
-        return events
     }
 
     /// The modelled executor: completes every running job whose expected end is at or before
     /// `now`, in order of end time. Each completion is stamped with its own end time.
     public mutating func advance(to now: Instant) -> [Event] {
         var events: [Event] = []
+        advance(to: now, into: &events)
+        return events
+    }
+
+    /// `advance(to:)`, appending its events to `events`.
+    public mutating func advance(to now: Instant, into events: inout [Event]) {
         while let timer = timers.popDue(atOrBefore: now) {
             guard let job = jobs[timer.id], job.state == .running, job.attempts == timer.attempt else { continue }
             if let done = try? transition(timer.id, .succeed, now: timer.due) {
                 events.append(Event(kind: .succeeded, at: timer.due, job: done, detail: "modelled run ended"))
             }
         }
-        return events
     }
 
     /// Completions due by `now`, then one pass, applied: what the daemon's engine does each cycle.
     public mutating func tick(now: Instant) -> [Event] {
-        var events = advance(to: now)
-        events += apply(plan(now: now))
+        var events: [Event] = []
+        tick(now: now, into: &events)
         return events
+    }
+
+    /// `tick(now:)`, appending its events to `events`.
+    public mutating func tick(now: Instant, into events: inout [Event]) {
+        advance(to: now, into: &events)
+        apply(plan(now: now), into: &events)
     }
 
     private func capacity(of ref: PoolRef) -> Resources {

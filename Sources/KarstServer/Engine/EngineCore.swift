@@ -79,6 +79,7 @@ public final class EngineCore: @unchecked Sendable {
         var answers: [(EngineRequest, Outcome)] = []
         var barriers: [@Sendable () -> Void] = []
         answers.reserveCapacity(items.count)
+        events.reserveCapacity(2 * items.count + 16)  // a submit and its placement, mostly
         let healthy = probeStore(now: now)
         for item in items {
             switch item {
@@ -103,7 +104,7 @@ public final class EngineCore: @unchecked Sendable {
             }
         }
         // While the store is unwritable the model holds still: nothing could be recorded.
-        if healthy { events += state.tick(now: now) }
+        if healthy { state.tick(now: now, into: &events) }
         let committed = persist(storeBatch(for: events, extraJobs: extraChangedJobs, metaChanged: metaChanged))
         extraChangedJobs.removeAll()
         metaChanged = false
