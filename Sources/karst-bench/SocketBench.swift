@@ -41,6 +41,8 @@ struct SocketBench: ParsableCommand {
             if let daemon {
                 daemon.terminate()
                 daemon.waitUntilExit()
+                // The daemon's socket and (with --durable) its whole state: hundreds of MB.
+                try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent)
             }
         }
         if durable, socket == nil {
