@@ -36,6 +36,9 @@ public final class VarlinkConnection: @unchecked Sendable {
     private let fd: Int32
     private var buffer: [UInt8] = []
     private var start = 0
+    /// What one `recv` reads into, kept: a fresh zeroed 64 KiB array per read was most of a
+    /// pipelining client's receive time.
+    private var chunk = [UInt8](repeating: 0, count: 65_536)
     private var isClosed = false
     private var receiveTimeout: Double?
 
@@ -111,7 +114,7 @@ public final class VarlinkConnection: @unchecked Sendable {
                 searchFrom -= start
                 start = 0
             }
-            var chunk = [UInt8](repeating: 0, count: 65_536)
+            let fd = self.fd
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n < 0 {
                 if errno == EINTR { continue }
