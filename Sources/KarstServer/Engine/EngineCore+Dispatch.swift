@@ -9,7 +9,14 @@ extension EngineCore {
         do throws(VarlinkError) {
             let outcome: Outcome
             switch r.call.method {
-            case "io.karst.Scheduler.Submit": outcome = try submit(&params, r.caller, now, &events)
+            case "io.karst.Scheduler.Submit":
+                let decoded: SubmitParameters
+                switch r.submitParameters {
+                case .success(let d)?: decoded = d
+                case .failure(let e)?: throw e
+                case nil: decoded = try SubmitParameters(r.call.parameters)
+                }
+                outcome = try submit(decoded, r.caller, now, &events)
             case "io.karst.Scheduler.SubmitBatch": outcome = try submitBatch(&params, r.caller, now, &events)
             case "io.karst.Scheduler.Get": outcome = try get(&params)
             case "io.karst.Scheduler.List": outcome = try list(&params)
@@ -96,11 +103,14 @@ public enum Dispatcher {
     }
 
     /// The reply for calls that need no state, or nil when the engine must handle the call.
+    /// The interfaces whose methods the engine answers.
+    static let engineInterfaces: [String] = EmbeddedInterfaces.descriptions.keys.sorted()
+
     public static func answerLocally(_ call: VarlinkCall, version: String) -> [UInt8]? {
-        var params = ParameterReader(call.parameters)
         do throws(VarlinkError) {
             switch call.method {
             case "org.varlink.service.GetInfo":
+                let params = ParameterReader(call.parameters)
                 try params.finish()
                 return VarlinkReply.frame { w in
                     w.key("vendor"); w.string(vendor)
@@ -110,19 +120,23 @@ public enum Dispatcher {
                     w.key("interfaces"); w.strings(interfaces)
                 }
             case "org.varlink.service.GetInterfaceDescription":
+                var params = ParameterReader(call.parameters)
                 let name = try params.requiredString("interface")
                 try params.finish()
                 guard let text = name == "org.varlink.service" ? serviceDescription : EmbeddedInterfaces.descriptions[name]
                 else { throw VarlinkError.interfaceNotFound(name) }
                 return VarlinkReply.frame { w in w.key("description"); w.string(text) }
             case "io.karst.Protocol.Ping":
+                var params = ParameterReader(call.parameters)
                 let text = try params.string("text") ?? "pong"
                 try params.finish()
                 return VarlinkReply.frame { w in w.key("text"); w.string(text) }
             default:
-                if call.interface == "org.varlink.service" || EmbeddedInterfaces.descriptions[call.interface] == nil {
-                    throw unknown(call)
-                }
+                // Every call comes through here: compare the interface in place (no new string,
+                // no hashing) against the few served by the engine.
+                let method = call.method
+                let interface = method[..<(method.lastIndex(of: ".") ?? method.startIndex)]
+                guard engineInterfaces.contains(where: { $0 == interface }) else { throw unknown(call) }
                 return nil
             }
         } catch {

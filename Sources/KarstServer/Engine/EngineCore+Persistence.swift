@@ -34,9 +34,11 @@ extension EngineCore {
         var batch = StoreBatch()
         guard !events.isEmpty || !extraJobs.isEmpty || metaChanged else { return batch }
         batch.events = events
-        var inserted = Set<JobID>()
+        var inserted = Set<JobID>(minimumCapacity: events.count)
         var touched: [JobID] = []
-        var seen = Set<JobID>()
+        var seen = Set<JobID>(minimumCapacity: events.count + extraJobs.count)
+        touched.reserveCapacity(events.count)
+        batch.inserted.reserveCapacity(events.count)
         for e in events {
             if e.kind == .submitted { inserted.insert(e.job.id) }
             if seen.insert(e.job.id).inserted { touched.append(e.job.id) }

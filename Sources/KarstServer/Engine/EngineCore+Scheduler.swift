@@ -1,13 +1,27 @@
 import KarstCore
+import KarstJSON
 import KarstProtocol
 
 /// `io.karst.Scheduler` handlers.
 extension EngineCore {
-    func submit(_ p: inout ParameterReader, _ c: Caller, _ now: Instant, _ events: inout [Event]) throws(VarlinkError) -> Outcome {
-        var jobParams = try p.requiredObject("job")
-        let dryRun = try p.bool("dryRun") ?? false
-        try p.finish()
-        var spec = try WireMapping.spec(try WireJobSpec(&jobParams), path: "job")
+    /// A `Submit` call's parameters as a spec (and whether it is a dry run): decoded by the
+    /// connection that read the call, off the engine thread, or here when it was not.
+    struct SubmitParameters: Sendable {
+        var spec: JobSpec
+        var dryRun: Bool
+
+        init(_ parameters: JSONObject) throws(VarlinkError) {
+            var p = ParameterReader(parameters)
+            var jobParams = try p.requiredObject("job")
+            dryRun = try p.bool("dryRun") ?? false
+            try p.finish()
+            spec = try WireMapping.spec(try WireJobSpec(&jobParams), path: "job")
+        }
+    }
+
+    func submit(_ decoded: SubmitParameters, _ c: Caller, _ now: Instant, _ events: inout [Event]) throws(VarlinkError) -> Outcome {
+        var spec = decoded.spec
+        let dryRun = decoded.dryRun
         try resolveTenant(&spec, c, "Submit")
         if dryRun {
             let answer = try core { () throws(SchedulerError) in try state.dryRun(spec, now: now) }

@@ -20,6 +20,8 @@ public struct EngineRequest: Sendable {
     public var watchID: UInt64
     /// Monotonic seconds when the call was read, for the call-duration histogram.
     public var receivedAt: Double
+    /// A `Submit`'s parameters, decoded where the call was read (nil: the engine decodes them).
+    var submitParameters: Result<EngineCore.SubmitParameters, VarlinkError>?
 
     public init(call: VarlinkCall, caller: Caller, watchID: UInt64 = 0, receivedAt: Double = 0,
                 respond: @escaping @Sendable ([UInt8]) -> Void,

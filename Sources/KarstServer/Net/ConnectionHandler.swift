@@ -143,6 +143,14 @@ final class ConnectionHandler: ChannelDuplexHandler {
                                     respond: call.oneway ? noReply : respond, stream: stream)
         request.sink = sink(context)
         request.sequence = seq
+        if call.method == "io.karst.Scheduler.Submit" {
+            // Decoded here, on the event loop, so that the engine thread does not.
+            do throws(VarlinkError) {
+                request.submitParameters = .success(try EngineCore.SubmitParameters(call.parameters))
+            } catch {
+                request.submitParameters = .failure(error)
+            }
+        }
         shared.engine.submit(.request(request))
     }
 
