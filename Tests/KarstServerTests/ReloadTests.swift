@@ -34,12 +34,16 @@ import Testing
         let bad = try call("io.karst.Admin.Reload")
         #expect(bad.error?.name == "io.karst.Admin.InvalidConfig")
         #expect(core.generation == 1)
+        // The status line (systemd's STATUS=) keeps saying so, however often it is refreshed.
+        core.process([], now: clock.now)
+        #expect(core.statusLine.contains("reload FAILED, previous configuration still in force"))
 
         // Site b shrinks to 8 cores: its running job keeps running outside the pool, the pending
         // job that needs 14 cores there can never run now and is held, nothing is lost.
         try TestConfigs.toml(datacenters: [("a", 16, 64), ("b", 8, 64)]).write(toFile: path, atomically: true, encoding: .utf8)
         let ok = try call("io.karst.Admin.Reload")
         #expect(ok.parameters["generation"] == .number(2))
+        #expect(!core.statusLine.contains("FAILED"))
         #expect(core.state.jobCount == 3)
         #expect(core.state.job(JobID(1))?.state == .running)
         #expect(core.state.job(JobID(2))?.state == .running)

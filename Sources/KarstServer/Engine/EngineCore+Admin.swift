@@ -155,6 +155,7 @@ extension EngineCore {
         case .success(let next): return apply(next, now: now)
         case .failure(let error):
             logger.error("reload failed; keeping configuration generation \(generation): \(error)")
+            lastReloadFailure = error.issues.first?.description ?? "invalid configuration"
             onReload?(.failure(error))
             return .failure(VarlinkError("io.karst.Admin.InvalidConfig", ["reason": .string(error.description)]))
         }
@@ -176,11 +177,13 @@ extension EngineCore {
                 logger.notice("\(id) keeps running outside the reconfigured pools until it ends", metadata: ["job_id": "\(id)"])
             }
             logger.notice("configuration generation \(generation) in force (\(configPath ?? "built-in"))")
+            lastReloadFailure = nil
             onReload?(.success(generation))
             return .success(generation)
         } catch {
             let reason = "the new configuration would orphan work: \(error)"
             logger.error("reload refused; keeping configuration generation \(generation): \(reason)")
+            lastReloadFailure = reason
             onReload?(.failure(ConfigError(source: configPath ?? "built-in", issues: [ConfigIssue(path: "", message: reason)])))
             return .failure(VarlinkError("io.karst.Admin.InvalidConfig", ["reason": .string(reason)]))
         }

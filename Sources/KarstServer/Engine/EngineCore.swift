@@ -16,6 +16,9 @@ public final class EngineCore: @unchecked Sendable {
     public internal(set) var configuration: KarstConfiguration
     /// Increments with every successful reload.
     public internal(set) var generation = 1
+    /// Why the last reload was refused, until one succeeds (kept in `STATUS=`: the periodic
+    /// status line must not wipe the failure an operator looks for in `systemctl status`).
+    public internal(set) var lastReloadFailure: String?
     let configPath: String?
     let clock: any ModelClock
     let logger: Logger
@@ -185,6 +188,9 @@ public final class EngineCore: @unchecked Sendable {
     public var statusLine: String {
         var line = "pending \(state.pendingCount), running \(state.runningTotal), "
             + "\(formatRate(placementsPerSecond)) placements/s, config generation \(generation)"
+        if let lastReloadFailure {
+            line = "reload FAILED, previous configuration still in force: \(lastReloadFailure); " + line
+        }
         if let storeProblem { line = "STORAGE UNAVAILABLE (serving reads, retrying writes): \(storeProblem); " + line }
         return line
     }
