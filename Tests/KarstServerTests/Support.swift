@@ -39,12 +39,7 @@ let quietLogger: Logger = {
 
 /// A directory under /tmp with a short path (socket paths are limited to 107 bytes), readable by
 /// other users (the permission tests connect as `nobody`).
-func shortTempDir() -> String {
-    var template = Array("/tmp/karst-XXXXXX".utf8CString)
-    let dir = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
-    chmod(dir, 0o755)
-    return dir
-}
+func shortTempDir() -> String { TemporaryDirectories.make(prefix: "karst") }
 
 /// The daemon, in process, on a real Unix socket in a temp directory, driven by a manual clock.
 final class LiveDaemon: Sendable {

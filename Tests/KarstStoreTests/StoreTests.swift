@@ -5,10 +5,7 @@ import KarstStore
 import KarstTesting
 import Testing
 
-func tempDir() -> String {
-    var template = Array("/tmp/karst-store-XXXXXX".utf8CString)
-    return template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
-}
+func tempDir() -> String { TemporaryDirectories.make(prefix: "karst-store") }
 
 /// A small scenario's state: pending, held, running (with and without durations), finished jobs.
 func scenario() throws -> ScenarioHarness {
