@@ -69,8 +69,8 @@ public struct PendingQueue: Sendable {
     /// Whether `id` is queued (parked or not).
     public func contains(_ id: JobID) -> Bool { members[id] != nil }
 
-    /// Whether `id` is queued but parked.
-    public func isParked(_ id: JobID) -> Bool { members[id]?.parked ?? false }
+    /// Whether `id` is queued and in line (not parked).
+    public func isInLine(_ id: JobID) -> Bool { members[id].map { !$0.parked } ?? false }
 
     /// Number of queued jobs per class index (parked ones included).
     public var countByClass: [Int] { zip(live, parkedByClass).map { $0.reduce(0, +) + $1 } }
@@ -130,10 +130,6 @@ public struct PendingQueue: Sendable {
         guard let last = parked.max?.until else { return }
         unpark(through: last)
     }
-
-    /// The earliest instant a parked job comes back, if any (possibly a stale one: then a pass
-    /// at that instant simply finds nothing to unpark).
-    public var nextUnpark: Instant? { parked.min?.until }
 
     /// Takes the next job out of the queue, choosing among tenants by `share` (lower first) and
     /// passing over (class, tenant) pairs for which `skip` is true. Put entries back with

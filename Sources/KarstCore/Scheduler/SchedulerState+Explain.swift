@@ -18,7 +18,7 @@ extension SchedulerState {
 
     /// The position of one job (see `queuePositions`); nil when it is not queued or too deep.
     public mutating func queuePosition(of id: JobID) -> Int? {
-        guard queue.contains(id), !queue.isParked(id) else { return nil }
+        guard queue.isInLine(id) else { return nil }
         let order = examinationOrder(stoppingAt: id)
         return order.last == id ? order.count : nil
     }
@@ -28,7 +28,7 @@ extension SchedulerState {
         let usage = tenants.usage, weights = tenants.weights, total = totalCapacity
         var urgentByClass: [[JobID]] = Array(repeating: [], count: topology.classes.count)
         var urgent = Set<JobID>()
-        for e in deadlines.atRisk where queue.contains(e.id) && !queue.isParked(e.id) {
+        for e in deadlines.atRisk where queue.isInLine(e.id) {
             urgentByClass[e.classIndex].append(e.id)
             urgent.insert(e.id)
         }

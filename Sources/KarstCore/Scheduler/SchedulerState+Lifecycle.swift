@@ -32,7 +32,6 @@ extension SchedulerState {
                     for (ref, r) in job.allocations { allocated[flatIndex(ref)] += r }
                 }
                 tenants.usage[job.demand.tenantIndex] += job.demand.total
-                runningCount[g] += 1
                 job.estimatedStart = nil
                 job.attempts += 1
                 job.startedAt = now
@@ -40,8 +39,7 @@ extension SchedulerState {
                 job.pendingReason = nil
                 job.borrowed = borrowed
                 job.runningSlot = addRunning(job, Release(at: now.advanced(bySeconds: job.demand.estimatedSeconds),
-                                                          amount: shards.isEmpty ? job.demand.total : job.allocation(in: pool)),
-                                             to: g)
+                                                          amount: job.allocation(in: pool)), to: g)
             case .releaseCapacity:
                 tenants.usage[job.demand.tenantIndex] -= job.demand.total
                 if let ref = wasRunningIn {
@@ -51,7 +49,6 @@ extension SchedulerState {
                     } else {
                         for (shard, r) in job.allocations { allocated[flatIndex(shard)] -= r }
                     }
-                    runningCount[g] -= 1
                     removeRunning(Int(job.runningSlot), from: g)
                     job.runningSlot = -1
                 } else {

@@ -106,7 +106,6 @@ extension SchedulerState {
         }) {
             for (shard, r) in job.allocations { allocated[flatIndex(shard)] += r }
             let g = flatIndex(ref)
-            runningCount[g] += 1
             let end = (job.startedAt ?? Instant(microseconds: 0)).advanced(bySeconds: job.demand.estimatedSeconds)
             job.runningSlot = addRunning(job, Release(at: end, amount: job.allocation(in: ref)), to: g)
         } else {

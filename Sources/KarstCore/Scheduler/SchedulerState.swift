@@ -32,8 +32,6 @@ public struct SchedulerState: Sendable {
     /// Every pool with its static figures, for the "could it ever run" check at submission.
     var staticSites: [PoolSite]
     var nextJobNumber: UInt64 = 1
-    /// Number of running jobs per flattened pool.
-    var runningCount: [Int]
     /// Running jobs per flattened pool (by first placement), with what the preemption victim
     /// search needs to know of them; `Job.runningSlot` is each job's index here.
     var running: [[RunningEntry]]
@@ -65,7 +63,6 @@ public struct SchedulerState: Sendable {
         self.poolRefs = refs
         self.poolOffsets = offsets
         self.allocated = Array(repeating: .zero, count: refs.count)
-        self.runningCount = Array(repeating: 0, count: refs.count)
         self.running = Array(repeating: [], count: refs.count)
         self.runningEnds = Array(repeating: EndOrder(), count: refs.count)
         self.recentPreemptions = Array(repeating: [], count: refs.count)
@@ -96,7 +93,7 @@ public struct SchedulerState: Sendable {
     }
 
     /// Number of running jobs.
-    public var runningTotal: Int { runningCount.reduce(0, +) }
+    public var runningTotal: Int { running.reduce(0) { $0 + $1.count } }
 
     /// Jobs matching every given filter, in id order, at most `limit`.
     public func jobs(state: JobState? = nil, tenant: String? = nil, datacenter: String? = nil,
@@ -124,7 +121,7 @@ public struct SchedulerState: Sendable {
                     let g = poolOffsets[d] + p
                     return PoolUsage(id: pool.id, acceleratorModel: pool.acceleratorModel,
                                      capacity: pool.capacity, allocated: allocated[g],
-                                     running: runningCount[g])
+                                     running: running[g].count)
                 })
         }
     }
