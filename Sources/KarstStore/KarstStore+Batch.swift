@@ -30,7 +30,7 @@ extension KarstStore {
                 // Many rows per statement: a large batch costs a few hundred statement runs, not
                 // one per job and event.
                 for chunk in batch.inserted.chunked(by: Self.jobsPerInsert) {
-                    try inserter.run(db, sql: Self.insertJobs(rows: chunk.count)) { b in
+                    try rows.run(db, key: "jobs/\(chunk.count)", sql: Self.insertJobs(rows: chunk.count)) { b in
                         for r in chunk {
                             b.int(Int64(r.id.rawValue)); b.text(r.tenant); b.text(r.state.rawValue)
                             b.int(r.submittedAt.microseconds); b.int(r.startedAt?.microseconds)
@@ -41,22 +41,16 @@ extension KarstStore {
                         }
                     }
                 }
-                if !batch.updated.isEmpty {
-                    let update = try db.cachedStatement(sql: """
-                        UPDATE jobs SET state = ?, started_at = ?, finished_at = ?, datacenter = ?, pool = ?,
-                                        retired_pool = ?, attempts = ?, preemptions = ?, message = ?, policy = ?
-                        WHERE id = ?
-                        """)
-                    for r in batch.updated {
-                        try update.execute(arguments: [
-                            r.state.rawValue, r.startedAt?.microseconds, r.finishedAt?.microseconds,
-                            r.placement?.datacenter, r.placement?.pool, r.retiredPool, r.attempts, r.preemptions,
-                            r.message, PolicyCodec.encode(r), Int64(r.id.rawValue),
-                        ])
+                for r in batch.updated {
+                    try rows.run(db, key: "update", sql: Self.updateJob) { b in
+                        b.text(r.state.rawValue); b.int(r.startedAt?.microseconds); b.int(r.finishedAt?.microseconds)
+                        b.text(r.placement?.datacenter); b.text(r.placement?.pool); b.text(r.retiredPool)
+                        b.int(r.attempts); b.int(r.preemptions); b.text(r.message); b.text(PolicyCodec.encode(r))
+                        b.int(Int64(r.id.rawValue))
                     }
                 }
                 for chunk in batch.events.chunked(by: Self.eventsPerInsert) {
-                    try inserter.run(db, sql: Self.insertEvents(rows: chunk.count)) { b in
+                    try rows.run(db, key: "events/\(chunk.count)", sql: Self.insertEvents(rows: chunk.count)) { b in
                         for e in chunk {
                             b.int(e.at.microseconds); b.int(Int64(e.job.id.rawValue)); b.text(e.kind.rawValue); b.text(e.detail)
                         }
@@ -98,6 +92,12 @@ extension KarstStore {
             + "attempts, preemptions, message, spec, policy) VALUES "
             + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", ")
     }
+
+    static let updateJob = """
+        UPDATE jobs SET state = ?, started_at = ?, finished_at = ?, datacenter = ?, pool = ?,
+                        retired_pool = ?, attempts = ?, preemptions = ?, message = ?, policy = ?
+        WHERE id = ?
+        """
 
     static func insertEvents(rows: Int) -> String {
         "INSERT INTO events (at, job_id, kind, detail) VALUES "

@@ -22,8 +22,8 @@ public final class KarstStore: @unchecked Sendable {
     public let path: String
     let pool: DatabasePool
     private let checkpointer: WALCheckpointer
-    /// The batch inserts' statements, bound through the C API (see `RowInserter`).
-    let inserter = RowInserter()
+    /// The batch's row writes, bound through the C API (see `RowWriter`).
+    let rows = RowWriter()
 
     /// Opens (creating if needed) the store in `directory`, migrating an older schema; throws
     /// `newerSchema` for a database written by a newer version.
@@ -66,15 +66,15 @@ public final class KarstStore: @unchecked Sendable {
 
     deinit {
         checkpointer.stop()
-        let inserter = self.inserter
-        pool.writeWithoutTransaction { _ in inserter.finalizeAll() }
+        let rows = self.rows
+        pool.writeWithoutTransaction { _ in rows.finalizeAll() }
     }
 
     /// Checkpoints the WAL and closes every connection. The store cannot be used afterwards.
     public func close() throws {
         checkpointer.stop()
-        let inserter = self.inserter
-        pool.writeWithoutTransaction { _ in inserter.finalizeAll() }
+        let rows = self.rows
+        pool.writeWithoutTransaction { _ in rows.finalizeAll() }
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
         try pool.close()
     }

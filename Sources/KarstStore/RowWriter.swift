@@ -1,32 +1,35 @@
 import GRDB
 import GRDBSQLite
 
-/// The group commit's multi-row inserts, bound through SQLite's C API on the writer connection
-/// (GRDB's documented escape hatch, `Database.sqliteConnection`).
+/// The group commit's row writes (the multi-row inserts of jobs and events, the job updates),
+/// bound through SQLite's C API on the writer connection (GRDB's documented escape hatch,
+/// `Database.sqliteConnection`).
 ///
 /// GRDB's `StatementArguments` boxes every value in an existential, converts it and copies it
 /// again to bind it: with 22 values per submitted job that was a third of a commit's CPU time,
 /// and the commit a quarter of the engine thread's under load. Here each value is bound straight
-/// from the record. Statements are prepared once per row count and kept.
+/// from the record. Statements are prepared once per key (the SQL text is built only then) and
+/// kept.
 ///
 /// Confinement: used only inside the store's write closures (the writer connection's queue).
 /// `finalizeAll()` must run, on that queue, before the connection closes.
-final class RowInserter: @unchecked Sendable {
+final class RowWriter: @unchecked Sendable {
     private var statements: [String: OpaquePointer] = [:]
 
-    /// Runs `sql` (a statement with `rows × columns` placeholders) with values bound by `bind`.
-    func run(_ db: Database, sql: String, bind: (inout RowBinder) -> Void) throws {
+    /// Runs the statement kept under `key` (prepared from `sql` on first use) with values bound
+    /// by `bind`.
+    func run(_ db: Database, key: String, sql: @autoclosure () -> String, bind: (inout RowBinder) -> Void) throws {
         guard let connection = db.sqliteConnection else { throw DatabaseError(message: "the connection is closed") }
         let statement: OpaquePointer
-        if let cached = statements[sql] {
+        if let cached = statements[key] {
             statement = cached
         } else {
             var made: OpaquePointer? = nil
-            let code = sqlite3_prepare_v3(connection, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &made, nil)
+            let code = sqlite3_prepare_v3(connection, sql(), -1, UInt32(SQLITE_PREPARE_PERSISTENT), &made, nil)
             guard code == SQLITE_OK, let made else {
                 throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(connection)))
             }
-            statements[sql] = made
+            statements[key] = made
             statement = made
         }
         defer {
