@@ -34,9 +34,9 @@ extension SchedulerState {
 }
 
 /// Each data centre's mean power price and non-clean share over a run of 1…24 hours starting at
-/// each hour of the day, worked out once per topology: a shifted job is judged again at every
-/// pass until its hour comes, and summing the curves afresh for 48 candidate hours each time
-/// was a twentieth of a replay.
+/// each hour of the day, worked out once per topology: every flexible job that could start is
+/// judged against up to 48 candidate hours, and summing the curves afresh each time (up to 24
+/// values per hour) was a twentieth of a replay.
 struct ShiftCurves: Sendable {
     /// `[datacenter][(runHours - 1) * 24 + hour]`.
     private var table: [[(price: Double, dirty: Double)]]
