@@ -38,9 +38,11 @@ public struct JobTable<Value: Sendable>: Sendable {
                 guard newValue != nil else { return }
                 while pages.count <= p { pages.append(Array(repeating: nil, count: Self.pageSize)) }
             }
-            let had = pages[p][slot] != nil
+            // Moved out, not compared in place: reading the slot to test it against nil copied
+            // the whole value (a job is hundreds of bytes) on every store.
+            let old = pages[p][slot].take()
+            count += (newValue != nil ? 1 : 0) - (old != nil ? 1 : 0)
             pages[p][slot] = newValue
-            count += (newValue != nil ? 1 : 0) - (had ? 1 : 0)
         }
     }
 
@@ -50,16 +52,20 @@ public struct JobTable<Value: Sendable>: Sendable {
         let page = id.rawValue >> Self.pageBits
         guard page >= firstPage, page - firstPage < UInt64(pages.count) else { return false }
         let p = Int(page - firstPage), slot = Int(id.rawValue & UInt64(Self.pageSize - 1))
-        guard pages[p][slot] != nil else { return false }
-        change(&pages[p][slot]!)
+        // Moved out and back (no copy of the value, no reference counting of its fields).
+        guard var value = pages[p][slot].take() else { return false }
+        change(&value)
+        pages[p][slot] = value
         return true
     }
 
     /// Removes and returns the value for `id`.
     @discardableResult
     public mutating func removeValue(forKey id: JobID) -> Value? {
-        let old = self[id]
-        if old != nil { self[id] = nil }
+        let page = id.rawValue >> Self.pageBits
+        guard page >= firstPage, page - firstPage < UInt64(pages.count) else { return nil }
+        let old = pages[Int(page - firstPage)][Int(id.rawValue & UInt64(Self.pageSize - 1))].take()
+        if old != nil { count -= 1 }
         return old
     }
 
