@@ -73,6 +73,17 @@ public struct JSONWriter: Sendable {
 
     private mutating func writeString(_ s: String) {
         bytes.append(UInt8(ascii: "\""))
+        // Most strings (names, ids, timestamps) need no escaping: copied in one go.
+        let plain = s.utf8.withContiguousStorageIfAvailable { u -> Bool in
+            guard !u.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else { return false }
+            bytes.append(contentsOf: u)
+            return true
+        }
+        if plain != true { writeEscaped(s) }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    private mutating func writeEscaped(_ s: String) {
         for c in s.utf8 {
             switch c {
             case UInt8(ascii: "\""): bytes.append(0x5C); bytes.append(0x22)
@@ -87,7 +98,6 @@ public struct JSONWriter: Sendable {
             default: bytes.append(c)
             }
         }
-        bytes.append(UInt8(ascii: "\""))
     }
 
     private static let trueBytes = Array("true".utf8)

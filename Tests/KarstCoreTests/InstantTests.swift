@@ -27,6 +27,15 @@ import Testing
         }
     }
 
+    @Test func rendersFixedWidthFields() {
+        #expect(Instant(microseconds: 1).rfc3339 == "1970-01-01T00:00:00.000001Z")
+        #expect(Instant(microseconds: -1).rfc3339 == "1969-12-31T23:59:59.999999Z")
+        #expect(Instant(rfc3339: "0001-02-03T04:05:06.07Z")?.rfc3339 == "0001-02-03T04:05:06.070000Z")
+        #expect(Instant(rfc3339: "9999-12-31T23:59:59Z")?.rfc3339 == "9999-12-31T23:59:59Z")
+        // Past four-digit years the text is still a valid, if unparseable here, rendering.
+        #expect(Instant(microseconds: 253_402_300_800_000_000).rfc3339 == "10000-01-01T00:00:00Z")
+    }
+
     @Test func hourOfDayUsesTheOffset() throws {
         let t = try #require(Instant(rfc3339: "2026-07-01T20:30:00Z"))
         #expect(t.hourOfDay(utcOffsetHours: 0) == 20)

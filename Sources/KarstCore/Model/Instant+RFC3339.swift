@@ -12,10 +12,33 @@ extension Instant {
         var secOfDay = seconds % 86_400
         if secOfDay < 0 { secOfDay += 86_400; days -= 1 }
         let (y, m, d) = Self.civil(fromDays: days)
-        var out = "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T"
-        out += "\(pad(secOfDay / 3600, 2)):\(pad(secOfDay / 60 % 60, 2)):\(pad(secOfDay % 60, 2))"
-        if micros != 0 { out += "." + pad(micros, 6) }
-        return out + "Z"
+        guard (0...9999).contains(y) else {
+            // Outside four digits: the plain, slower rendering (never on a real timestamp).
+            var out = "\(y)-\(pad(m, 2))-\(pad(d, 2))T"
+            out += "\(pad(secOfDay / 3600, 2)):\(pad(secOfDay / 60 % 60, 2)):\(pad(secOfDay % 60, 2))"
+            if micros != 0 { out += "." + pad(micros, 6) }
+            return out + "Z"
+        }
+        // Written digit by digit into the string's own storage: rendered for every timestamp of
+        // every job reply, where building it from padded pieces cost a tenth of a connection's
+        // time.
+        return String(unsafeUninitializedCapacity: 27) { out in
+            var i = 0
+            func put(_ value: Int64, _ width: Int) {
+                var v = value
+                for k in stride(from: width - 1, through: 0, by: -1) {
+                    out[i + k] = UInt8(truncatingIfNeeded: 48 + v % 10)
+                    v /= 10
+                }
+                i += width
+            }
+            func mark(_ c: Unicode.Scalar) { out[i] = UInt8(ascii: c); i += 1 }
+            put(y, 4); mark("-"); put(m, 2); mark("-"); put(d, 2); mark("T")
+            put(secOfDay / 3600, 2); mark(":"); put(secOfDay / 60 % 60, 2); mark(":"); put(secOfDay % 60, 2)
+            if micros != 0 { mark("."); put(micros, 6) }
+            mark("Z")
+            return i
+        }
     }
 
     /// Parses an RFC 3339 timestamp; `nil` when the text is not one.
