@@ -105,7 +105,7 @@ extension EngineCore {
                 frame = VarlinkReply.frame(error: VarlinkError("io.karst.Scheduler.StorageUnavailable",
                                                               ["reason": .string("\(error)")]))
             }
-            if let sink = request.sink { sink.deliver([(request.sequence, .frame(frame))]) } else { request.respond(frame) }
+            request.answer(frame)
         }
         return .streaming
     }
@@ -128,7 +128,7 @@ extension EngineCore {
             case .success(let g): frame = VarlinkReply.frame { w in w.key("generation"); w.number(g) }
             case .failure(let e): frame = VarlinkReply.frame(error: e)
             }
-            if let sink = r.sink { sink.deliver([(r.sequence, .frame(frame))]) } else { r.respond(frame) }
+            r.answer(frame)
         }
         guard let submit = submitToSelf else {
             // No engine thread (tests drive the core directly): read here.

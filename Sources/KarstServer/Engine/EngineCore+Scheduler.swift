@@ -153,7 +153,7 @@ extension EngineCore {
             }
             ids = set
         }
-        watchers[r.watchID] = Watcher(ids: ids, tenant: tenant, send: send, respond: r.respond)
+        watchers[r.watchID] = Watcher(ids: ids, tenant: tenant, send: send, respond: { r.answer($0) })
         return .streaming
     }
 }

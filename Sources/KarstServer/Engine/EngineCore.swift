@@ -79,20 +79,21 @@ public final class EngineCore: @unchecked Sendable {
     /// disk.
     public func process(_ items: [EngineItem], now: Instant) {
         var events: [Event] = []
-        var answers: [(EngineRequest, Outcome)] = []
+        // (index of the request in `items`, what handling it produced): the requests themselves
+        // are not copied (each copy retains every buffer and closure in it).
+        var answers: [(Int, Outcome)] = []
         var barriers: [@Sendable () -> Void] = []
         answers.reserveCapacity(items.count)
         events.reserveCapacity(2 * items.count + 16)  // a submit and its placement, mostly
         let healthy = probeStore(now: now)
-        for item in items {
-            switch item {
+        for index in items.indices {
+            switch items[index] {
             case .request(let r):
-                if !healthy && Self.mutates(r.call) {
-                    answers.append((r, .error(storageUnavailable())))
+                if !healthy && r.mutates {
+                    answers.append((index, .error(storageUnavailable())))
                     continue
                 }
-                let outcome = handle(r, now: now, events: &events)
-                answers.append((r, outcome))
+                answers.append((index, handle(r, now: now, events: &events)))
             case .unwatch(let id):
                 watchers[id] = nil
             case .applyConfiguration(let parsed, let respond):
@@ -112,13 +113,13 @@ public final class EngineCore: @unchecked Sendable {
         extraChangedJobs.removeAll()
         metaChanged = false
         if !committed { events.removeAll() }
-        var bySink: [ObjectIdentifier: (ReplySink, [(UInt64, EngineReply)])] = [:]
+        var bySink = SinkBatches()
         let answeredAt = ScaledWallClock.monotonicSeconds()
         withState { state in
-            for (r, outcome) in answers {
-                guard !r.call.oneway else { continue }
+            for (index, outcome) in answers {
+                guard case .request(let r) = items[index], !r.call.oneway else { continue }
                 let reply: EngineReply
-                if !committed && Self.mutates(r.call) {
+                if !committed && r.mutates {
                     reply = .frame(VarlinkReply.frame(error: storageUnavailable()))
                 } else {
                     switch outcome {
@@ -130,16 +131,16 @@ public final class EngineCore: @unchecked Sendable {
                     }
                 }
                 if let sink = r.sink {
-                    bySink[ObjectIdentifier(sink), default: (sink, [])].1.append((r.sequence, reply))
+                    bySink.append((r.sequence, reply), to: sink)
                 } else {
                     r.respond(reply.frame)
                 }
                 if r.receivedAt > 0 {
-                    metrics.callDuration(r.call.member, seconds: answeredAt - r.receivedAt)
+                    metrics.callDuration(r.call.method, seconds: answeredAt - r.receivedAt)
                 }
             }
         }
-        for (sink, replies) in bySink.values { sink.deliver(replies) }
+        bySink.deliver()
         for (respond, result) in deferredReplies {
             respond(committed || (try? result.get()) == nil ? result : .failure(storageUnavailable()))
         }

@@ -32,6 +32,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     private let shared: Context
+    /// The `respond` of requests whose replies go through the connection's sink (never called).
+    private static let viaSink: @Sendable ([UInt8]) -> Void = { _ in }
     private var caller: Caller?
     private var nextSeq: UInt64 = 0
     private var nextToWrite: UInt64 = 0
@@ -92,7 +94,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         guard closeAfter == nil else { return }
         let seq = nextSeq
         nextSeq += 1
-        let call: VarlinkCall
+        var call: VarlinkCall
         do {
             call = try VarlinkCall(frame: frame.readableBytesView)
         } catch {
@@ -117,17 +119,14 @@ final class ConnectionHandler: ChannelDuplexHandler {
             if call.oneway { complete(seq, context: context) } else { deliver(seq, local, context: context) }
             return
         }
-        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
-        let respond: @Sendable ([UInt8]) -> Void = { frame in
-            eventLoop.execute { loopBound.value.deliverFromEngine(seq, frame) }
-        }
         var stream: (@Sendable ([UInt8]) -> Bool)? = nil
         var watchID: UInt64 = 0
         if call.method == "io.karst.Scheduler.Watch", call.more, watch == nil {
             watchID = shared.watchIDs.next()
             let backlog = WatchBacklog(limit: shared.watchBufferEvents)
             watch = (seq, watchID, backlog)
+            let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
             stream = { frame in
                 guard backlog.enqueue() else { return false }
                 eventLoop.execute { loopBound.value.writeStream(frame) }
@@ -137,20 +136,23 @@ final class ConnectionHandler: ChannelDuplexHandler {
         if call.oneway {
             complete(seq, context: context)
         }
-        let noReply: @Sendable ([UInt8]) -> Void = { _ in }
-        var request = EngineRequest(call: call, caller: caller, watchID: watchID,
-                                    receivedAt: ScaledWallClock.monotonicSeconds(),
-                                    respond: call.oneway ? noReply : respond, stream: stream)
-        request.sink = sink(context)
-        request.sequence = seq
+        var submitParameters: Result<EngineCore.SubmitParameters, VarlinkError>? = nil
         if call.method == "io.karst.Scheduler.Submit" {
-            // Decoded here, on the event loop, so that the engine thread does not.
+            // Decoded here, on the event loop, so that the engine thread does not; the engine
+            // then has no use for the parameters' tree, which is dropped here too (freeing its
+            // nodes was engine time as well).
             do throws(VarlinkError) {
-                request.submitParameters = .success(try EngineCore.SubmitParameters(call.parameters))
+                submitParameters = .success(try EngineCore.SubmitParameters(call.parameters))
+                call.parameters = JSONObject()
             } catch {
-                request.submitParameters = .failure(error)
+                submitParameters = .failure(error)
             }
         }
+        // Every reply of a connection's call goes through its sink (`EngineRequest.answer`).
+        let request = EngineRequest(call: call, caller: caller, watchID: watchID,
+                                    receivedAt: ScaledWallClock.monotonicSeconds(), respond: Self.viaSink,
+                                    stream: stream, sink: sink(context), sequence: seq,
+                                    submitParameters: submitParameters)
         shared.engine.submit(.request(request))
     }
 
@@ -206,18 +208,6 @@ final class ConnectionHandler: ChannelDuplexHandler {
         shared.logger.notice("bad message from \(caller?.description ?? "?"): \(error)")
         closeAfter = seq
         deliver(seq, VarlinkReply.frame(error: error), context: context)
-    }
-
-    private func deliverFromEngine(_ seq: UInt64, _ frame: [UInt8]) {
-        guard let channel, channel.isActive, let context = try? channel.pipeline.syncOperations.context(handler: self) else {
-            return
-        }
-        if let w = watch, w.seq == seq {
-            // The watch ended (an error, or SlowConsumer): it is no longer streaming.
-            watch = nil
-        }
-        deliver(seq, frame, context: context)
-        context.flush()
     }
 
     private func deliver(_ seq: UInt64, _ frame: [UInt8], context: ChannelHandlerContext) {

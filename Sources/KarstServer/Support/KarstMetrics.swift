@@ -73,13 +73,25 @@ final class KarstMetrics: @unchecked Sendable {
         }
     }
 
-    /// Time from reading a call to answering it.
+    /// The timer last used, for the next call of the same method (a batch is mostly one).
+    private var lastCallTimer: (method: String, timer: CoreMetrics.Timer)?
+
+    /// Time from reading a call to answering it; `method` is the full name, the metric's label
+    /// its member (`Submit`).
     func callDuration(_ method: String, seconds: Double) {
-        if callTimers[method] == nil {
-            callTimers[method] = CoreMetrics.Timer(label: "karst_call_duration_seconds", dimensions: [("method", method)],
-                                                   factory: factory)
+        let timer: CoreMetrics.Timer
+        if let last = lastCallTimer, last.method == method {
+            timer = last.timer
+        } else if let known = callTimers[method] {
+            timer = known
+        } else {
+            let member = method.lastIndex(of: ".").map { String(method[method.index(after: $0)...]) } ?? method
+            timer = CoreMetrics.Timer(label: "karst_call_duration_seconds", dimensions: [("method", member)],
+                                      factory: factory)
+            callTimers[method] = timer
         }
-        callTimers[method]!.recordNanoseconds(Int64(seconds * 1e9))
+        lastCallTimer = (method, timer)
+        timer.recordNanoseconds(Int64(seconds * 1e9))
     }
 
     /// Refreshes the gauges from the state.
