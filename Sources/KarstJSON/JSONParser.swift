@@ -13,16 +13,17 @@ public struct JSONParser {
     /// Parses exactly one JSON value from `bytes`.
     public static func parse<C: Collection>(_ bytes: C) throws(Failure) -> JSONValue where C.Element == UInt8 {
         let result: Result<JSONValue, Failure> = bytes.withContiguousStorageIfAvailable { buffer in
-            var p = JSONParser(buffer)
-            return Result { () throws(Failure) -> JSONValue in try p.parseDocument() }
-        } ?? {
-            let copy = Array(bytes)
-            return copy.withUnsafeBufferPointer { buffer in
-                var p = JSONParser(buffer)
-                return Result { () throws(Failure) -> JSONValue in try p.parseDocument() }
-            }
-        }()
+            Result { () throws(Failure) -> JSONValue in try parse(buffer) }
+        } ?? Array(bytes).withUnsafeBufferPointer { buffer in
+            Result { () throws(Failure) -> JSONValue in try parse(buffer) }
+        }
         return try result.get()
+    }
+
+    /// Parses exactly one JSON value from contiguous bytes (no generic code on the way in).
+    public static func parse(_ buffer: UnsafeBufferPointer<UInt8>) throws(Failure) -> JSONValue {
+        var p = JSONParser(buffer)
+        return try p.parseDocument()
     }
 
     private let b: UnsafeBufferPointer<UInt8>
@@ -73,6 +74,7 @@ public struct JSONParser {
         defer { depth -= 1 }
         i += 1
         var members: [(key: String, value: JSONValue)] = []
+        members.reserveCapacity(8)
         skipSpace()
         if i < b.count, b[i] == UInt8(ascii: "}") { i += 1; return .object(JSONObject(members)) }
         while true {
@@ -116,12 +118,18 @@ public struct JSONParser {
         i += 1
         let start = i
         // Fast path: no escapes.
-        while i < b.count, b[i] != UInt8(ascii: "\""), b[i] != UInt8(ascii: "\\"), b[i] >= 0x20 { i += 1 }
+        var ascii = true
+        while i < b.count, b[i] != UInt8(ascii: "\""), b[i] != UInt8(ascii: "\\"), b[i] >= 0x20 {
+            ascii = ascii && b[i] < 0x80
+            i += 1
+        }
         guard i < b.count else { throw fail("unterminated string") }
         if b[i] == UInt8(ascii: "\"") {
             let slice = UnsafeBufferPointer(rebasing: b[start..<i])
-            guard let s = String(validating: slice, as: UTF8.self) else { throw fail("invalid UTF-8 in string") }
             i += 1
+            // ASCII is valid UTF-8 as it stands: no validation pass (the common case by far).
+            if ascii { return String(decoding: slice, as: UTF8.self) }
+            guard let s = String(validating: slice, as: UTF8.self) else { i -= 1; throw fail("invalid UTF-8 in string") }
             return s
         }
         var bytes = Array(b[start..<i])

@@ -68,6 +68,13 @@ public struct JSONWriter: Sendable {
         }
     }
 
+    /// The text written, followed by `terminator` (a framing byte, such as Varlink's NUL), without
+    /// copying it.
+    public consuming func finish(terminator: UInt8) -> [UInt8] {
+        bytes.append(terminator)
+        return bytes
+    }
+
     /// Appends pre-encoded JSON as one value.
     public mutating func raw(_ encoded: [UInt8]) { separate(); bytes.append(contentsOf: encoded) }
 

@@ -21,6 +21,17 @@ public struct VarlinkCall: Hashable, Sendable {
 
     /// Decodes one framed message. A message that is not a call at all is an `InvalidMessage`.
     public init(frame: some Collection<UInt8>) throws(VarlinkError) {
+        let parsed = frame.withContiguousStorageIfAvailable { bytes in
+            Result { () throws(VarlinkError) in try Self(frame: bytes) }
+        } ?? Array(frame).withUnsafeBufferPointer { bytes in
+            Result { () throws(VarlinkError) in try Self(frame: bytes) }
+        }
+        self = try parsed.get()
+    }
+
+    /// Decodes one framed message from contiguous bytes (the connection's path: no generic
+    /// collection code per call).
+    public init(frame: UnsafeBufferPointer<UInt8>) throws(VarlinkError) {
         let value: JSONValue
         do { value = try JSONParser.parse(frame) } catch { throw .invalidMessage(error.description) }
         guard case .object(let o) = value else { throw .invalidMessage("a message must be a JSON object") }
@@ -41,8 +52,11 @@ public struct VarlinkCall: Hashable, Sendable {
             default: throw .invalidMessage("\"\(key)\" must be true or false")
             }
         }
-        for key in o.keys where !["method", "parameters", "more", "oneway", "upgrade"].contains(key) {
-            throw .invalidMessage("unknown message field \"\(key)\"")
+        for m in o.members {
+            switch m.key {
+            case "method", "parameters", "more", "oneway", "upgrade": continue
+            default: throw .invalidMessage("unknown message field \"\(m.key)\"")
+            }
         }
         self.init(method: method, parameters: parameters, more: try flag("more"), oneway: try flag("oneway"),
                   upgrade: try flag("upgrade"))
@@ -73,9 +87,7 @@ public struct VarlinkCall: Hashable, Sendable {
         if more { w.key("more"); w.bool(true) }
         if oneway { w.key("oneway"); w.bool(true) }
         w.endObject()
-        var out = w.bytes
-        out.append(0)
-        return out
+        return w.finish(terminator: 0)
     }
 
     /// The framed bytes of this call (JSON + NUL), as a client sends them.
@@ -87,6 +99,6 @@ public struct VarlinkCall: Hashable, Sendable {
         if more { w.key("more"); w.bool(true) }
         if oneway { w.key("oneway"); w.bool(true) }
         w.endObject()
-        return w.bytes + [0]
+        return w.finish(terminator: 0)
     }
 }
