@@ -96,7 +96,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
         nextSeq += 1
         var call: VarlinkCall
         do {
-            call = try VarlinkCall(frame: frame.readableBytesView)
+            call = try frame.withUnsafeReadableBytes { raw in
+                Result { () throws(VarlinkError) in try VarlinkCall(frame: raw.assumingMemoryBound(to: UInt8.self)) }
+            }.get()
         } catch {
             // An unreadable message leaves the stream untrustworthy; a readable call with bad
             // parameters does not.
@@ -222,10 +224,17 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     private func drain(_ context: ChannelHandlerContext) {
+        // The frames now in order go out as one buffer: one write through the pipeline, not one
+        // per reply.
+        var out: ByteBuffer? = nil
         while let frame = ready.removeValue(forKey: nextToWrite) {
-            if !frame.isEmpty { context.write(wrapOutboundOut(context.channel.allocator.buffer(bytes: frame)), promise: nil) }
+            if !frame.isEmpty {
+                if out == nil { out = context.channel.allocator.buffer(capacity: max(frame.count, 4096)) }
+                out!.writeBytes(frame)
+            }
             if closeAfter == nextToWrite {
                 let channel = context.channel
+                if let out { context.write(wrapOutboundOut(out), promise: nil) }
                 context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(capacity: 0))).whenComplete { _ in
                     channel.close(promise: nil)
                 }
@@ -234,6 +243,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
             }
             nextToWrite += 1
         }
+        if let out { context.write(wrapOutboundOut(out), promise: nil) }
         if let w = watch, w.seq == nextToWrite, !heldStream.isEmpty {
             for frame in heldStream { writeStreamNow(frame, context) }
             heldStream.removeAll()
