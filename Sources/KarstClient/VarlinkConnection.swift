@@ -131,7 +131,10 @@ public final class VarlinkConnection: @unchecked Sendable {
     /// Reads one reply.
     public func receive() throws(ClientError) -> VarlinkReply.Parsed {
         let frame = try receiveFrame()
-        do { return try VarlinkReply.parse(frame) } catch { throw .malformed(error.description) }
+        let parsed = frame.withUnsafeBufferPointer { bytes in
+            Result { () throws(VarlinkError) in try VarlinkReply.parse(bytes) }
+        }
+        do { return try parsed.get() } catch { throw .malformed(error.description) }
     }
 
     /// One call, one reply: returns the reply's parameters, or throws the Varlink error.

@@ -34,6 +34,16 @@ public enum VarlinkReply {
 
     /// Parses one framed reply (without its NUL).
     public static func parse(_ frame: some Collection<UInt8>) throws(VarlinkError) -> Parsed {
+        let parsed = frame.withContiguousStorageIfAvailable { bytes in
+            Result { () throws(VarlinkError) in try parse(bytes) }
+        } ?? Array(frame).withUnsafeBufferPointer { bytes in
+            Result { () throws(VarlinkError) in try parse(bytes) }
+        }
+        return try parsed.get()
+    }
+
+    /// Parses one framed reply (without its NUL) from contiguous bytes, through concrete code.
+    public static func parse(_ frame: UnsafeBufferPointer<UInt8>) throws(VarlinkError) -> Parsed {
         let value: JSONValue
         do { value = try JSONParser.parse(frame) } catch { throw .invalidMessage(error.description) }
         guard case .object(let o) = value else { throw .invalidMessage("a reply must be a JSON object") }
