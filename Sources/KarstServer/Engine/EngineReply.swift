@@ -27,7 +27,10 @@ public enum EngineReply: Sendable {
 
 /// A job as the state had it when its reply was due, with the names of its pools (which only
 /// the state knows), ready to be rendered on any thread.
-public struct JobSnapshot: Sendable {
+///
+/// A class: a reply is moved through several arrays on its way to the socket, and a job is
+/// hundreds of bytes, so it is boxed once instead of copied at every move.
+public final class JobSnapshot: Sendable {
     let job: Job
     let datacenter: String?
     let pool: String?
