@@ -79,21 +79,19 @@ public final class EngineCore: @unchecked Sendable {
     /// disk.
     public func process(_ items: [EngineItem], now: Instant) {
         var events: [Event] = []
-        // (index of the request in `items`, what handling it produced): the requests themselves
-        // are not copied (each copy retains every buffer and closure in it).
-        var answers: [(Int, Outcome)] = []
+        var answers: [(EngineRequest, Outcome)] = []
         var barriers: [@Sendable () -> Void] = []
         answers.reserveCapacity(items.count)
         events.reserveCapacity(2 * items.count + 16)  // a submit and its placement, mostly
         let healthy = probeStore(now: now)
-        for index in items.indices {
-            switch items[index] {
+        for item in items {
+            switch item {
             case .request(let r):
                 if !healthy && r.mutates {
-                    answers.append((index, .error(storageUnavailable())))
+                    answers.append((r, .error(storageUnavailable())))
                     continue
                 }
-                answers.append((index, handle(r, now: now, events: &events)))
+                answers.append((r, handle(r, now: now, events: &events)))
             case .unwatch(let id):
                 watchers[id] = nil
             case .applyConfiguration(let parsed, let respond):
@@ -116,8 +114,8 @@ public final class EngineCore: @unchecked Sendable {
         var bySink = SinkBatches()
         let answeredAt = ScaledWallClock.monotonicSeconds()
         withState { state in
-            for (index, outcome) in answers {
-                guard case .request(let r) = items[index], !r.call.oneway else { continue }
+            for (r, outcome) in answers {
+                guard !r.call.oneway else { continue }
                 let reply: EngineReply
                 if !committed && r.mutates {
                     reply = .frame(VarlinkReply.frame(error: storageUnavailable()))

@@ -49,7 +49,9 @@ public final class EngineRequest: Sendable {
 
     /// Sends one reply frame outside a batch's bulk delivery (a backup, a reload, the end of a
     /// watch): to the sink when there is one, else to `respond`.
+    /// A oneway call gets none (its place in the connection's order is already used up).
     func answer(_ frame: [UInt8]) {
+        guard !call.oneway else { return }
         if let sink { sink.deliver([(sequence, .frame(frame))]) } else { respond(frame) }
     }
 
