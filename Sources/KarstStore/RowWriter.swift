@@ -13,9 +13,13 @@ import GRDBSQLite
 ///
 /// Text is copied once, into `TextArena`, and bound `SQLITE_STATIC`: SQLite's own copy of every
 /// bound string (a malloc, a copy and a free for each of thousands per commit) was another tenth
-/// of the commit. Invariant: the arena's bytes stay put until the statement has run (`run` resets
-/// the arena only after `sqlite3_step`), and SQLite reads bound values only while a statement
-/// runs, so the stale pointers a reset statement keeps are never read.
+/// of the commit. Invariants:
+/// - the arena's bytes stay put until the statement has run (`run` resets the arena only after
+///   `sqlite3_step` and `sqlite3_reset`);
+/// - every placeholder is bound again before each run (`run` refuses to step otherwise), so a
+///   stale pointer from an earlier run is never read; bindings are therefore not cleared;
+/// - nothing reads a statement's bound values outside its step: no `sqlite3_expanded_sql`, no
+///   statement tracing on this connection.
 ///
 /// Confinement: used only inside the store's write closures (the writer connection's queue).
 /// `finalizeAll()` must run, on that queue, before the connection closes.
@@ -39,7 +43,6 @@ final class RowWriter: @unchecked Sendable {
             statements[key] = made
             statement = made
         }
-        // Every placeholder is bound again before each run: no need to clear the bindings.
         defer {
             sqlite3_reset(statement)
             arena.reset()
@@ -48,6 +51,9 @@ final class RowWriter: @unchecked Sendable {
         bind(&binder)
         if let failure = binder.failure {
             throw DatabaseError(resultCode: ResultCode(rawValue: failure), message: String(cString: sqlite3_errmsg(connection)))
+        }
+        guard binder.bound == sqlite3_bind_parameter_count(statement) else {
+            throw DatabaseError(message: "\(key): \(binder.bound) values bound for \(sqlite3_bind_parameter_count(statement)) placeholders")
         }
         let code = sqlite3_step(statement)
         guard code == SQLITE_DONE else {
@@ -64,8 +70,13 @@ final class RowWriter: @unchecked Sendable {
 
 /// Bytes of the text bound to one statement run, in blocks that never move: a binding's pointer
 /// stays valid until `reset()`. Confined like its `RowWriter`.
+///
+/// Strings longer than `largest` are not stored here (the binder lets SQLite copy them), so a
+/// run's text takes a bounded number of blocks; `reset()` keeps at most `keptBlocks` of them.
 final class TextArena {
     static let blockSize = 256 * 1024
+    static let largest = 16 * 1024
+    static let keptBlocks = 4
     private var blocks: [UnsafeMutableRawBufferPointer] = []
     /// The block being filled and how much of it is used.
     private var current = 0
@@ -86,22 +97,23 @@ final class TextArena {
         return UnsafePointer(start.assumingMemoryBound(to: CChar.self))
     }
 
-    /// Makes every byte reusable (the previous run's bindings are no longer read).
+    /// Makes every byte reusable (the previous run's bindings are no longer read), and gives
+    /// back the blocks beyond `keptBlocks` that an unusually large run took.
     func reset() {
         current = 0
         used = 0
+        while blocks.count > Self.keptBlocks { blocks.removeLast().deallocate() }
     }
 
+    /// Blocks held now (for tests).
+    var blockCount: Int { blocks.count }
+
     private func nextBlock(fitting count: Int) {
+        precondition(count <= Self.blockSize, "strings over TextArena.largest are bound by SQLite's own copy")
         if !blocks.isEmpty { current += 1 }
         used = 0
-        // A string longer than a block gets a block of its own size, in place of a standard one.
-        while current < blocks.count && blocks[current].count < count {
-            blocks[current].deallocate()
-            blocks.remove(at: current)
-        }
         if current == blocks.count {
-            blocks.append(.allocate(byteCount: max(Self.blockSize, count), alignment: 16))
+            blocks.append(.allocate(byteCount: Self.blockSize, alignment: 16))
         }
     }
 }
@@ -113,6 +125,8 @@ struct RowBinder {
     private var index: Int32 = 1
     /// The first binding error, if any (the statement is then not run).
     private(set) var failure: Int32?
+    /// How many placeholders have been bound.
+    var bound: Int32 { index - 1 }
 
     init(statement: OpaquePointer, arena: TextArena) {
         self.statement = statement
@@ -129,9 +143,12 @@ struct RowBinder {
         guard var value else { return note(sqlite3_bind_null(statement, index)) }
         guard !value.isEmpty else { return note(sqlite3_bind_text(statement, index, "", 0, transient)) }
         let (statement, index, arena) = (statement, index, arena)
-        // SQLITE_STATIC: the bytes are in the arena, which outlives the statement's run.
         note(value.withUTF8 { p in
-            sqlite3_bind_text(statement, index, arena.store(p), Int32(p.count), nil)
+            p.count > TextArena.largest
+                // A rare long text (a spec with big labels): SQLite copies it (SQLITE_TRANSIENT).
+                ? p.withMemoryRebound(to: CChar.self) { sqlite3_bind_text(statement, index, $0.baseAddress, Int32(p.count), transient) }
+                // SQLITE_STATIC: the bytes are in the arena, which outlives the statement's run.
+                : sqlite3_bind_text(statement, index, arena.store(p), Int32(p.count), nil)
         })
     }
 

@@ -69,6 +69,32 @@ extension JobBuilder {
         #expect(try store.load().records[1] == r)
     }
 
+    @Test func longAndNonASCIITextAcrossArenaBlocksLoadsBackExactly() throws {
+        let dir = tempDir()
+        let store = try KarstStore(directory: dir)
+        func record(_ n: UInt64, textBytes: Int) -> JobRecord {
+            var spec = JobSpec(origin: "gba", priorityClass: "batch", resources: ResourceRequest(cpu: 1, memoryGiB: 1))
+            spec.name = "作业-\(n)"
+            spec.labels = ["note": String(repeating: "贵安\(n % 10)", count: textBytes / 7)]  // 7 bytes each
+            return JobRecord(id: JobID(n), spec: spec, tenant: "东数西算", state: .pending,
+                             submittedAt: Instant(microseconds: Int64(n)))
+        }
+        // 12 KiB specs fill more than one 256 KiB arena block within one 32-row statement; the
+        // 40 KiB and 600 KiB ones are over the arena's limit and bound by SQLite's own copy.
+        var first = StoreBatch()
+        first.inserted = (1...100).map { record($0, textBytes: 12 * 1024) }
+            + [record(101, textBytes: 40 * 1024), record(102, textBytes: 600 * 1024)]
+        first.nextJobNumber = 103
+        try store.commit(first)
+        #expect(try store.load().records == first.inserted)
+        // The next commit reuses the blocks: it writes its own text, not what the first left.
+        var second = StoreBatch()
+        second.inserted = (103...140).map { record($0, textBytes: 9 * 1024) }
+        second.nextJobNumber = 141
+        try store.commit(second)
+        #expect(try KarstStore(directory: dir).load().records == first.inserted + second.inserted)
+    }
+
     @Test func restoringRebuildsQueueRunningSetAndTimersExactly() throws {
         var h = try scenario()
         let (restored, report) = try SchedulerState.restore(
