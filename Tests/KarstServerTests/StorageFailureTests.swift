@@ -3,6 +3,9 @@ import KarstClient
 import KarstConfig
 import KarstProtocol
 import KarstServer
+import KarstStore
+import KarstTesting
+import Synchronization
 import Testing
 
 /// A disk that fills up or turns read-only: named errors, reads still served, nothing
@@ -65,6 +68,36 @@ import Testing
             .compactMap { $0.objectValue?["id"]?.stringValue } ?? []
         #expect(Array(ids.prefix(acknowledged.count)) == acknowledged)
         try await again.stop()
+    }
+
+    @Test(.enabled(if: canMount, "needs root to mount a size-limited tmpfs"))
+    func aReloadInABatchThatCannotBeWrittenIsRefusedOnceAndNotApplied() throws {
+        let dir = try Self.mountTmpfs(size: "1m")
+        defer { Self.unmount(dir) }
+        let path = shortTempDir() + "/karstd.toml"
+        try ReloadTests.config.write(toFile: path, atomically: true, encoding: .utf8)
+        let clock = ManualClock()
+        let core = EngineCore(configuration: try KarstConfiguration.load(path: path), configPath: path, clock: clock,
+                              logger: quietLogger, store: try KarstStore(directory: dir))
+        let replies = Mutex<[String: [VarlinkReply.Parsed]]>([:])
+        func request(_ name: String, _ method: String, _ params: JSONObject) -> EngineItem {
+            .request(EngineRequest(call: VarlinkCall(method: method, parameters: params), caller: .internalAdmin,
+                                   respond: { f in
+                                       let parsed = try? VarlinkReply.parse(f.dropLast())
+                                       replies.withLock { $0[name, default: []].append(parsed!) }
+                                   }))
+        }
+        // A job bigger than the whole disk: this batch's commit fails.
+        let huge = String(repeating: "x", count: 1_500_000)
+        core.process([request("submit", "io.karst.Scheduler.Submit", jobParams(extra: ["name": .string(huge)])),
+                      request("reload", "io.karst.Admin.Reload", [:])], now: clock.now)
+        let got = replies.withLock { $0 }
+        #expect(got["submit"]?.map { $0.error?.name } == ["io.karst.Scheduler.StorageUnavailable"])
+        // One answer, the refusal: not the batch's refusal and then the reload's own as well.
+        #expect(got["reload"]?.map { $0.error?.name } == ["io.karst.Scheduler.StorageUnavailable"])
+        // And the reload did not happen: the configuration it would have replaced is in force.
+        #expect(core.generation == 1)
+        #expect(core.statusLine.contains("reload FAILED, previous configuration still in force"))
     }
 
     @Test(.enabled(if: canMount, "needs root to mount a tmpfs and remount it read-only"))

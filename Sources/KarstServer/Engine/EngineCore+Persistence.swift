@@ -1,3 +1,4 @@
+import KarstConfig
 import KarstCore
 import KarstProtocol
 import KarstStore
@@ -58,9 +59,10 @@ extension EngineCore {
         return batch
     }
 
-    /// Commits the batch. On failure: puts the state back to what is on disk, enters degraded
-    /// mode (mutations refused, scheduling paused, a write probe every pass) and returns false.
-    func persist(_ batch: StoreBatch) -> Bool {
+    /// Commits the batch. On failure: puts the configuration (a reload in this batch) and the
+    /// state back to what is on disk, enters degraded mode (mutations refused, scheduling
+    /// paused, a write probe every pass) and returns false.
+    func persist(_ batch: StoreBatch, configurationBefore: (configuration: KarstConfiguration, generation: Int)) -> Bool {
         guard let store, !batch.isEmpty else { return true }
         do {
             try store.commit(batch)
@@ -69,6 +71,16 @@ extension EngineCore {
             storeProblem = error.description
             logger.error("state not written, batch refused: \(error). Serving reads; retrying writes.",
                          metadata: ["storage": "unavailable"])
+            if generation != configurationBefore.generation {
+                // The reload is refused with the batch (its caller is told StorageUnavailable):
+                // the configuration it replaced stays in force.
+                configuration = configurationBefore.configuration
+                generation = configurationBefore.generation
+                let reason = "the reload could not be recorded: \(error)"
+                lastReloadFailure = reason
+                logger.error("reload refused; keeping configuration generation \(generation): \(reason)")
+                onReload?(.failure(ConfigError(source: configPath ?? "built-in", issues: [ConfigIssue(path: "", message: reason)])))
+            }
             rollBackToStore()
             return false
         }

@@ -84,6 +84,8 @@ public final class EngineCore: @unchecked Sendable {
         answers.reserveCapacity(items.count)
         events.reserveCapacity(2 * items.count + 16)  // a submit and its placement, mostly
         let healthy = probeStore(now: now)
+        // What a failed commit puts back besides the state: a reload of this batch.
+        let before = (configuration: configuration, generation: generation)
         for item in items {
             switch item {
             case .request(let r):
@@ -107,7 +109,8 @@ public final class EngineCore: @unchecked Sendable {
         }
         // While the store is unwritable the model holds still: nothing could be recorded.
         if healthy { state.tick(now: now, into: &events) }
-        let committed = persist(storeBatch(for: events, extraJobs: extraChangedJobs, metaChanged: metaChanged))
+        let committed = persist(storeBatch(for: events, extraJobs: extraChangedJobs, metaChanged: metaChanged),
+                                configurationBefore: before)
         extraChangedJobs.removeAll()
         metaChanged = false
         if !committed { events.removeAll() }
@@ -115,7 +118,11 @@ public final class EngineCore: @unchecked Sendable {
         let answeredAt = ScaledWallClock.monotonicSeconds()
         withState { state in
             for (r, outcome) in answers {
+                // A streaming call (Watch, Backup, Reload) answers later, by itself; a reload in
+                // a batch that failed to commit is refused through its deferred reply below, so
+                // it must not get a second one here.
                 guard !r.call.oneway else { continue }
+                if case .streaming = outcome { continue }
                 let reply: EngineReply
                 if !committed && r.mutates {
                     reply = .frame(VarlinkReply.frame(error: storageUnavailable()))
@@ -125,7 +132,7 @@ public final class EngineCore: @unchecked Sendable {
                     case .reply(let render): reply = .frame(render(state, self))
                     case .job(let id, let key, let withPosition):
                         reply = .job(key: key, Self.jobSnapshot(id, withPosition: withPosition, in: state))
-                    case .streaming: continue
+                    case .streaming: continue  // (handled above)
                     }
                 }
                 if let sink = r.sink {
