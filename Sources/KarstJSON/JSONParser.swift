@@ -74,9 +74,9 @@ public struct JSONParser {
         defer { depth -= 1 }
         i += 1
         var members: [(key: String, value: JSONValue)] = []
-        members.reserveCapacity(8)
         skipSpace()
         if i < b.count, b[i] == UInt8(ascii: "}") { i += 1; return .object(JSONObject(members)) }
+        members.reserveCapacity(8)
         while true {
             skipSpace()
             guard i < b.count, b[i] == UInt8(ascii: "\"") else { throw fail("expected a member name") }

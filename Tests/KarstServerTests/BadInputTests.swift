@@ -119,6 +119,20 @@ import Testing
         }
         #expect(try await eventually { try busy.call("io.karst.Admin.Stats", [:])["watchers"] == .number(0) })
         try otherClientIsServed(d)
+        // Reading at last, the watcher finds its stream ended by SlowConsumer after the frames
+        // that were sent; the connection still works and can watch again.
+        lazy.setReceiveTimeout(seconds: 10)
+        var ended: VarlinkError? = nil
+        for _ in 0..<20_000 {
+            let reply = try lazy.receive()
+            if let e = reply.error { ended = e; break }
+            #expect(reply.continues)
+        }
+        #expect(ended?.name == "io.karst.Protocol.SlowConsumer")
+        try lazy.stream("io.karst.Scheduler.Watch", [:])
+        #expect(try await eventually { try busy.call("io.karst.Admin.Stats", [:])["watchers"] == .number(1) })
+        _ = try busy.call("io.karst.Scheduler.Submit", jobParams())
+        #expect(try lazy.receive().parameters["event"] != nil)
         lazy.close()
         busy.close()
         try await d.stop()

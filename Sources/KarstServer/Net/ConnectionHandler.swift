@@ -62,7 +62,12 @@ final class ConnectionHandler: ChannelDuplexHandler {
             return
         }
         for (seq, reply) in replies {
-            if let w = watch, w.seq == seq { watch = nil }
+            if let w = watch, w.seq == seq {
+                // The watch ended (an error, or SlowConsumer). Frames held until it reached the
+                // head of the order are dropped with it: a later watch must not inherit them.
+                watch = nil
+                heldStream.removeAll()
+            }
             ready[seq] = reply.frame
         }
         drain(context)
@@ -186,6 +191,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     func channelInactive(context: ChannelHandlerContext) {
         if let watch { shared.engine.submit(.unwatch(watch.id)) }
         watch = nil
+        heldStream.removeAll()
         ready.removeAll()
         replySink = nil  // it holds this handler: break the cycle
         context.fireChannelInactive()
