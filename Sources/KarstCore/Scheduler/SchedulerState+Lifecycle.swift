@@ -38,8 +38,7 @@ extension SchedulerState {
                 job.finishedAt = nil
                 job.pendingReason = nil
                 job.borrowed = borrowed
-                job.runningSlot = addRunning(job, Release(at: now.advanced(bySeconds: job.demand.estimatedSeconds),
-                                                          amount: job.allocation(in: pool)), to: g)
+                job.runningSlot = addRunning(job, to: g)
             case .releaseCapacity:
                 tenants.usage[job.demand.tenantIndex] -= job.demand.total
                 if let ref = wasRunningIn {
@@ -74,9 +73,12 @@ extension SchedulerState {
         return job
     }
 
-    /// Adds a job that starts running in pool `g` to the pool's running lists; the caller
-    /// stores the returned slot in the job.
-    mutating func addRunning(_ job: Job, _ release: Release, to g: Int) -> Int32 {
+    /// Adds a job running in pool `g` (its placement, started at `startedAt`) to the pool's
+    /// running lists, releasing its share of the pool at its expected end; the caller stores the
+    /// returned slot in the job.
+    mutating func addRunning(_ job: Job, to g: Int) -> Int32 {
+        let release = Release(at: (job.startedAt ?? Instant(microseconds: 0)).advanced(bySeconds: job.demand.estimatedSeconds),
+                              amount: job.allocation(in: poolRefs[g]))
         running[g].append(RunningEntry(job, release: release))
         runningEnds[g].insert(EndOrder.Entry(at: release.at, job: job.id, amount: release.amount))
         return Int32(running[g].count - 1)

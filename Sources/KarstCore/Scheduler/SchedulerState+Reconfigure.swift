@@ -105,9 +105,7 @@ extension SchedulerState {
             (allocated[flatIndex(shard)] + r).fits(in: topology.datacenters[shard.datacenter].pools[shard.pool].capacity)
         }) {
             for (shard, r) in job.allocations { allocated[flatIndex(shard)] += r }
-            let g = flatIndex(ref)
-            let end = (job.startedAt ?? Instant(microseconds: 0)).advanced(bySeconds: job.demand.estimatedSeconds)
-            job.runningSlot = addRunning(job, Release(at: end, amount: job.allocation(in: ref)), to: g)
+            job.runningSlot = addRunning(job, to: flatIndex(ref))
         } else {
             job.placement = nil
             job.shards = []
