@@ -97,15 +97,13 @@ public enum Dispatcher {
     public static let product = "karstd"
     public static let url = "https://karst.invalid/"
 
-    /// The interfaces served, in `GetInfo` order.
-    public static var interfaces: [String] {
-        ["org.varlink.service"] + EmbeddedInterfaces.descriptions.keys.sorted()
-    }
-
-    /// The reply for calls that need no state, or nil when the engine must handle the call.
     /// The interfaces whose methods the engine answers.
     static let engineInterfaces: [String] = EmbeddedInterfaces.descriptions.keys.sorted()
 
+    /// The interfaces served, in `GetInfo` order.
+    public static var interfaces: [String] { ["org.varlink.service"] + engineInterfaces }
+
+    /// The reply for calls that need no state, or nil when the engine must handle the call.
     public static func answerLocally(_ call: VarlinkCall, version: String) -> [UInt8]? {
         do throws(VarlinkError) {
             switch call.method {
