@@ -66,17 +66,21 @@ public final class KarstStore: @unchecked Sendable {
 
     deinit {
         checkpointer.stop()
-        let rows = self.rows
-        pool.writeWithoutTransaction { _ in rows.finalizeAll() }
+        finalizeRowStatements()
     }
 
     /// Checkpoints the WAL and closes every connection. The store cannot be used afterwards.
     public func close() throws {
         checkpointer.stop()
-        let rows = self.rows
-        pool.writeWithoutTransaction { _ in rows.finalizeAll() }
+        finalizeRowStatements()
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
         try pool.close()
+    }
+
+    /// Finalizes the row writer's statements on the writer connection's queue (before it closes).
+    private func finalizeRowStatements() {
+        let rows = self.rows
+        pool.writeWithoutTransaction { _ in rows.finalizeAll() }
     }
 
     /// `PRAGMA synchronous` as the writer sees it (2 = FULL).
