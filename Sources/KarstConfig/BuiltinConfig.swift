@@ -20,6 +20,9 @@ utc_offset_hours = 8
 grid_intensity_kg_per_kwh = 0.85
 # ASSUMED: run time used for energy estimates when a job gives none.
 default_duration_seconds = 3600
+# The longest durationSeconds a job may give (31 days; at most ten years). A longer one is
+# refused as InvalidJob stating this bound.
+max_duration_seconds = 2678400
 # A pass stops after this many jobs in a row could not be placed (bounds a deep, blocked queue).
 max_consecutive_misses = 2000
 # Within a pass, a tenant's jobs of one class are passed over after this many could not be placed.

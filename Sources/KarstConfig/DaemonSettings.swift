@@ -42,23 +42,12 @@ extension TopologyReader {
     func readServer(_ root: inout TableReader) -> ServerSettings {
         var s = ServerSettings()
         guard var t = root.table("server") else { return s }
-        if let v = t.int("max_message_bytes") {
-            if (1024...(64 << 20)).contains(v) { s.maxMessageBytes = v } else {
-                t.add("max_message_bytes", "must be between 1024 and 67108864")
-            }
-        }
-        if let v = t.int("max_connections") {
-            if (1...1_000_000).contains(v) { s.maxConnections = v } else { t.add("max_connections", "must be between 1 and 1000000") }
-        }
-        if let v = t.number("idle_timeout_seconds") {
-            if v > 0 { s.idleTimeoutSeconds = v } else { t.add("idle_timeout_seconds", "must be greater than 0") }
-        }
-        if let v = t.int("max_calls_in_flight") {
-            if v > 0 { s.maxCallsInFlight = v } else { t.add("max_calls_in_flight", "must be greater than 0") }
-        }
-        if let v = t.int("watch_buffer_events") {
-            if v > 0 { s.watchBufferEvents = v } else { t.add("watch_buffer_events", "must be greater than 0") }
-        }
+        typealias B = ConfigBounds
+        if let v = t.int("max_message_bytes", in: B.maxMessageBytes) { s.maxMessageBytes = v }
+        if let v = t.int("max_connections", in: B.maxConnections) { s.maxConnections = v }
+        if let v = t.number("idle_timeout_seconds", in: B.idleTimeoutSeconds) { s.idleTimeoutSeconds = v }
+        if let v = t.int("max_calls_in_flight", in: B.maxCallsInFlight) { s.maxCallsInFlight = v }
+        if let v = t.int("watch_buffer_events", in: B.watchBufferEvents) { s.watchBufferEvents = v }
         if let v = t.string("socket_mode") {
             if let mode = UInt16(v, radix: 8), mode <= 0o777 { s.socketMode = mode } else {
                 t.add("socket_mode", "must be an octal mode such as \"0660\"")
@@ -71,9 +60,7 @@ extension TopologyReader {
     func readState(_ root: inout TableReader) -> StateSettings {
         var s = StateSettings()
         guard var t = root.table("state") else { return s }
-        if let v = t.number("retention_days") {
-            if v > 0 { s.retentionDays = v } else { t.add("retention_days", "must be greater than 0") }
-        }
+        if let v = t.number("retention_days", in: ConfigBounds.retentionDays) { s.retentionDays = v }
         t.finish()
         return s
     }

@@ -6,15 +6,12 @@ struct DatacenterReader {
     let sink: IssueSink
     let regions: [Region]
 
-    /// Residency is a 64-bit mask in the core.
-    static let maxDatacenters = 64
-
     func readAll(_ root: inout TableReader) -> [Datacenter] {
         var out: [Datacenter] = []
         var ids = DuplicateCheck(sink: sink)
         let tables = root.tables("datacenters", required: true)
-        if tables.count > Self.maxDatacenters {
-            root.add("datacenters", "at most \(Self.maxDatacenters) data centres are supported")
+        if tables.count > ConfigBounds.maxDatacenters {
+            root.add("datacenters", "at most \(ConfigBounds.maxDatacenters) data centres are supported")
         }
         for var t in tables {
             let dc = read(&t)
@@ -28,8 +25,7 @@ struct DatacenterReader {
         let id = t.string("id", required: true)
         let name = t.string("name") ?? id ?? ""
         let op = t.string("operator", required: true)
-        let pue = t.number("pue", required: true)
-        if let pue, !(pue >= 1 && pue <= 5) { t.add("pue", "must be between 1.0 and 5.0") }
+        let pue = t.number("pue", in: ConfigBounds.pue, required: true)
         let clean = readCurve(&t, "clean_share", range: 0...1, unit: "a share between 0 and 1")
         let price = readCurve(&t, "price_cny_per_kwh", range: 0...100, unit: "a price between 0 and 100")
         let rtt = readRTT(&t)
@@ -66,7 +62,11 @@ struct DatacenterReader {
                 ok = false
                 continue
             }
-            if v < 0 { r.add(region.id, "must be 0 or more"); ok = false }
+            guard ConfigBounds.rttMs.contains(v) else {
+                r.add(region.id, "must be between 0 and \(formatNumber(ConfigBounds.rttMs.upperBound)), not \(formatNumber(v))")
+                ok = false
+                continue
+            }
             out.append(v)
         }
         for key in r.table.keys.sorted() where !regions.contains(where: { $0.id == key }) {
@@ -82,21 +82,17 @@ struct DatacenterReader {
         var ids = DuplicateCheck(sink: sink)
         for var p in t.tables("pools", required: true) {
             let id = p.string("id", required: true)
-            let cpu = p.number("cpu", required: true)
-            let mem = p.number("memory_gib", required: true)
-            let acc = p.int("accelerators") ?? 0
+            typealias B = ConfigBounds
+            let cpu = p.number("cpu", in: B.poolCPU, required: true)
+            let mem = p.number("memory_gib", in: B.poolMemoryGiB, required: true)
+            let acc = p.int("accelerators", in: B.poolAccelerators) ?? 0
             let model = p.string("accelerator_model")
-            let wpc = p.number("watts_per_core") ?? 10
-            let wpa = p.number("watts_per_accelerator") ?? 400
-            if let cpu, cpu <= 0 { p.add("cpu", "must be greater than 0") }
-            if let mem, mem <= 0 { p.add("memory_gib", "must be greater than 0") }
-            if acc < 0 { p.add("accelerators", "must be 0 or more") }
+            let wpc = p.number("watts_per_core", in: B.wattsPerCore) ?? 10
+            let wpa = p.number("watts_per_accelerator", in: B.wattsPerAccelerator) ?? 400
             if model != nil && acc <= 0 { p.add("accelerators", "must be greater than 0 when accelerator_model is set") }
             if model == nil && acc > 0 { p.add("accelerator_model", "is required when accelerators is set") }
-            if wpc < 0 { p.add("watts_per_core", "must be 0 or more") }
-            if wpa < 0 { p.add("watts_per_accelerator", "must be 0 or more") }
             p.finish()
-            guard let id, ids.check(id, at: p.keyPath("id")), let cpu, let mem, cpu > 0, mem > 0, acc >= 0 else {
+            guard let id, ids.check(id, at: p.keyPath("id")), let cpu, let mem else {
                 continue
             }
             out.append(Pool(id: id, capacity: Resources(cpu: cpu, memoryGiB: mem, accelerators: acc),

@@ -24,36 +24,22 @@ struct TopologyReader {
     private func readSettings(_ root: inout TableReader) -> SchedulerSettings {
         var s = SchedulerSettings()
         guard var t = root.table("settings") else { return s }
-        if let v = t.int("utc_offset_hours") {
-            if (-12...14).contains(v) { s.utcOffsetHours = v } else { t.add("utc_offset_hours", "must be between -12 and 14") }
+        typealias B = ConfigBounds
+        if let v = t.int("utc_offset_hours", in: B.utcOffsetHours) { s.utcOffsetHours = v }
+        if let v = t.number("grid_intensity_kg_per_kwh", in: B.gridIntensity) { s.gridIntensityKgPerKWh = v }
+        if let v = t.number("max_duration_seconds", in: B.maxDurationSeconds) { s.maxDurationSeconds = v }
+        if let v = t.number("default_duration_seconds", in: B.defaultDurationSeconds) {
+            if v <= s.maxDurationSeconds { s.defaultDurationSeconds = v } else {
+                t.add("default_duration_seconds", "must be at most max_duration_seconds (\(formatNumber(s.maxDurationSeconds))), not \(formatNumber(v))")
+            }
         }
-        if let v = t.number("grid_intensity_kg_per_kwh") {
-            if v >= 0 { s.gridIntensityKgPerKWh = v } else { t.add("grid_intensity_kg_per_kwh", "must be 0 or more") }
-        }
-        if let v = t.number("default_duration_seconds") {
-            if v > 0 { s.defaultDurationSeconds = v } else { t.add("default_duration_seconds", "must be greater than 0") }
-        }
-        if let v = t.int("max_consecutive_misses") {
-            if v > 0 { s.maxConsecutiveMisses = v } else { t.add("max_consecutive_misses", "must be greater than 0") }
-        }
-        if let v = t.int("max_tenant_misses_per_pass") {
-            if v > 0 { s.maxTenantMissesPerPass = v } else { t.add("max_tenant_misses_per_pass", "must be greater than 0") }
-        }
-        if let v = t.int("max_preemptions_per_job") {
-            if v >= 0 { s.maxPreemptionsPerJob = v } else { t.add("max_preemptions_per_job", "must be 0 or more") }
-        }
-        if let v = t.int("pool_preemptions_per_minute") {
-            if v >= 0 { s.poolPreemptionsPerMinute = v } else { t.add("pool_preemptions_per_minute", "must be 0 or more") }
-        }
-        if let v = t.int("backfill_reservations") {
-            if (0...1000).contains(v) { s.backfillReservations = v } else { t.add("backfill_reservations", "must be between 0 and 1000") }
-        }
-        if let v = t.number("time_shift_min_saving") {
-            if (0...1).contains(v) { s.timeShiftMinSaving = v } else { t.add("time_shift_min_saving", "must be between 0 and 1") }
-        }
-        if let v = t.number("deadline_slack_seconds") {
-            if v >= 0 && v.isFinite { s.deadlineSlackSeconds = v } else { t.add("deadline_slack_seconds", "must be 0 or more") }
-        }
+        if let v = t.int("max_consecutive_misses", in: B.misses) { s.maxConsecutiveMisses = v }
+        if let v = t.int("max_tenant_misses_per_pass", in: B.misses) { s.maxTenantMissesPerPass = v }
+        if let v = t.int("max_preemptions_per_job", in: B.maxPreemptionsPerJob) { s.maxPreemptionsPerJob = v }
+        if let v = t.int("pool_preemptions_per_minute", in: B.poolPreemptionsPerMinute) { s.poolPreemptionsPerMinute = v }
+        if let v = t.int("backfill_reservations", in: B.backfillReservations) { s.backfillReservations = v }
+        if let v = t.number("time_shift_min_saving", in: B.timeShiftMinSaving) { s.timeShiftMinSaving = v }
+        if let v = t.number("deadline_slack_seconds", in: B.deadlineSlackSeconds) { s.deadlineSlackSeconds = v }
         t.finish()
         return s
     }
@@ -62,8 +48,7 @@ struct TopologyReader {
         var w = ScoringWeights()
         guard var t = root.table("scoring") else { return w }
         func weight(_ key: String, _ target: inout Double) {
-            guard let v = t.number(key) else { return }
-            if v >= 0 && v.isFinite { target = v } else { t.add(key, "must be 0 or more") }
+            if let v = t.number(key, in: ConfigBounds.scoringWeight) { target = v }
         }
         weight("energy", &w.energy)
         weight("carbon", &w.carbon)
@@ -98,13 +83,11 @@ struct TopologyReader {
         var priorities: [Int: String] = [:]
         for var t in root.tables("classes", required: true) {
             let id = t.string("id", required: true)
-            let base = t.int("base_priority", required: true)
-            let aging = t.number("aging_per_hour") ?? 0
-            if aging < 0 { t.add("aging_per_hour", "must be 0 or more") }
+            let base = t.int("base_priority", in: ConfigBounds.basePriority, required: true)
+            let aging = t.number("aging_per_hour", in: ConfigBounds.agingPerHour) ?? 0
             let canPreempt = t.bool("can_preempt") ?? false
             let preemptible = t.bool("preemptible") ?? false
-            let latency = t.number("default_latency_ms", required: true)
-            if let latency, latency <= 0 { t.add("default_latency_ms", "must be greater than 0") }
+            let latency = t.number("default_latency_ms", in: ConfigBounds.defaultLatencyMs, required: true)
             if let base, let other = priorities[base] {
                 t.add("base_priority", "\(base) is already the base priority of class '\(other)'")
             }
@@ -130,9 +113,7 @@ struct TopologyReader {
 
     private func readTenant(_ t: inout TableReader, id: String) -> TenantPolicy {
         var policy = TenantPolicy(id: id)
-        if let w = t.number("weight") {
-            if w > 0 && w.isFinite { policy.weight = w } else { t.add("weight", "must be greater than 0") }
-        }
+        if let w = t.number("weight", in: ConfigBounds.tenantWeight) { policy.weight = w }
         // A quota guarantees only the dimensions it names; a borrow limit caps only those it names.
         if var q = t.table("quota") { policy.quota = readResources(&q, unset: 0) }
         if var b = t.table("borrow_limit") {
@@ -145,12 +126,10 @@ struct TopologyReader {
 
     /// `{ cpu, memory_gib, accelerators }`; a dimension left out is `unset` (nil: unlimited).
     private func readResources(_ q: inout TableReader, unset: Double?) -> Resources {
-        let cpu = q.number("cpu") ?? unset ?? 1e9
-        let mem = q.number("memory_gib") ?? unset ?? 1e12
-        let acc = q.int("accelerators") ?? unset.map { Int($0) } ?? 1_000_000_000
-        if cpu < 0 { q.add("cpu", "must be 0 or more") }
-        if mem < 0 { q.add("memory_gib", "must be 0 or more") }
-        if acc < 0 { q.add("accelerators", "must be 0 or more") }
+        let cpu = q.number("cpu", in: ConfigBounds.quotaCPU) ?? unset ?? ConfigBounds.quotaCPU.upperBound
+        let mem = q.number("memory_gib", in: ConfigBounds.quotaMemoryGiB) ?? unset ?? ConfigBounds.quotaMemoryGiB.upperBound
+        let acc = q.int("accelerators", in: ConfigBounds.poolAccelerators) ?? unset.map { Int($0) }
+            ?? ConfigBounds.poolAccelerators.upperBound
         q.finish()
         return Resources(cpu: cpu, memoryGiB: mem, accelerators: acc)
     }

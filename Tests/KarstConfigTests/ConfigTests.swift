@@ -49,8 +49,8 @@ import Testing
                                          with: "rtt_ms = { bth = 20, yrd = 15, gba = 10, local = 3 }\n\n# PUBLISHED: 14,000")
         #expect(issues(text) == [
             "datacenters[0].rtt_ms.cc: missing: every region needs a latency entry",
-            "datacenters[1].pools[0].cpu: must be greater than 0",
-            "datacenters[2].pools[0].cpu: must be greater than 0",
+            "datacenters[1].pools[0].cpu: must be between 0.001 and 1000000000, not 0",
+            "datacenters[2].pools[0].cpu: must be between 0.001 and 1000000000, not 0",
             "datacenters[3].colour: unknown key",
         ])
     }
@@ -76,8 +76,8 @@ import Testing
             .replacingOccurrences(of: "time_shift_min_saving = 0.1", with: "time_shift_min_saving = 2")
             .replacingOccurrences(of: "id = \"bth-research\"\nweight = 1.0", with: "id = \"bth-research\"\nweight = 1.0\nborrow_limit = { cpu = 1 }")
         #expect(issues(text) == [
-            "settings.backfill_reservations: must be between 0 and 1000",
-            "settings.time_shift_min_saving: must be between 0 and 1",
+            "settings.backfill_reservations: must be between 0 and 1000, not -1",
+            "settings.time_shift_min_saving: must be between 0 and 1, not 2",
             "tenants[2].borrow_limit: needs a quota to borrow above",
         ])
     }
@@ -100,6 +100,23 @@ import Testing
         ])
     }
 
+    @Test func absurdNumbersAreRefusedStatingTheRange() {
+        let text = Self.minimal.replacingOccurrences(of: "rtt_ms = { local = 1 }", with: "rtt_ms = { local = inf }")
+            .replacingOccurrences(of: "default_latency_ms = 10", with: "default_latency_ms = nan")
+            + "\n[settings]\ndefault_duration_seconds = 1e300\nmax_duration_seconds = 1e18\n"
+            + "[server]\nidle_timeout_seconds = inf\n[state]\nretention_days = -1\n"
+        #expect(issues(text) == [
+            "settings.max_duration_seconds: must be between 60 and 315360000, not 1e+18",
+            "settings.default_duration_seconds: must be between 1 and 315360000, not 1e+300",
+            "classes[0].default_latency_ms: must be between 1 and 60000, not nan",
+            "datacenters[0].rtt_ms.local: must be between 0 and 10000, not inf",
+            "server.idle_timeout_seconds: must be between 0.01 and 604800, not inf",
+            "state.retention_days: must be between 0.001 and 36500, not -1",
+        ])
+        let huge = Self.minimal.replacingOccurrences(of: "cpu = 10", with: "cpu = 1e300")
+        #expect(issues(huge) == ["datacenters[0].pools[0].cpu: must be between 0.001 and 1000000000, not 1e+300"])
+    }
+
     @Test func rangesAndCrossReferencesAreChecked() {
         let text = Self.minimal.replacingOccurrences(of: "pue = 1.2", with: "pue = 0.9")
             .replacingOccurrences(of: "rtt_ms = { local = 1 }", with: "rtt_ms = { local = 1, mars = 300 }")
@@ -107,7 +124,7 @@ import Testing
             + "\naccelerator_model = \"h20\"\n[scoring]\npacking_mode = \"tight\"\n"
         #expect(issues(text) == [
             "scoring.packing_mode: must be \"binpack\" or \"spread\", not \"tight\"",
-            "datacenters[0].pue: must be between 1.0 and 5.0",
+            "datacenters[0].pue: must be between 1 and 5, not 0.9",
             "datacenters[0].clean_share: must be one number or 24 hourly numbers, found 2",
             "datacenters[0].rtt_ms.mars: is not a declared region",
             "datacenters[0].pools[0].accelerators: must be greater than 0 when accelerator_model is set",

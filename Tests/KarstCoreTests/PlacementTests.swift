@@ -75,7 +75,7 @@ import Testing
 
     @Test func neverRunnableJobsAreRejectedWithTheReason() {
         var h = ScenarioHarness(hub.topology)
-        #expect(throws: SchedulerError.unschedulable(reason: "larger than any single pool that meets its constraints (asks for cpu=200.0 mem=1.0GiB)")) {
+        #expect(throws: SchedulerError.unschedulable(reason: "asks for cpu=200.0 mem=1.0GiB, more than any pool that meets its other constraints holds, or its data centre over all its pools of that kind (the largest such pool: cpu=100.0 mem=400.0GiB)")) {
             try h.submit(.job().cpu(200))
         }
         #expect(throws: SchedulerError.self) { try h.submit(.job().accelerators(1, model: "h100")) }

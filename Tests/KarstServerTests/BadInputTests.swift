@@ -63,6 +63,58 @@ import Testing
         try await d.stop()
     }
 
+    /// Each value out of its bound gets the named error whose reason states the bound, and the
+    /// daemon keeps serving. The first line once stopped the whole hub (a trap in the pass).
+    static let outOfBounds: [(String, String, String)] = [
+        (#""durationSeconds":1e18"#, "io.karst.Scheduler.InvalidJob", "at most 2678400"),
+        (#""durationSeconds":1e12"#, "io.karst.Scheduler.InvalidJob", "at most 2678400"),
+        (#""deadline":"0001-01-01T00:00:00Z""#, "io.karst.Scheduler.InvalidJob", "from 2000-01-01T00:00:00Z"),
+        (#""priority":2000000"#, "io.karst.Scheduler.InvalidJob", "between -1000000 and 1000000"),
+        (#""maxLatencyMs":1000000000"#, "io.karst.Scheduler.InvalidJob", "between 1 and 60000"),
+    ]
+
+    @Test func outOfBoundValuesAreNamedWithTheirBoundAndTheHubKeepsServing() async throws {
+        let d = try await LiveDaemon()
+        let base = #""origin":"gba","priorityClass":"batch","resources":{"cpu":1,"memoryGiB":1}"#
+        for dryRun in [false, true] {
+            for (field, name, bound) in Self.outOfBounds {
+                let text = #"{"method":"io.karst.Scheduler.Submit","parameters":{"job":{"# + base + "," + field
+                    + "}" + (dryRun ? #","dryRun":true"# : "") + "}}"
+                let (error, closed) = try send(Array(text.utf8) + [0], to: d)
+                #expect(error?.name == name, "\(field)")
+                #expect(error?.parameters["reason"]?.stringValue?.contains(bound) == true, "\(field): \(String(describing: error))")
+                #expect(!closed)
+            }
+        }
+        let tiny = #"{"method":"io.karst.Scheduler.Submit","parameters":{"job":{"origin":"gba","priorityClass":"batch","resources":{"cpu":1e-9,"memoryGiB":1e-9}}}}"#
+        #expect(try send(Array(tiny.utf8) + [0], to: d).0?.parameters["field"]?.stringValue == "resources.cpu")
+        for resources in [#"{"cpu":1e12,"memoryGiB":1}"#, #"{"cpu":1,"memoryGiB":1,"accelerators":1099511627776}"#] {
+            let text = #"{"method":"io.karst.Scheduler.Submit","parameters":{"job":{"origin":"gba","priorityClass":"batch","resources":"#
+                + resources + "}}}"
+            let (error, _) = try send(Array(text.utf8) + [0], to: d)
+            #expect(error?.name == "io.karst.Scheduler.Unschedulable")
+            #expect(error?.parameters["reason"]?.stringValue?.contains("the largest such pool") == true, "\(String(describing: error))")
+        }
+        let calls: [(String, String)] = [
+            (#"{"method":"io.karst.Scheduler.List","parameters":{"limit":0}}"#, "between 1 and 100000"),
+            (#"{"method":"io.karst.Scheduler.List","parameters":{"limit":1000000}}"#, "between 1 and 100000"),
+            (#"{"method":"io.karst.Scheduler.Watch","parameters":{"ids":["#
+                + Array(repeating: #""job-1""#, count: 10_001).joined(separator: ",") + "]},\"more\":true}", "at most 10000 entries"),
+            (#"{"method":"io.karst.Scheduler.Complete","parameters":{"id":"job-1","outcome":"failed","message":""#
+                + String(repeating: "m", count: 5000) + #""}}"#, "at most 4096 bytes"),
+            (#"{"method":"io.karst.Scheduler.Complete","parameters":{"id":"job-1","outcome":"maybe"}}"#, "succeeded"),
+            (#"{"method":"io.karst.Admin.Backup","parameters":{"path":"relative/path"}}"#, "absolute path"),
+        ]
+        for (text, bound) in calls {
+            let (error, closed) = try send(Array(text.utf8) + [0], to: d)
+            #expect(error?.name == "io.karst.Scheduler.OutOfRange", "\(text.prefix(80))")
+            #expect(error?.parameters["reason"]?.stringValue?.contains(bound) == true, "\(String(describing: error))")
+            #expect(!closed)
+        }
+        try otherClientIsServed(d)
+        try await d.stop()
+    }
+
     @Test func anOversizedMessageIsRefusedWithoutWaitingForItsEnd() async throws {
         let d = try await LiveDaemon(testConfiguration { $0.server.maxMessageBytes = 4096 })
         let c = try d.connect()

@@ -42,7 +42,7 @@ import Testing
         for _ in 0..<2000 {
             let reply = try { () throws -> VarlinkReply.Parsed in
                 try c.send(VarlinkCall(method: "io.karst.Scheduler.Submit",
-                                       parameters: jobParams(cpu: 0.001, memory: 0.001, extra: ["name": .string(big)])).framed)
+                                       parameters: jobParams(cpu: 0.001, memory: 0.001, extra: ["labels": .object(["pad": .string(big)])])).framed)
                 return try c.receive()
             }()
             if let e = reply.error { refusal = e; break }
@@ -87,9 +87,11 @@ import Testing
                                        replies.withLock { $0[name, default: []].append(parsed!) }
                                    }))
         }
-        // A job bigger than the whole disk: this batch's commit fails.
-        let huge = String(repeating: "x", count: 1_500_000)
-        core.process([request("submit", "io.karst.Scheduler.Submit", jobParams(extra: ["name": .string(huge)])),
+        // Jobs bigger than the whole disk together (each at its label bound): this batch's commit fails.
+        let pad = String(repeating: "x", count: 4000)
+        let labels: JSONValue = .object(JSONObject((0..<4).map { (key: "pad\($0)", value: JSONValue.string(pad)) }))
+        let job = try #require(jobParams(extra: ["labels": labels])["job"])
+        core.process([request("submit", "io.karst.Scheduler.SubmitBatch", ["jobs": .array(Array(repeating: job, count: 100))]),
                       request("reload", "io.karst.Admin.Reload", [:])], now: clock.now)
         let got = replies.withLock { $0 }
         #expect(got["submit"]?.map { $0.error?.name } == ["io.karst.Scheduler.StorageUnavailable"])

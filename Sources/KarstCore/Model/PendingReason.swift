@@ -30,7 +30,7 @@ public enum PendingReason: Hashable, Sendable, CustomStringConvertible {
         case .priority: "priority"
         case .quota(let r): "quota:\(r)"
         case .noCapacity(let dc, let pool): "no-capacity:\(dc)/\(pool)"
-        case .latency(let region, let budget): "latency:\(region)>\(formatMs(budget))ms everywhere"
+        case .latency(let region, let budget): "latency:\(region)>\(formatNumber(budget))ms everywhere"
         case .accelerator(let model): "accelerator:\(model)"
         case .datacenterUnavailable: "datacenter-unavailable"
         case .held: "held"
@@ -42,6 +42,8 @@ public enum PendingReason: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-func formatMs(_ value: Double) -> String {
-    value == value.rounded() ? String(Int(value)) : String(value)
+/// A number as a person writes it: whole numbers without ".0" (while they are exact), others as
+/// Swift prints them (`0.5`, `1e+18`, `inf`). Never traps.
+public func formatNumber(_ value: Double) -> String {
+    value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
 }

@@ -13,11 +13,22 @@ public struct Resources: Hashable, Sendable, CustomStringConvertible {
         self.accelerators = accelerators
     }
 
-    /// From the protocol's units: fractional cores and GiB (rounded up to the next milli-core / MiB).
+    /// From the protocol's units: fractional cores and GiB (rounded up to the next milli-core /
+    /// MiB). Saturating: a value beyond Int64's range becomes `Int64.max` (larger than any pool,
+    /// so such a job is unschedulable, never a trap), below it `Int64.min`; NaN becomes 0.
+    /// Validation refuses NaN and negative values before they get here.
     public init(cpu: Double, memoryGiB: Double, accelerators: Int = 0) {
-        self.milliCPU = Int64((cpu * 1000).rounded(.up))
-        self.memoryMiB = Int64((memoryGiB * 1024).rounded(.up))
+        self.milliCPU = Resources.saturating(cpu * 1000)
+        self.memoryMiB = Resources.saturating(memoryGiB * 1024)
         self.accelerators = Int64(accelerators)
+    }
+
+    @inline(__always)
+    static func saturating(_ units: Double) -> Int64 {
+        let up = units.rounded(.up)
+        if up >= 9_223_372_036_854_775_808.0 { return .max }
+        if up <= -9_223_372_036_854_775_808.0 { return .min }
+        return up.isNaN ? 0 : Int64(up)
     }
 
     public static let zero = Resources(milliCPU: 0, memoryMiB: 0, accelerators: 0)
@@ -31,26 +42,49 @@ public struct Resources: Hashable, Sendable, CustomStringConvertible {
         milliCPU <= other.milliCPU && memoryMiB <= other.memoryMiB && accelerators <= other.accelerators
     }
 
+    /// Every component in 0…2⁴⁰ (a trillion milli-cores, MiB or accelerators: far beyond any
+    /// hub), so that sums over millions of such vectors stay exact. Submission guarantees it
+    /// (a job must fit a pool); a restore holds a stored job that breaks it.
+    public var isCountable: Bool {
+        let most: Int64 = 1 << 40
+        return (0...most).contains(milliCPU) && (0...most).contains(memoryMiB) && (0...most).contains(accelerators)
+    }
+
     /// True when every component is zero or more.
     public var isNonNegative: Bool { milliCPU >= 0 && memoryMiB >= 0 && accelerators >= 0 }
 
+    // Sums and differences saturate at Int64's ends instead of trapping. Admitted demands fit a
+    // pool and pools are bounded by the configuration, so a live hub never gets near either end;
+    // a value that does (a stored job from a looser bound) then reads as "larger than any pool".
     public static func + (a: Resources, b: Resources) -> Resources {
-        Resources(milliCPU: a.milliCPU + b.milliCPU, memoryMiB: a.memoryMiB + b.memoryMiB,
-                  accelerators: a.accelerators + b.accelerators)
+        Resources(milliCPU: sat(a.milliCPU.addingReportingOverflow(b.milliCPU), b.milliCPU),
+                  memoryMiB: sat(a.memoryMiB.addingReportingOverflow(b.memoryMiB), b.memoryMiB),
+                  accelerators: sat(a.accelerators.addingReportingOverflow(b.accelerators), b.accelerators))
     }
 
     public static func - (a: Resources, b: Resources) -> Resources {
-        Resources(milliCPU: a.milliCPU - b.milliCPU, memoryMiB: a.memoryMiB - b.memoryMiB,
-                  accelerators: a.accelerators - b.accelerators)
+        Resources(milliCPU: sat(a.milliCPU.subtractingReportingOverflow(b.milliCPU), -b.milliCPU.signum()),
+                  memoryMiB: sat(a.memoryMiB.subtractingReportingOverflow(b.memoryMiB), -b.memoryMiB.signum()),
+                  accelerators: sat(a.accelerators.subtractingReportingOverflow(b.accelerators), -b.accelerators.signum()))
+    }
+
+    /// The result, or the end of the range it overflowed towards (the sign of `direction`).
+    @inline(__always)
+    private static func sat(_ r: (partialValue: Int64, overflow: Bool), _ direction: Int64) -> Int64 {
+        r.overflow ? (direction > 0 ? .max : .min) : r.partialValue
     }
 
     public static func += (a: inout Resources, b: Resources) { a = a + b }
     public static func -= (a: inout Resources, b: Resources) { a = a - b }
 
-    /// This vector times a whole factor (a gang's replicas).
+    /// This vector times a whole factor (a gang's replicas); saturating at `Int64.max` (larger
+    /// than any pool), so an absurd gang is unschedulable rather than a trap.
     public func scaled(by factor: Int) -> Resources {
-        Resources(milliCPU: milliCPU * Int64(factor), memoryMiB: memoryMiB * Int64(factor),
-                  accelerators: accelerators * Int64(factor))
+        func times(_ v: Int64) -> Int64 {
+            let (p, overflow) = v.multipliedReportingOverflow(by: Int64(factor))
+            return overflow ? ((v < 0) != (factor < 0) ? .min : .max) : p
+        }
+        return Resources(milliCPU: times(milliCPU), memoryMiB: times(memoryMiB), accelerators: times(accelerators))
     }
 
     /// The largest fraction of `total` this vector takes in any dimension (the DRF dominant share).

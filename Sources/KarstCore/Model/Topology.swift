@@ -97,12 +97,15 @@ public struct SchedulerSettings: Hashable, Sendable {
     /// Deadlines: a job whose latest start (deadline − expected run time) is within this many
     /// seconds is ranked ahead of its class, earliest deadline first.
     public var deadlineSlackSeconds: Double
+    /// The longest `durationSeconds` a new job may give (`SpecBounds.maxDurationCeiling` at most).
+    public var maxDurationSeconds: Double
 
     public init(utcOffsetHours: Int = 8, gridIntensityKgPerKWh: Double = 0.8,
                 defaultDurationSeconds: Double = 3600, maxConsecutiveMisses: Int = 2000,
                 maxTenantMissesPerPass: Int = 16, maxPreemptionsPerJob: Int = 3,
                 poolPreemptionsPerMinute: Int = 60, backfillReservations: Int = 8,
-                timeShiftMinSaving: Double = 0.1, deadlineSlackSeconds: Double = 900) {
+                timeShiftMinSaving: Double = 0.1, deadlineSlackSeconds: Double = 900,
+                maxDurationSeconds: Double = SpecBounds.defaultMaxDuration) {
         self.utcOffsetHours = utcOffsetHours
         self.gridIntensityKgPerKWh = gridIntensityKgPerKWh
         self.defaultDurationSeconds = defaultDurationSeconds
@@ -113,5 +116,6 @@ public struct SchedulerSettings: Hashable, Sendable {
         self.backfillReservations = backfillReservations
         self.timeShiftMinSaving = timeShiftMinSaving
         self.deadlineSlackSeconds = deadlineSlackSeconds
+        self.maxDurationSeconds = maxDurationSeconds
     }
 }

@@ -141,6 +141,8 @@ struct AvailabilityProfile: Sendable {
     /// for it (a long reservation would otherwise turn most releases into steps): the demand is
     /// taken from the steps there are from `start` on, and given back at `end` as a restore.
     mutating func subtract(_ demand: Resources, from start: Instant, until end: Instant) {
+        // An empty interval holds nothing (a zero or negative run time from a stored job).
+        guard start < end else { return }
         materialize(through: start)
         let a = split(at: start)
         if end <= times[times.count - 1] {

@@ -13,7 +13,9 @@ extension SchedulerState {
         let w = topology.scoring
         guard w.energy + w.carbon > 0 else { return nil }
         let offset = topology.settings.utcOffsetHours
-        let runHours = max(1, min(24, Int((job.demand.estimatedSeconds / 3600).rounded(.up))))
+        // Clamped as a double first: the conversion to Int is then always in range (NaN → 1).
+        let hours = (job.demand.estimatedSeconds / 3600).rounded(.up)
+        let runHours = hours >= 24 ? 24 : hours >= 1 ? Int(hours) : 1
         func ratio(_ x: Double, _ base: Double) -> Double { base > 0 ? x / base : (x > 0 ? 2 : 1) }
         let base = shiftCurves.figures(d, hour: now.hourOfDay(utcOffsetHours: offset), runHours: runHours)
         let latest = job.spec.deadline.map { min(notAfter, $0.advanced(bySeconds: -job.demand.estimatedSeconds)) } ?? notAfter

@@ -77,6 +77,24 @@ extension SchedulerState {
             throw .invalidJob(field: "\(r.id)", reason: "the configuration cannot describe this "
                 + "\(r.state.rawValue) job: \(error)")
         }
+        if !job.demand.total.isCountable || !job.demand.perReplica.isNonNegative || job.demand.replicas < 1 {
+            // A size the core cannot count (negative, or beyond any hub: only a damaged or
+            // foreign store, or a bound since tightened, has one): it holds no capacity. A running job runs on outside any pool; any other is held.
+            job.demand.perReplica = .zero
+            job.demand.total = .zero
+            job.message = "its stored size (\(r.spec.resources.vector) × \(r.spec.replicas)) cannot be counted"
+            if r.state == .running {
+                job.placement = nil
+                job.shards = []
+                adoptRunning(&job, oldRef: r.placement, report: &report)
+            } else {
+                job.state = .held
+                job.pendingReason = .held
+                jobs[r.id] = job
+                report.heldUnschedulable.append(r.id)
+            }
+            return
+        }
         trackDeadline(job)
         if r.state == .running {
             adoptRunning(&job, oldRef: r.placement, report: &report)

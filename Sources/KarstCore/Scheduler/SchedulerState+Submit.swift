@@ -19,6 +19,9 @@ extension SchedulerState {
 
     /// Accepts all of `specs` or none: every spec is checked before any is queued.
     public mutating func submitBatch(_ specs: [JobSpec], now: Instant) throws(SchedulerError) -> [Event] {
+        guard specs.count <= SpecBounds.maxBatchJobs else {
+            throw .invalidJob(field: "jobs", reason: "at most \(SpecBounds.maxBatchJobs) jobs in one batch, not \(specs.count)")
+        }
         for (i, spec) in specs.enumerated() {
             do {
                 try checkFields(spec)
@@ -73,8 +76,8 @@ extension SchedulerState {
                      tenantIndex: job.demand.tenantIndex)
     }
 
-    /// Validates a spec's fields against the topology and interns it. Throws only for what is wrong
-    /// with the spec itself (unknown names, out-of-range values), not for capacity.
+    /// Resolves a spec's names against the topology and interns it. Throws only for names the
+    /// topology does not know, not for values (`checkBounds`) or capacity (`admit`).
     static func buildDemand(for spec: JobSpec, tenantIndex: Int, topology: Topology) throws(SchedulerError) -> Demand {
         guard let origin = topology.regionIndex(of: spec.origin) else {
             throw .invalidJob(field: "origin", reason: "unknown region '\(spec.origin)' (known: "
@@ -85,39 +88,6 @@ extension SchedulerState {
                 + topology.classes.map(\.id).joined(separator: ", ") + ")")
         }
         let r = spec.resources
-        guard r.cpu.isFinite, r.cpu >= 0, r.cpu <= 1e9 else {
-            throw .invalidJob(field: "resources.cpu", reason: "must be a number of cores ≥ 0")
-        }
-        guard r.memoryGiB.isFinite, r.memoryGiB >= 0, r.memoryGiB <= 1e12 else {
-            throw .invalidJob(field: "resources.memoryGiB", reason: "must be a number of GiB ≥ 0")
-        }
-        guard r.accelerators >= 0, r.accelerators <= 1_000_000 else {
-            throw .invalidJob(field: "resources.accelerators", reason: "must be ≥ 0")
-        }
-        guard r.cpu > 0 || r.memoryGiB > 0 || r.accelerators > 0 else {
-            throw .invalidJob(field: "resources", reason: "asks for nothing; give cpu, memoryGiB or accelerators")
-        }
-        if r.acceleratorModel != nil && r.accelerators == 0 {
-            throw .invalidJob(field: "resources.acceleratorModel", reason: "names a model but accelerators is 0")
-        }
-        guard (1...100_000).contains(spec.replicas) else {
-            throw .invalidJob(field: "replicas", reason: "must be between 1 and 100000")
-        }
-        if let d = spec.durationSeconds, !(d.isFinite && d > 0) {
-            throw .invalidJob(field: "durationSeconds", reason: "must be greater than 0")
-        }
-        if let l = spec.maxLatencyMs, !(l.isFinite && l > 0) {
-            throw .invalidJob(field: "maxLatencyMs", reason: "must be greater than 0")
-        }
-        guard spec.maxRetries >= 0, spec.maxRetries <= 1000 else {
-            throw .invalidJob(field: "maxRetries", reason: "must be between 0 and 1000")
-        }
-        guard spec.dependsOn.count <= 1000 else {
-            throw .invalidJob(field: "dependsOn", reason: "at most 1000 dependencies")
-        }
-        if let nb = spec.notBefore, let na = spec.notAfter, na < nb {
-            throw .invalidJob(field: "notAfter", reason: "is before notBefore")
-        }
         var mask: UInt64 = 0
         if let allowed = spec.datacenters {
             guard !allowed.isEmpty else {
@@ -151,11 +121,13 @@ extension SchedulerState {
             priority: spec.priority)
     }
 
-    /// `buildDemand`, then the admission checks: the job alone within its tenant's ceiling (quota
-    /// plus borrow limit), and some
-    /// pool able to hold it when the hub is empty.
+    /// `SpecBounds` checks, `buildDemand`, then the admission checks: the job alone within its
+    /// tenant's ceiling (quota plus borrow limit), and some pool able to hold it when the hub is
+    /// empty. Only new jobs pass through here: a restore re-admits stored jobs without the bounds,
+    /// so tightening a bound never loses an accepted job.
     static func demand(for spec: JobSpec, tenantIndex: Int, topology: Topology, ceiling: Resources?,
                        stack: PlacementStack, sites: [PoolSite], rtt: [[Double]]) throws(SchedulerError) -> Demand {
+        try checkBounds(spec, settings: topology.settings)
         let demand = try buildDemand(for: spec, tenantIndex: tenantIndex, topology: topology)
         try admit(demand, spec, topology: topology, ceiling: ceiling, stack: stack, sites: sites, rtt: rtt)
         return demand
@@ -169,20 +141,37 @@ extension SchedulerState {
         }
         if case .blocked(let stage, _)? = stack.couldEverPlace(demand, sites: sites, rtt: rtt),
            !(stage == .size && couldEverSplit(demand, sites: sites, rtt: rtt)) {
-            throw .unschedulable(reason: Self.neverReason(stage, demand, spec, topology))
+            throw .unschedulable(reason: Self.neverReason(stage, demand, spec, topology, sites, rtt))
         }
     }
 
-    static func neverReason(_ stage: FeasibilityCheck, _ d: Demand, _ spec: JobSpec, _ t: Topology) -> String {
+    /// Component-wise largest capacity among the pools that pass every static check but size.
+    static func largestEligiblePool(_ d: Demand, _ sites: [PoolSite], _ rtt: [[Double]]) -> Resources {
+        var most = Resources.zero
+        for site in sites {
+            let r = rtt[site.ref.datacenter][d.originIndex]
+            guard FeasibilityCheck.staticStages.allSatisfy({ $0 == .size || $0.passes(d, site, rtt: r, free: site.capacity) })
+            else { continue }
+            most = Resources(milliCPU: max(most.milliCPU, site.capacity.milliCPU),
+                             memoryMiB: max(most.memoryMiB, site.capacity.memoryMiB),
+                             accelerators: max(most.accelerators, site.capacity.accelerators))
+        }
+        return most
+    }
+
+    static func neverReason(_ stage: FeasibilityCheck, _ d: Demand, _ spec: JobSpec, _ t: Topology,
+                            _ sites: [PoolSite], _ rtt: [[Double]]) -> String {
         switch stage {
         case .residency: "no allowed data centre"
         case .accelerator:
             spec.resources.accelerators > 0
                 ? "no pool in an allowed data centre has accelerator model \(spec.resources.acceleratorModel ?? "(any)")"
                 : "no general CPU pool in an allowed data centre"
-        case .latency: "no allowed data centre is within \(formatMs(d.latencyBudgetMs)) ms of \(spec.origin)"
+        case .latency: "no allowed data centre is within \(formatNumber(d.latencyBudgetMs)) ms of \(spec.origin)"
         case .size, .datacenterState, .fits:
-            "larger than any single pool that meets its constraints (asks for \(d.total))"
+            "asks for \(d.total)\(d.replicas > 1 ? " (\(d.replicas) replicas of \(d.perReplica))" : ""), more than "
+                + "any pool that meets its other constraints holds, or its data centre over all its pools of that "
+                + "kind (the largest such pool: \(largestEligiblePool(d, sites, rtt)))"
         }
     }
 }

@@ -215,6 +215,9 @@ error QuotaExceeded (tenant: string, resource: string)
 error InvalidTransition (id: string, state: string)
 error StorageUnavailable (reason: string)
 error Unschedulable (reason: string)
+# A call parameter outside its bound (List.limit, Watch.ids, Complete.message, Backup.path, …);
+# the reason states the bound. Job spec fields out of bounds are InvalidJob instead.
+error OutOfRange (parameter: string, reason: string)
 """#,
     ]
 }

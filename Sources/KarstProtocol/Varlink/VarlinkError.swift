@@ -28,6 +28,12 @@ public struct VarlinkError: Error, Hashable, Sendable, CustomStringConvertible {
     public static let permissionDenied = VarlinkError("org.varlink.service.PermissionDenied")
     public static let expectedMore = VarlinkError("org.varlink.service.ExpectedMore")
 
+    /// `io.karst.Scheduler.OutOfRange`: a call parameter outside its stated bound; `reason`
+    /// states the bound (job spec fields are `InvalidJob` instead).
+    public static func outOfRange(_ parameter: String, _ reason: String) -> VarlinkError {
+        VarlinkError("io.karst.Scheduler.OutOfRange", ["parameter": .string(parameter), "reason": .string(reason)])
+    }
+
     // io.karst.Protocol — connection-level errors.
     public static func frameTooLarge(limit: Int) -> VarlinkError {
         VarlinkError("io.karst.Protocol.FrameTooLarge", ["limit": .number(Double(limit))])

@@ -88,10 +88,14 @@ extension EngineCore {
         let path = try p.requiredString("path")
         try p.finish()
         try requireAdmin(r.caller, "Backup")
-        guard let store else { throw VarlinkError.methodNotImplemented("io.karst.Admin.Backup (the daemon runs without state)") }
-        guard path.hasPrefix("/"), !FileManager.default.fileExists(atPath: path) else {
-            throw VarlinkError.invalidParameter("path")
+        try CallBounds.check(path.utf8.count, atMost: CallBounds.maxPathBytes, "path", "bytes")
+        guard path.hasPrefix("/") else { throw VarlinkError.outOfRange("path", "must be an absolute path") }
+        guard !path.utf8.contains(0) else { throw VarlinkError.outOfRange("path", "must not contain a NUL byte") }
+        guard !FileManager.default.fileExists(atPath: path) else {
+            throw VarlinkError.outOfRange("path", "must not exist yet: a backup never overwrites")
         }
+        guard let store else { throw VarlinkError.methodNotImplemented("io.karst.Admin.Backup (the daemon runs without state)") }
+
         let logger = self.logger
         let request = r
         Thread.detachNewThread {

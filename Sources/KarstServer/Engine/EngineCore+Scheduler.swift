@@ -49,6 +49,7 @@ extension EngineCore {
     func submitBatch(_ p: inout ParameterReader, _ c: Caller, _ now: Instant, _ events: inout [Event]) throws(VarlinkError) -> Outcome {
         guard let readers = try p.objects("jobs") else { throw VarlinkError.invalidParameter("jobs") }
         try p.finish()
+        try CallBounds.check(readers.count, atMost: CallBounds.maxBatchJobs, "jobs", "jobs in one batch")
         var specs: [JobSpec] = []
         specs.reserveCapacity(readers.count)
         for (i, var r) in readers.enumerated() {
@@ -76,22 +77,20 @@ extension EngineCore {
         return jobReply(id, withPosition: true)
     }
 
-    /// Default and largest `limit` of `List`.
-    static let defaultListLimit = 1000
-    static let maxListLimit = 100_000
-
     func list(_ p: inout ParameterReader) throws(VarlinkError) -> Outcome {
         let stateName = try p.string("state")
         let tenant = try p.string("tenant")
         let datacenter = try p.string("datacenter")
-        let limit = try p.int("limit") ?? Self.defaultListLimit
+        let limit = try p.int("limit") ?? CallBounds.defaultListLimit
         try p.finish()
         var filter: JobState? = nil
         if let stateName {
             guard let s = JobState(rawValue: stateName) else { throw VarlinkError.invalidParameter("state") }
             filter = s
         }
-        guard (1...Self.maxListLimit).contains(limit) else { throw VarlinkError.invalidParameter("limit") }
+        guard CallBounds.listLimit.contains(limit) else {
+            throw VarlinkError.outOfRange("limit", "must be between \(CallBounds.listLimit.lowerBound) and \(CallBounds.listLimit.upperBound), not \(limit)")
+        }
         if let datacenter, state.topology.datacenterIndex(of: datacenter) == nil {
             throw VarlinkError("io.karst.Admin.NoSuchDatacenter", ["datacenter": .string(datacenter)])
         }
@@ -131,7 +130,10 @@ extension EngineCore {
         let message = try p.string("message")
         try p.finish()
         guard c.canExecute else { throw denied(c, "Complete \(id)") }
-        guard outcome == "succeeded" || outcome == "failed" else { throw VarlinkError.invalidParameter("outcome") }
+        guard outcome == "succeeded" || outcome == "failed" else {
+            throw VarlinkError.outOfRange("outcome", "must be \"succeeded\" or \"failed\"")
+        }
+        try CallBounds.check(message?.utf8.count ?? 0, atMost: CallBounds.maxCompleteMessageBytes, "message", "bytes")
         let event = try core { () throws(SchedulerError) in
             try state.complete(id, succeeded: outcome == "succeeded", message: message, now: now)
         }
@@ -146,6 +148,7 @@ extension EngineCore {
         guard r.call.more, let send = r.stream else { throw VarlinkError.expectedMore }
         var ids: Set<JobID>? = nil
         if let idTexts {
+            try CallBounds.check(idTexts.count, atMost: CallBounds.maxWatchIDs, "ids", "entries")
             var set = Set<JobID>()
             for (i, t) in idTexts.enumerated() {
                 guard let id = JobID(t) else { throw VarlinkError.invalidParameter("ids[\(i)]") }

@@ -1,0 +1,76 @@
+extension SchedulerState {
+    /// Checks every value of a new job's spec against `SpecBounds` (and the configured maximum
+    /// duration). Each failure is `InvalidJob` naming the field and stating the bound it broke.
+    /// Sizes have no upper bound here: a job larger than every pool is `Unschedulable`, from
+    /// `admit`, with the size it exceeds.
+    static func checkBounds(_ spec: JobSpec, settings: SchedulerSettings) throws(SchedulerError) {
+        typealias B = SpecBounds
+        func invalid(_ field: String, _ reason: String) -> SchedulerError { .invalidJob(field: field, reason: reason) }
+        let r = spec.resources
+        guard r.cpu.isFinite, r.cpu == 0 || r.cpu >= B.minCPU else {
+            throw invalid("resources.cpu", "must be 0 or a finite number of cores ≥ \(B.minCPU) (one milli-core), not \(r.cpu)")
+        }
+        guard r.memoryGiB.isFinite, r.memoryGiB == 0 || r.memoryGiB >= B.minMemoryGiB else {
+            throw invalid("resources.memoryGiB",
+                          "must be 0 or a finite number of GiB ≥ \(B.minMemoryGiB) (one MiB), not \(r.memoryGiB)")
+        }
+        guard r.accelerators >= 0 else {
+            throw invalid("resources.accelerators", "must be 0 or more, not \(r.accelerators)")
+        }
+        guard r.cpu > 0 || r.memoryGiB > 0 || r.accelerators > 0 else {
+            throw invalid("resources", "asks for nothing; give cpu, memoryGiB or accelerators")
+        }
+        if r.acceleratorModel != nil && r.accelerators == 0 {
+            throw invalid("resources.acceleratorModel", "names a model but accelerators is 0")
+        }
+        try within(spec.replicas, B.replicas, "replicas")
+        try within(spec.priority, B.priority, "priority")
+        try within(spec.maxRetries, B.maxRetries, "maxRetries")
+        if let d = spec.durationSeconds {
+            let most = settings.maxDurationSeconds
+            guard d.isFinite, d > 0, d <= most else {
+                throw invalid("durationSeconds", "must be greater than 0 and at most \(formatNumber(most)) "
+                    + "(the configured max_duration_seconds), not \(formatNumber(d))")
+            }
+        }
+        if let l = spec.maxLatencyMs, !B.maxLatencyMs.contains(l) {
+            throw invalid("maxLatencyMs", "must be between \(formatNumber(B.maxLatencyMs.lowerBound)) and "
+                + "\(formatNumber(B.maxLatencyMs.upperBound)), not \(formatNumber(l))")
+        }
+        for (field, t) in [("deadline", spec.deadline), ("notBefore", spec.notBefore), ("notAfter", spec.notAfter)] {
+            if let t, !B.times.contains(t) {
+                throw invalid(field, "must be from \(B.times.lowerBound) up to (not including) \(B.times.upperBound), not \(t)")
+            }
+        }
+        try most(spec.dependsOn.count, B.maxDependencies, "dependsOn", "entries")
+        try most(spec.datacenters?.count ?? 0, B.maxDatacenters, "datacenters", "entries")
+        try most(spec.name?.utf8.count ?? 0, B.maxNameBytes, "name", "bytes")
+        if let tenant = spec.tenant {
+            guard !tenant.isEmpty else { throw invalid("tenant", "must not be empty") }
+            try most(tenant.utf8.count, B.maxTenantBytes, "tenant", "bytes")
+        }
+        try most(spec.labels.count, B.maxLabels, "labels", "entries")
+        var total = 0
+        for (key, value) in spec.labels {
+            guard !key.isEmpty else { throw invalid("labels", "a key must not be empty") }
+            try most(key.utf8.count, B.maxLabelKeyBytes, "labels", "bytes in a key")
+            try most(value.utf8.count, B.maxLabelValueBytes, "labels.\(key)", "bytes")
+            total += key.utf8.count + value.utf8.count
+        }
+        try most(total, B.maxLabelBytesTotal, "labels", "bytes of keys and values together")
+    }
+
+    /// `value` in `range`, or `InvalidJob` stating the range.
+    private static func within(_ value: Int, _ range: ClosedRange<Int>, _ field: String) throws(SchedulerError) {
+        guard range.contains(value) else {
+            throw .invalidJob(field: field, reason: "must be between \(range.lowerBound) and \(range.upperBound), not \(value)")
+        }
+    }
+
+    /// `count` at most `limit`, or `InvalidJob` stating the limit and the unit counted.
+    private static func most(_ count: Int, _ limit: Int, _ field: String, _ unit: String) throws(SchedulerError) {
+        guard count <= limit else {
+            throw .invalidJob(field: field, reason: "at most \(limit) \(unit), not \(count)")
+        }
+    }
+}

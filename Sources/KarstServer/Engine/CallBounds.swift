@@ -1,0 +1,26 @@
+import KarstCore
+import KarstProtocol
+
+/// The bounds of every call parameter that is not part of a job spec (those are `SpecBounds`),
+/// stated once. A value outside is `io.karst.Scheduler.OutOfRange` naming the parameter and
+/// the bound; docs/PROTOCOL.md lists them all.
+enum CallBounds {
+    /// `List.limit`: default and range.
+    static let defaultListLimit = 1000
+    static let listLimit = 1...100_000
+    /// `Watch.ids`: entries.
+    static let maxWatchIDs = 10_000
+    /// `Complete.message`: bytes (UTF-8).
+    static let maxCompleteMessageBytes = 4096
+    /// `Backup.path`: bytes (Linux's PATH_MAX, with its NUL).
+    static let maxPathBytes = 4095
+    /// `SubmitBatch.jobs`: entries.
+    static let maxBatchJobs = SpecBounds.maxBatchJobs
+
+    /// `count` at most `limit`, else `OutOfRange` stating the limit and the unit counted.
+    static func check(_ count: Int, atMost limit: Int, _ parameter: String, _ unit: String) throws(VarlinkError) {
+        guard count <= limit else {
+            throw .outOfRange(parameter, "at most \(limit) \(unit), not \(count)")
+        }
+    }
+}
