@@ -41,7 +41,7 @@ struct Karstd: AsyncParsableCommand {
     @Flag(help: "Keep all state in memory: nothing survives a restart (benchmarks, experiments).")
     var ephemeral = false
 
-    @Flag(help: "Check the state directory's integrity, print a summary and exit (status 0 or 1).")
+    @Flag(help: "Check the state directory's integrity, recover it under --config and check the scheduler's invariants, print a summary and exit (status 0 or 1).")
     var checkState = false
 
     @Option(help: "Run the model N times faster than wall time (modelled job durations shrink accordingly).")
@@ -98,6 +98,7 @@ struct Karstd: AsyncParsableCommand {
             }
             print(summary)
             if !summary.isHealthy { throw ExitCode(1) }
+            try checkRecoveredState(dir)
             return
         }
         let level = Logger.Level(rawValue: logLevel)!
@@ -204,6 +205,31 @@ struct WedgeOnSignal: Service {
         for await _ in await UnixSignalsSequence(trapping: .sigusr2).cancelOnGracefulShutdown() {
             logger.critical("test hook: wedging the engine")
             engine.submit(.barrier { while true { sleep(3600) } })
+        }
+    }
+}
+
+extension Karstd {
+    /// Recovers the state in `dir` as the daemon would (under --config, or the built-in hub) and
+    /// checks the scheduler's invariants on it: capacity, queue, tenant usage, running lists.
+    func checkRecoveredState(_ dir: String) throws {
+        do {
+            let configuration = try config.map { try KarstConfiguration.load(path: $0) } ?? KarstConfiguration.builtIn()
+            let stored = try KarstStore(directory: dir).load()
+            let (state, report) = try SchedulerState.restore(
+                topology: configuration.topology, records: stored.records, nextJobNumber: stored.nextJobNumber,
+                datacenterStates: stored.datacenterStates)
+            if let broken = state.checkInvariants() {
+                printError("karstd: the recovered state breaks an invariant: \(broken)")
+                throw ExitCode(1)
+            }
+            print("recovered: \(stored.records.count) jobs, \(state.pendingCount) pending, \(state.runningTotal) running, "
+                + "\(report.heldUnschedulable.count) held by the configuration; invariants hold")
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            printError("karstd: recovering the state: \(error)")
+            throw ExitCode(1)
         }
     }
 }
