@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "karstctl", targets: ["karstctl"]),
         .executable(name: "karst-sim", targets: ["karst-sim"]),
         .executable(name: "karst-bench", targets: ["karst-bench"]),
+        .executable(name: "karst-fuzz", targets: ["karst-fuzz"]),
         .library(name: "KarstCore", targets: ["KarstCore"]),
     ],
     dependencies: [
@@ -114,6 +115,16 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // In-process fuzz targets (libFuzzer under `make fuzz`; replayed by KarstFuzzTests).
+        .target(
+            name: "KarstFuzz",
+            dependencies: ["KarstCore", "KarstConfig", "KarstJSON", "KarstProtocol", "KarstServer",
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOEmbedded", package: "swift-nio"),
+                           .product(name: "Logging", package: "swift-log")]
+        ),
+        .executableTarget(name: "karst-fuzz", dependencies: ["KarstFuzz"]),
+        .testTarget(name: "KarstFuzzTests", dependencies: ["KarstFuzz"]),
         .testTarget(name: "KarstCoreTests", dependencies: ["KarstCore", "KarstTesting"]),
         .testTarget(name: "KarstConfigTests", dependencies: ["KarstConfig", "KarstCore", "KarstTesting"]),
         .testTarget(

@@ -64,7 +64,9 @@ struct Karstd: AsyncParsableCommand {
     var checkConfig: String?
 
     func validate() throws {
-        guard timeScale > 0, timeScale.isFinite else { throw ValidationError("--time-scale must be greater than 0") }
+        guard (0.001...1_000_000).contains(timeScale) else {
+            throw ValidationError("--time-scale must be between 0.001 and 1000000, not \(timeScale)")
+        }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level \(logLevel)") }
         guard ["auto", "journal", "stderr"].contains(logTarget) else { throw ValidationError("--log-target: auto, journal or stderr") }
         if ephemeral && stateDir != nil { throw ValidationError("--ephemeral and --state-dir exclude each other") }
