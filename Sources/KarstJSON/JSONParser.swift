@@ -9,6 +9,9 @@ public struct JSONParser {
     }
 
     public static let maxDepth = 64
+    /// Objects up to this many members are checked for duplicate names by a scan; larger ones
+    /// by a hash set.
+    static let scannedMembers = 16
 
     /// Parses exactly one JSON value from `bytes`.
     public static func parse<C: Collection>(_ bytes: C) throws(Failure) -> JSONValue where C.Element == UInt8 {
@@ -77,11 +80,19 @@ public struct JSONParser {
         skipSpace()
         if i < b.count, b[i] == UInt8(ascii: "}") { i += 1; return .object(JSONObject(members)) }
         members.reserveCapacity(8)
+        // Duplicates: a scan while the object is small (most are), a set beyond. A scan alone is
+        // quadratic: one 1 MiB object of 80,000 members held an event loop for seconds.
+        var seen: Set<String>? = nil
         while true {
             skipSpace()
             guard i < b.count, b[i] == UInt8(ascii: "\"") else { throw fail("expected a member name") }
             let key = try string()
-            if members.contains(where: { $0.key == key }) { throw fail("duplicate member \"\(key)\"") }
+            if members.count < Self.scannedMembers {
+                if members.contains(where: { $0.key == key }) { throw fail("duplicate member \"\(key)\"") }
+            } else {
+                if seen == nil { seen = Set(members.lazy.map(\.key)) }
+                if !seen!.insert(key).inserted { throw fail("duplicate member \"\(key)\"") }
+            }
             skipSpace()
             guard i < b.count, b[i] == UInt8(ascii: ":") else { throw fail("expected ':'") }
             i += 1

@@ -18,6 +18,18 @@ import Testing
         #expect(throws: JSONParser.Failure.self) { try parse(text) }
     }
 
+    /// Duplicate names are found in objects of any size, in time linear in their members: one
+    /// 80,000-member message (1 MiB) once held an event loop for seconds, the check being a scan.
+    @Test func findsDuplicatesInLargeObjectsWithoutAScanPerMember() throws {
+        let members = (0..<80_000).map { "\"k\($0)\":\($0)" }
+        let object = try #require(try parse("{" + members.joined(separator: ",") + "}").objectValue)
+        #expect(object.members.count == 80_000)
+        for at in [3, 17, 79_999] {
+            let dup = members + ["\"k\(at)\":0"]
+            #expect(throws: JSONParser.Failure.self) { try parse("{" + dup.joined(separator: ",") + "}") }
+        }
+    }
+
     @Test func rejectsInvalidUTF8() {
         #expect(throws: JSONParser.Failure.self) { try JSONParser.parse([0x22, 0xFF, 0x22]) }
     }

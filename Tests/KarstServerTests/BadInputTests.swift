@@ -104,6 +104,9 @@ import Testing
                 + String(repeating: "m", count: 5000) + #""}}"#, "at most 4096 bytes"),
             (#"{"method":"io.karst.Scheduler.Complete","parameters":{"id":"job-1","outcome":"maybe"}}"#, "succeeded"),
             (#"{"method":"io.karst.Admin.Backup","parameters":{"path":"relative/path"}}"#, "absolute path"),
+            (#"{"method":"io.karst.Admin.Backup","parameters":{"path":"/nonexistent-karst-dir/b.db"}}"#, "must exist"),
+            (#"{"method":"io.karst.Admin.Backup","parameters":{"path":"/tmp/"# + String(repeating: "n", count: 300) + #""}}"#,
+             "at most 255 bytes"),
         ]
         for (text, bound) in calls {
             let (error, closed) = try send(Array(text.utf8) + [0], to: d)

@@ -99,7 +99,7 @@ import Testing
         let refused = try await t.fails("io.karst.Admin.Reload")
         #expect(refused.name == "io.karst.Admin.InvalidConfig")
         #expect(try await t.ok("io.karst.Admin.Stats")["generation"] == .number(1))
-        #expect(try await t.fails("io.karst.Admin.Backup", ["path": .string("/nonexistent-karst-dir/backup.db")]).name
+        #expect(try await t.fails("io.karst.Admin.Backup", ["path": .string(shortTempDir() + "/backup.db")]).name
                 == "org.varlink.service.MethodNotImplemented")
         try await t.close()
     }

@@ -77,6 +77,8 @@ method Backup(path: string) -> (path: string, jobs: int)
 
 error NoSuchDatacenter (datacenter: string)
 error InvalidConfig (reason: string)
+# The backup could not be written at path (its disk, its permissions); the state is unharmed.
+error BackupFailed (path: string, reason: string)
 """#,
         "io.karst.Protocol": #"""
 # Karst: errors about the connection itself rather than a call. After FrameTooLarge,

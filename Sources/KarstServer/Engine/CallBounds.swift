@@ -14,6 +14,8 @@ enum CallBounds {
     static let maxCompleteMessageBytes = 4096
     /// `Backup.path`: bytes (Linux's PATH_MAX, with its NUL).
     static let maxPathBytes = 4095
+    /// One name in `Backup.path`: bytes (NAME_MAX).
+    static let maxNameBytes = 255
     /// `SubmitBatch.jobs`: entries.
     static let maxBatchJobs = SpecBounds.maxBatchJobs
 

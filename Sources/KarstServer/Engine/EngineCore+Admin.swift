@@ -94,6 +94,15 @@ extension EngineCore {
         guard !FileManager.default.fileExists(atPath: path) else {
             throw VarlinkError.outOfRange("path", "must not exist yet: a backup never overwrites")
         }
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
+        if let long = parts.first(where: { $0.utf8.count > CallBounds.maxNameBytes }) {
+            throw VarlinkError.outOfRange("path", "each name in it at most \(CallBounds.maxNameBytes) bytes, not \(long.utf8.count)")
+        }
+        var isDirectory: ObjCBool = false
+        let directory = "/" + parts.dropLast().joined(separator: "/")
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw VarlinkError.outOfRange("path", "its directory \(directory) must exist")
+        }
         guard let store else { throw VarlinkError.methodNotImplemented("io.karst.Admin.Backup (the daemon runs without state)") }
 
         let logger = self.logger
@@ -105,9 +114,10 @@ extension EngineCore {
                 logger.notice("backup of \(jobs) jobs written to \(path)")
                 frame = VarlinkReply.frame { w in w.key("path"); w.string(path); w.key("jobs"); w.number(jobs) }
             } catch {
-                logger.error("\(error)")
-                frame = VarlinkReply.frame(error: VarlinkError("io.karst.Scheduler.StorageUnavailable",
-                                                              ["reason": .string("\(error)")]))
+                // The copy failed (the target's disk, its permissions): the state store is fine.
+                logger.warning("backup to \(path) failed: \(error)")
+                frame = VarlinkReply.frame(error: VarlinkError("io.karst.Admin.BackupFailed",
+                                                              ["path": .string(path), "reason": .string("\(error)")]))
             }
             request.answer(frame)
         }
