@@ -172,13 +172,33 @@ import Testing
         t[JobID(1)] = 1
         t[JobID(10_000)] = 2
         t[JobID(1)] = nil
-        t.dropEmptyLeadingPages()
+        t.releaseEmptyPages()
         t[JobID(1)] = 3
         #expect(t.count == 2)
         #expect(t[JobID(1)] == 3)
         var seen: [UInt64] = []
         t.forEach { id, _ in seen.append(id.rawValue) }
         #expect(seen == [1, 10_000])
+    }
+
+    /// One old job held while ids run on must not pin every page after it: pages emptied in the
+    /// middle give their memory back, and come back when an id in them does.
+    @Test func emptiedPagesInTheMiddleAreReleased() {
+        var t = JobTable<Int>()
+        for i in 1...40_000 { t[JobID(UInt64(i))] = i }
+        #expect(t.allocatedPages == 10)
+        for i in 2...39_999 { t.removeValue(forKey: JobID(UInt64(i))) }
+        t.releaseEmptyPages()
+        #expect(t.allocatedPages == 2, "the first and the last page hold a job each")
+        #expect(t[JobID(1)] == 1 && t[JobID(40_000)] == 40_000 && t[JobID(20_000)] == nil && t.count == 2)
+        t[JobID(20_000)] = 7
+        t.update(JobID(20_000)) { $0 += 1 }
+        #expect(t[JobID(20_000)] == 8 && t.count == 3 && t.allocatedPages == 3)
+        var seen: [UInt64] = []
+        t.forEach { id, _ in seen.append(id.rawValue) }
+        #expect(seen == [1, 20_000, 40_000])
+        #expect(t.removeValue(forKey: JobID(30_000)) == nil)
+        #expect(!t.update(JobID(30_000)) { $0 += 1 })
     }
 
     @Test func aQueueTakesBackAJobAfterCompaction() {

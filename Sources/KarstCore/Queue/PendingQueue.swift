@@ -257,6 +257,6 @@ public struct PendingQueue: Sendable {
             }
         }
         staleCount = 0
-        members.dropEmptyLeadingPages()
+        members.releaseEmptyPages()
     }
 }

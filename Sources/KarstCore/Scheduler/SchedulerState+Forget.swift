@@ -7,7 +7,7 @@ extension SchedulerState {
             if job.state.isTerminal, let f = job.finishedAt, f < cutoff { old.append(id) }
         }
         for id in old { jobs.removeValue(forKey: id) }
-        jobs.dropEmptyLeadingPages()
+        jobs.releaseEmptyPages()
         return old.count
     }
 }
