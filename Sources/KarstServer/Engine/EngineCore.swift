@@ -35,8 +35,10 @@ public final class EngineCore: @unchecked Sendable {
     var extraChangedJobs: [JobID] = []
     /// Data-centre states or the configuration generation changed in this batch.
     var metaChanged = false
-    /// When finished jobs were last pruned (wall, monotonic seconds).
-    private var lastPrune = 0.0
+    /// When finished jobs were last pruned (wall, monotonic seconds); never, at first, so the
+    /// first batch after a start prunes (monotonic time starts at boot: 0 here meant a daemon
+    /// started in the machine's first hour pruned nothing until the hour was up).
+    private var lastPrune = -Double.infinity
     /// Called after every batch with a one-line summary (for systemd's STATUS=).
     public var onStatus: (@Sendable (String) -> Void)?
     /// How the core queues work for itself on its engine (set by `Engine`); nil when a test
