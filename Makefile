@@ -3,14 +3,29 @@
 #   make sim    release build, then replay the sample trace through the scheduling core (+ HTML report)
 #   make test   build, then run every test
 #   make bench  release build, then the core benchmark
+#   make fuzz   the fuzzing campaign: each in-process target for FUZZ_SECONDS, then 1,000,000
+#               frames at the release daemon's socket (FUZZ_FRAMES)
 
+SHELL        := /bin/bash
 SWIFT        ?= swift
 APT_PACKAGES := pkg-config libsystemd-dev libsqlite3-dev python3 python3-pip util-linux systemd \
                 systemd-container debootstrap zstd
 SOCKET       ?= .karst/run/karstd.sock
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test run sim bench install clean
+.PHONY: all deps build test run sim bench fuzz fuzz-build install clean
+
+# The in-process fuzz targets (Sources/KarstFuzz), built with libFuzzer and the address sanitizer
+# into their own build folder. lld links them (gold fails on a program with its own main that
+# calls libFuzzer's driver); LeakSanitizer is off because the Swift runtime's caches look like
+# leaks at exit.
+FUZZ_TARGETS  := frames json calls pipeline
+FUZZ_SECONDS  ?= 120
+FUZZ_RUNS     ?= 20000
+FUZZ_RUNS_PIPELINE ?= 2000
+FUZZ_FRAMES   ?= 1000000
+FUZZ_BIN      := .build-fuzz/release/karst-fuzz
+FUZZ_ENV      := ASAN_OPTIONS=detect_leaks=0 SWIFT_BACKTRACE=enable=no
 
 PREFIX  ?= /usr
 DESTDIR ?=
@@ -46,6 +61,22 @@ test: build
 	./.build/debug/karstd --check-config Config/karstd.toml
 	@scripts/check-generated
 	@scripts/check-units
+	# Fuzzing, short: each in-process target for FUZZ_RUNS inputs (the pipeline, ten times
+	# slower per input, FUZZ_RUNS_PIPELINE) from the committed corpus,
+	# then 50,000 frames at the release daemon's socket while a canary must be answered in 2 s.
+	$(MAKE) --no-print-directory fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p .karst/fuzz/$$t && { cp -n Tests/fuzz/corpus/$$t/* .karst/fuzz/$$t/ 2>/dev/null || true; } && \
+	  runs=$(FUZZ_RUNS); [ $$t = pipeline ] && runs=$(FUZZ_RUNS_PIPELINE); \
+	  echo "fuzz $$t: $$runs inputs" && \
+	  $(FUZZ_ENV) $(FUZZ_BIN) $$t -runs=$$runs -seed=1 -max_len=4096 -print_final_stats=1 \
+	    -artifact_prefix=.karst/fuzz/ .karst/fuzz/$$t 2>&1 | grep -E '^(stat::number_of_executed_units|==|INFO: Seed)|ERROR|Fatal|crash' ; \
+	  test $${PIPESTATUS[0]} -eq 0 || exit 1; \
+	done
+	$(SWIFT) build -c release --product karst-bench
+	./.build/release/karst-bench fuzz --frames 50000
+	# A one-minute soak: mixed load, kill -9 every few seconds, nothing acknowledged lost.
+	./.build/release/karst-bench soak --minutes 1
 	@scripts/e2e-nspawn
 
 run: build
@@ -68,6 +99,25 @@ bench: deps
 	./.build/release/karst-bench core
 	./.build/release/karst-bench socket
 
+fuzz-build: deps
+	$(SWIFT) build -c release --product karst-fuzz --scratch-path .build-fuzz \
+	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DKARST_FUZZ -Xswiftc -use-ld=lld
+
+# The campaign: FUZZ_SECONDS per in-process target (new inputs kept in .karst/fuzz/TARGET; a
+# crash is written to .karst/fuzz/crash-*; commit it under Tests/fuzz/regressions/TARGET once it
+# is fixed), then FUZZ_FRAMES frames at the release daemon over many connections.
+fuzz: fuzz-build
+	$(SWIFT) build -c release --product karstd
+	$(SWIFT) build -c release --product karst-bench
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p .karst/fuzz/$$t && { cp -n Tests/fuzz/corpus/$$t/* .karst/fuzz/$$t/ 2>/dev/null || true; } && \
+	  echo "fuzz $$t: $(FUZZ_SECONDS) s" && \
+	  $(FUZZ_ENV) $(FUZZ_BIN) $$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 \
+	    -artifact_prefix=.karst/fuzz/ .karst/fuzz/$$t 2>&1 | grep -E '^(stat::|==)|ERROR|Fatal|crash|DONE' ; \
+	  test $${PIPESTATUS[0]} -eq 0 || exit 1; \
+	done
+	./.build/release/karst-bench fuzz --frames $(FUZZ_FRAMES)
+
 # Installs release binaries, units, sysusers/tmpfiles entries, the message catalog and the
 # default configuration where a distribution package would put them.
 install: deps
@@ -83,4 +133,4 @@ install: deps
 	install -D -m 0644 Config/karstd.toml $(DESTDIR)/etc/karst/karstd.toml
 
 clean:
-	rm -rf .build .karst
+	rm -rf .build .build-fuzz .karst
