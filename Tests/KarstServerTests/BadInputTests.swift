@@ -103,6 +103,10 @@ import Testing
             (#"{"method":"io.karst.Scheduler.Complete","parameters":{"id":"job-1","outcome":"failed","message":""#
                 + String(repeating: "m", count: 5000) + #""}}"#, "at most 4096 bytes"),
             (#"{"method":"io.karst.Scheduler.Complete","parameters":{"id":"job-1","outcome":"maybe"}}"#, "succeeded"),
+            (#"{"method":"io.karst.Scheduler.Get","parameters":{"id":""# + String(repeating: "9", count: 300) + #""}}"#,
+             "at most 256 bytes"),
+            (#"{"method":"io.karst.Admin.Drain","parameters":{"datacenter":""# + String(repeating: "d", count: 300) + #""}}"#,
+             "at most 256 bytes"),
             (#"{"method":"io.karst.Admin.Backup","parameters":{"path":"relative/path"}}"#, "absolute path"),
             (#"{"method":"io.karst.Admin.Backup","parameters":{"path":"/nonexistent-karst-dir/b.db"}}"#, "must exist"),
             (#"{"method":"io.karst.Admin.Backup","parameters":{"path":"/tmp/"# + String(repeating: "n", count: 300) + #""}}"#,

@@ -19,6 +19,15 @@ enum CallBounds {
     /// `SubmitBatch.jobs`: entries.
     static let maxBatchJobs = SpecBounds.maxBatchJobs
 
+    /// A job id, data-centre id, tenant or state name given as a parameter: bytes (UTF-8). Longer
+    /// names can match nothing, and would only be echoed back in the error.
+    static let maxNameParameterBytes = 256
+
+    /// A name parameter within `maxNameParameterBytes`.
+    static func checkName(_ value: String?, _ parameter: String) throws(VarlinkError) {
+        try check(value?.utf8.count ?? 0, atMost: maxNameParameterBytes, parameter, "bytes")
+    }
+
     /// `count` at most `limit`, else `OutOfRange` stating the limit and the unit counted.
     static func check(_ count: Int, atMost limit: Int, _ parameter: String, _ unit: String) throws(VarlinkError) {
         guard count <= limit else {

@@ -24,6 +24,7 @@ extension EngineCore {
     {
         let dc = try p.requiredString("datacenter")
         try p.finish()
+        try CallBounds.checkName(dc, "datacenter")
         try requireAdmin(c, "datacenter operation on \(dc)")
         let (_, caused) = try core { () throws(SchedulerError) in try op(&state, dc, now) }
         events += caused

@@ -66,6 +66,7 @@ extension EngineCore {
 
     func jobID(_ params: inout ParameterReader, _ key: String = "id") throws(VarlinkError) -> JobID {
         let text = try params.requiredString(key)
+        try CallBounds.checkName(text, key)
         guard let id = JobID(text) else {
             throw VarlinkError("io.karst.Scheduler.NoSuchJob", ["id": .string(text)])
         }

@@ -83,6 +83,9 @@ extension EngineCore {
         let datacenter = try p.string("datacenter")
         let limit = try p.int("limit") ?? CallBounds.defaultListLimit
         try p.finish()
+        try CallBounds.checkName(stateName, "state")
+        try CallBounds.checkName(tenant, "tenant")
+        try CallBounds.checkName(datacenter, "datacenter")
         var filter: JobState? = nil
         if let stateName {
             guard let s = JobState(rawValue: stateName) else { throw VarlinkError.invalidParameter("state") }
@@ -145,6 +148,7 @@ extension EngineCore {
         let idTexts = try p.strings("ids")
         let tenant = try p.string("tenant")
         try p.finish()
+        try CallBounds.checkName(tenant, "tenant")
         guard r.call.more, let send = r.stream else { throw VarlinkError.expectedMore }
         var ids: Set<JobID>? = nil
         if let idTexts {
