@@ -190,15 +190,39 @@ import Testing
         for i in 2...39_999 { t.removeValue(forKey: JobID(UInt64(i))) }
         t.releaseEmptyPages()
         #expect(t.allocatedPages == 2, "the first and the last page hold a job each")
-        #expect(t[JobID(1)] == 1 && t[JobID(40_000)] == 40_000 && t[JobID(20_000)] == nil && t.count == 2)
+        #expect(t[JobID(1)] == 1)
+        #expect(t[JobID(40_000)] == 40_000)
+        #expect(t[JobID(20_000)] == nil)
+        #expect(t.count == 2)
         t[JobID(20_000)] = 7
         t.update(JobID(20_000)) { $0 += 1 }
-        #expect(t[JobID(20_000)] == 8 && t.count == 3 && t.allocatedPages == 3)
+        #expect(t[JobID(20_000)] == 8)
+        #expect(t.count == 3)
+        #expect(t.allocatedPages == 3)
         var seen: [UInt64] = []
         t.forEach { id, _ in seen.append(id.rawValue) }
         #expect(seen == [1, 20_000, 40_000])
         #expect(t.removeValue(forKey: JobID(30_000)) == nil)
         #expect(!t.update(JobID(30_000)) { $0 += 1 })
+        // The values themselves were compacted once most of their store was free.
+        #expect(t.storedSlots == 3)
+    }
+
+    /// Ids far apart cost a page of small indices each, not a page of values: a store of
+    /// values reuses what removals freed.
+    @Test func valuesAreStoredByLiveCountNotBySpan() {
+        var t = JobTable<[Int]>()
+        for round in 0..<20 {
+            for i in 0..<100 { t[JobID(UInt64(round * 10_000 + i + 1))] = [round, i] }
+            for i in 0..<100 where i != 0 { t.removeValue(forKey: JobID(UInt64(round * 10_000 + i + 1))) }
+        }
+        #expect(t.count == 20)
+        #expect(t.storedSlots <= 120, "freed slots are reused: \(t.storedSlots)")
+        #expect(t[JobID(190_001)] == [19, 0])
+        var ids: [UInt64] = []
+        t.forEach { id, _ in ids.append(id.rawValue) }
+        let expected: [UInt64] = (0..<20).map { (r: Int) -> UInt64 in UInt64(r * 10_000 + 1) }
+        #expect(ids == expected)
     }
 
     @Test func aQueueTakesBackAJobAfterCompaction() {

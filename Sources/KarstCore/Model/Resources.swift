@@ -53,25 +53,19 @@ public struct Resources: Hashable, Sendable, CustomStringConvertible {
     /// True when every component is zero or more.
     public var isNonNegative: Bool { milliCPU >= 0 && memoryMiB >= 0 && accelerators >= 0 }
 
-    // Sums and differences saturate at Int64's ends instead of trapping. Admitted demands fit a
-    // pool and pools are bounded by the configuration, so a live hub never gets near either end;
-    // a value that does (a stored job from a looser bound) then reads as "larger than any pool".
+    // Sums and differences trap on overflow, and cannot reach it: every vector the state adds
+    // up is an admitted demand (it fits a pool, and pools are bounded by the configuration) or
+    // a restored one that `isCountable` admits (each component at most 2⁴⁰), so millions of
+    // them sum far below Int64's range. Conversions and scaling, which take outside values,
+    // saturate instead.
     public static func + (a: Resources, b: Resources) -> Resources {
-        Resources(milliCPU: sat(a.milliCPU.addingReportingOverflow(b.milliCPU), b.milliCPU),
-                  memoryMiB: sat(a.memoryMiB.addingReportingOverflow(b.memoryMiB), b.memoryMiB),
-                  accelerators: sat(a.accelerators.addingReportingOverflow(b.accelerators), b.accelerators))
+        Resources(milliCPU: a.milliCPU + b.milliCPU, memoryMiB: a.memoryMiB + b.memoryMiB,
+                  accelerators: a.accelerators + b.accelerators)
     }
 
     public static func - (a: Resources, b: Resources) -> Resources {
-        Resources(milliCPU: sat(a.milliCPU.subtractingReportingOverflow(b.milliCPU), -b.milliCPU.signum()),
-                  memoryMiB: sat(a.memoryMiB.subtractingReportingOverflow(b.memoryMiB), -b.memoryMiB.signum()),
-                  accelerators: sat(a.accelerators.subtractingReportingOverflow(b.accelerators), -b.accelerators.signum()))
-    }
-
-    /// The result, or the end of the range it overflowed towards (the sign of `direction`).
-    @inline(__always)
-    private static func sat(_ r: (partialValue: Int64, overflow: Bool), _ direction: Int64) -> Int64 {
-        r.overflow ? (direction > 0 ? .max : .min) : r.partialValue
+        Resources(milliCPU: a.milliCPU - b.milliCPU, memoryMiB: a.memoryMiB - b.memoryMiB,
+                  accelerators: a.accelerators - b.accelerators)
     }
 
     public static func += (a: inout Resources, b: Resources) { a = a + b }

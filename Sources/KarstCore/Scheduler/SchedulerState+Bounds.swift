@@ -37,11 +37,9 @@ extension SchedulerState {
             throw invalid("maxLatencyMs", "must be between \(formatNumber(B.maxLatencyMs.lowerBound)) and "
                 + "\(formatNumber(B.maxLatencyMs.upperBound)), not \(formatNumber(l))")
         }
-        for (field, t) in [("deadline", spec.deadline), ("notBefore", spec.notBefore), ("notAfter", spec.notAfter)] {
-            if let t, !B.times.contains(t) {
-                throw invalid(field, "must be from \(B.times.lowerBound) up to (not including) \(B.times.upperBound), not \(t)")
-            }
-        }
+        try inWindow(spec.deadline, "deadline")
+        try inWindow(spec.notBefore, "notBefore")
+        try inWindow(spec.notAfter, "notAfter")
         try most(spec.dependsOn.count, B.maxDependencies, "dependsOn", "entries")
         try most(spec.datacenters?.count ?? 0, B.maxDatacenters, "datacenters", "entries")
         try most(spec.name?.utf8.count ?? 0, B.maxNameBytes, "name", "bytes")
@@ -50,6 +48,7 @@ extension SchedulerState {
             try most(tenant.utf8.count, B.maxTenantBytes, "tenant", "bytes")
         }
         try most(spec.labels.count, B.maxLabels, "labels", "entries")
+        guard !spec.labels.isEmpty else { return }
         var total = 0
         for (key, value) in spec.labels {
             guard !key.isEmpty else { throw invalid("labels", "a key must not be empty") }
@@ -58,6 +57,14 @@ extension SchedulerState {
             total += key.utf8.count + value.utf8.count
         }
         try most(total, B.maxLabelBytesTotal, "labels", "bytes of keys and values together")
+    }
+
+    /// A time in `SpecBounds.times`, or `InvalidJob` stating the window.
+    @inline(__always)
+    private static func inWindow(_ t: Instant?, _ field: String) throws(SchedulerError) {
+        guard let t, !SpecBounds.times.contains(t) else { return }
+        throw .invalidJob(field: field, reason: "must be from \(SpecBounds.times.lowerBound) up to (not including) "
+            + "\(SpecBounds.times.upperBound), not \(t)")
     }
 
     /// `value` in `range`, or `InvalidJob` stating the range.
