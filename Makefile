@@ -13,7 +13,7 @@ APT_PACKAGES := pkg-config libsystemd-dev libsqlite3-dev python3 python3-pip uti
 SOCKET       ?= .karst/run/karstd.sock
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test run sim bench fuzz fuzz-build install clean
+.PHONY: all deps build test run sim bench fuzz fuzz-build generate install clean
 
 # The in-process fuzz targets (Sources/KarstFuzz), built with libFuzzer and the address sanitizer
 # into their own build folder. lld links them (gold fails on a program with its own main that
@@ -59,8 +59,9 @@ test: build
 	# Alone: the kill -9 harness loads both cores.
 	$(SWIFT) test --skip-build --filter 'CrashTests|TornWALTests'
 	./.build/debug/karstd --check-config Config/karstd.toml
-	@scripts/check-generated
+	./.build/debug/karst-idlgen --check $(IDL_DIR) $(GENERATED_DIR)
 	@scripts/check-units
+	@scripts/check-imports
 	# Fuzzing, short: each in-process target for FUZZ_RUNS inputs (the pipeline, ten times
 	# slower per input, FUZZ_RUNS_PIPELINE) from the committed corpus,
 	# then 50,000 frames at the release daemon's socket while a canary must be answered in 2 s.
@@ -79,6 +80,13 @@ test: build
 	# enough past the 87 s retention for its RSS check to see a steady state (one minute is not).
 	./.build/release/karst-bench soak --minutes 3
 	@scripts/e2e-nspawn
+
+# The wire types are generated from the IDL and committed; `make test` fails while they differ.
+IDL_DIR := Sources/KarstProtocol/Interfaces
+GENERATED_DIR := Sources/KarstProtocol/Generated
+generate: deps
+	$(SWIFT) build --product karst-idlgen
+	./.build/debug/karst-idlgen $(IDL_DIR) $(GENERATED_DIR)
 
 run: build
 	@mkdir -p $(dir $(SOCKET))

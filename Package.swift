@@ -34,20 +34,36 @@ let package = Package(
         ),
         .target(
             name: "KarstConfig",
-            dependencies: ["KarstCore", .product(name: "TOMLKit", package: "TOMLKit")]
+            dependencies: ["KarstCore", .product(name: "TOMLKit", package: "TOMLKit")],
+            // The built-in hub, compiled in: a symlink to Config/karstd.toml (BuiltinConfig.swift).
+            resources: [.embedInCode("Resources/karstd.toml")]
         ),
         .target(name: "KarstJSON"),
         .target(
             name: "KarstStore",
-            dependencies: ["KarstCore", "KarstJSON", .product(name: "GRDB", package: "GRDB.swift"),
+            dependencies: ["KarstCore", "KarstJSON", "KarstProtocol", "KarstWire", .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "GRDBSQLite", package: "GRDB.swift")]
+        ),
+        // The Varlink IDL parser: no dependencies, so the generator builds even when the
+        // generated code does not.
+        .target(name: "KarstIDL"),
+        .executableTarget(
+            name: "karst-idlgen",
+            dependencies: ["KarstIDL", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(
             name: "KarstProtocol",
-            dependencies: ["KarstJSON", .product(name: "NIOCore", package: "swift-nio")],
-            exclude: ["Interfaces/io.karst.Scheduler.varlink", "Interfaces/io.karst.Admin.varlink",
-                      "Interfaces/io.karst.Protocol.varlink"]
+            dependencies: ["KarstJSON", "KarstIDL", .product(name: "NIOCore", package: "swift-nio")],
+            // The served IDL, compiled in (EmbeddedInterfaces.swift): one line per interface.
+            resources: [
+                .embedInCode("Interfaces/io.karst.Admin.varlink"),
+                .embedInCode("Interfaces/io.karst.Protocol.varlink"),
+                .embedInCode("Interfaces/io.karst.Scheduler.varlink"),
+                .embedInCode("Interfaces/org.varlink.service.varlink"),
+            ]
         ),
+        // The one mapping between the wire types and the core's.
+        .target(name: "KarstWire", dependencies: ["KarstCore", "KarstProtocol"]),
         .target(name: "CKarstPosix"),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .target(
@@ -61,7 +77,7 @@ let package = Package(
         .target(
             name: "KarstServer",
             dependencies: [
-                "KarstCore", "KarstConfig", "KarstProtocol", "KarstStore", "CKarstPosix",
+                "KarstCore", "KarstConfig", "KarstProtocol", "KarstWire", "KarstStore", "CKarstPosix",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -80,7 +96,7 @@ let package = Package(
         .target(name: "KarstTrace", dependencies: ["KarstCore"]),
         .target(
             name: "KarstSim",
-            dependencies: ["KarstCore", "KarstTrace", "KarstJSON", "KarstTesting",
+            dependencies: ["KarstCore", "KarstConfig", "KarstTrace", "KarstJSON",
                            .product(name: "HeapModule", package: "swift-collections")]
         ),
         .executableTarget(
@@ -97,14 +113,14 @@ let package = Package(
         .executableTarget(
             name: "karstctl",
             dependencies: [
-                "KarstClient", "KarstProtocol", "KarstTrace", "KarstSim",
+                "KarstClient", "KarstProtocol", "KarstWire", "KarstTrace",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "karst-sim",
             dependencies: [
-                "KarstCore", "KarstConfig", "KarstSim", "KarstTrace",
+                "KarstWire", "KarstProtocol", "KarstCore", "KarstConfig", "KarstSim", "KarstTrace",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -126,6 +142,7 @@ let package = Package(
         .executableTarget(name: "karst-fuzz", dependencies: ["KarstFuzz"]),
         .testTarget(name: "KarstFuzzTests", dependencies: ["KarstFuzz"]),
         .testTarget(name: "KarstCoreTests", dependencies: ["KarstCore", "KarstTesting"]),
+        .testTarget(name: "KarstWireTests", dependencies: ["KarstWire", "KarstProtocol", "KarstCore"]),
         .testTarget(name: "KarstConfigTests", dependencies: ["KarstConfig", "KarstCore", "KarstTesting"]),
         .testTarget(
             name: "KarstProtocolTests",

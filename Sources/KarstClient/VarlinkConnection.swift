@@ -36,8 +36,8 @@ public final class VarlinkConnection: @unchecked Sendable {
     private let fd: Int32
     private var buffer: [UInt8] = []
     private var start = 0
-    /// What one `recv` reads into, kept: a fresh zeroed 64 KiB array per read was most of a
-    /// pipelining client's receive time.
+    /// What one `recv` reads into, kept for the connection's life: a pipelining client reads
+    /// constantly, and must not allocate and zero 64 KiB for every read.
     private var chunk = [UInt8](repeating: 0, count: 65_536)
     private var isClosed = false
     private var receiveTimeout: Double?

@@ -21,8 +21,9 @@ struct TopologyReader {
                         tenantDefaults: tenantDefaults, scoring: scoring, settings: settings)
     }
 
-    private func readSettings(_ root: inout TableReader) -> SchedulerSettings {
-        var s = SchedulerSettings()
+    /// `[settings]` over `base` (the defaults, or a configuration's own for an override).
+    func readSettings(_ root: inout TableReader, base: SchedulerSettings = SchedulerSettings()) -> SchedulerSettings {
+        var s = base
         guard var t = root.table("settings") else { return s }
         typealias B = ConfigBounds
         if let v = t.int("utc_offset_hours", in: B.utcOffsetHours) { s.utcOffsetHours = v }
@@ -44,8 +45,9 @@ struct TopologyReader {
         return s
     }
 
-    private func readScoring(_ root: inout TableReader) -> ScoringWeights {
-        var w = ScoringWeights()
+    /// `[scoring]` over `base` (the defaults, or a configuration's own for an override).
+    func readScoring(_ root: inout TableReader, base: ScoringWeights = ScoringWeights()) -> ScoringWeights {
+        var w = base
         guard var t = root.table("scoring") else { return w }
         func weight(_ key: String, _ target: inout Double) {
             if let v = t.number(key, in: ConfigBounds.scoringWeight) { target = v }

@@ -107,20 +107,26 @@ struct FuzzHub {
 
     /// Answers one batch of frames at `now`; checks every reply and the invariants.
     mutating func answer(frames: [[UInt8]]) {
-        let replies = Mutex<[[UInt8]]>([])
+        let sink = CollectingSink()
         var items: [EngineItem] = []
         for frame in frames {
-            guard let call = try? VarlinkCall(frame: frame) else { continue }
-            if call.method == "io.karst.Admin.Reload" || call.method == "io.karst.Admin.Backup" { continue }
-            if let local = Dispatcher.answerLocally(call, version: "fuzz") { checkReply(local); continue }
-            let id = UInt64(items.count + 1)
-            items.append(.request(EngineRequest(call: call, caller: .internalAdmin, watchID: id,
-                                                respond: { frame in replies.withLock { $0.append(frame) } })))
-            // The watch a call may have started ends with the batch, as if its connection closed.
-            if call.method == "io.karst.Scheduler.Watch" { items.append(.unwatch(id)) }
+            let decision = frame.withUnsafeBufferPointer { CallIntake.decide(frame: $0, version: "fuzz") }
+            switch decision {
+            case .reply(let reply, _): checkReply(reply)
+            case .noReply: break
+            case .engine(let call):
+                switch call.command {
+                case .reload, .backup: continue  // they touch files outside the input
+                default: break
+                }
+                let id = UInt64(items.count + 1)
+                items.append(.request(EngineRequest(call, caller: .internalAdmin, sink: sink, watchID: id)))
+                // The watch a call may have started ends with the batch, as if its connection closed.
+                if case .watch = call.command { items.append(.unwatch(id)) }
+            }
         }
         core.process(items, now: now)
-        for reply in replies.withLock({ $0 }) { checkReply(reply) }
+        for reply in sink.take() { checkReply(reply) }
         if let broken = core.state.checkInvariants() { fatalError("invariant broken: \(broken)") }
     }
 }
@@ -129,4 +135,5 @@ struct FuzzHub {
 struct FixedClock: ModelClock {
     func now() -> Instant { Instant(rfc3339: "2026-07-01T06:00:00Z")! }
     func wallSeconds(until instant: Instant) -> Double { 0 }
+    func monotonicSeconds() -> Double { 0 }
 }

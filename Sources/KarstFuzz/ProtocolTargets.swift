@@ -24,8 +24,8 @@ extension FuzzTarget {
                 let bytes = frame.readableBytesView
                 guard bytes.count <= limit, !bytes.contains(0) else { fatalError("frame of \(bytes.count) bytes passed the decoder") }
                 framed += bytes.count + 1
-                guard let call = try? VarlinkCall(frame: bytes) else { continue }
-                if let reply = Dispatcher.answerLocally(call, version: "fuzz") { checkReply(reply) }
+                let decision = Array(bytes).withUnsafeBufferPointer { CallIntake.decide(frame: $0, version: "fuzz") }
+                if case .reply(let reply, _) = decision { checkReply(reply) }
             }
         }
         guard framed <= input.count else { fatalError("decoded \(framed) bytes of \(input.count)") }

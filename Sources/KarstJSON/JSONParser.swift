@@ -81,7 +81,7 @@ public struct JSONParser {
         if i < b.count, b[i] == UInt8(ascii: "}") { i += 1; return .object(JSONObject(members)) }
         members.reserveCapacity(8)
         // Duplicates: a scan while the object is small (most are), a set beyond. A scan alone is
-        // quadratic: one 1 MiB object of 80,000 members held an event loop for seconds.
+        // quadratic: one 1 MiB object of 80,000 members would hold an event loop for seconds.
         var seen: Set<String>? = nil
         while true {
             skipSpace()

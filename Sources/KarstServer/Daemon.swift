@@ -88,6 +88,8 @@ public enum KarstDaemon {
         core.onStatus = hooks.status
         core.onReload = hooks.reloaded
         core.onReloadStart = hooks.reloading
+        let background = BackgroundWork()
+        core.background = background
         let engine = Engine(core: core)
         let access = AccessPolicy(configuration.access)
         for name in access.unknownGroups {
@@ -96,7 +98,10 @@ public enum KarstDaemon {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, System.coreCount - 1))
         let server = ControlServer(target: options.listen, settings: configuration.server, access: access,
                                    engine: engine, logger: logger, group: group, onReady: hooks.ready)
-        var services: [any Service] = [EngineService(engine: engine), server, ReloadSignalService(engine: engine, logger: logger)]
+        // Shut down in reverse: stop taking reloads and calls, finish background work (a reload
+        // or backup in flight answers), then stop the engine.
+        var services: [any Service] = [EngineService(engine: engine), background, server,
+                                       ReloadSignalService(engine: engine, background: background, logger: logger)]
         if let m = options.metricsListen {
             services.append(MetricsHTTPServer(target: m, registry: registry, group: group, logger: logger))
         }

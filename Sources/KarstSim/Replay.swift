@@ -1,5 +1,6 @@
 import HeapModule
 import KarstCore
+import KarstTrace
 
 /// Replays a workload through the real scheduler on a virtual clock: a discrete-event loop that
 /// jumps to the next arrival, modelled completion, failing run, cancellation, opening window,
@@ -30,9 +31,12 @@ public struct Replay: Sendable {
         public var events: Int
     }
 
-    /// Runs the replay. `progress` is called every `progressEvery` steps and once at the end.
+    /// Runs the replay. `progress` is called every `progressEvery` steps and once at the end;
+    /// `final` is shown the scheduler's state as the replay leaves it (every job, as the daemon
+    /// would answer for it).
     public func run(_ trace: [TraceJob], progressEvery: Int = 20_000,
-                    progress: ((Progress) -> Void)? = nil) -> ReplayResult {
+                    progress: ((Progress) -> Void)? = nil,
+                    final: ((borrowing SchedulerState) -> Void)? = nil) -> ReplayResult {
         var state = SchedulerState(topology: topology)
         let first = trace.first?.submitAt ?? events.first?.at ?? Instant(microseconds: 0)
         let origin = Instant(microseconds: first.microseconds - ((first.microseconds % 3_600_000_000) + 3_600_000_000) % 3_600_000_000)
@@ -99,6 +103,7 @@ public struct Replay: Sendable {
             }
         }
         progress?(Progress(now: last, jobsDone: done, jobsTotal: trace.count, events: recorder.result.coreEvents))
+        final?(state)
         return recorder.finish(jobs: state)
     }
 

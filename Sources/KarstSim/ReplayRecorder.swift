@@ -1,4 +1,5 @@
 import KarstCore
+import KarstTrace
 
 /// Folds a replay's events into a `ReplayResult`: tracks each job's state (so any event kind,
 /// present or future, is accounted by the state it leaves the job in), integrates pool use and

@@ -1,5 +1,5 @@
 import KarstCore
-import KarstTesting
+import KarstTrace
 
 extension Scenario {
     /// The trace as this scenario replays it: each region's jobs repeated by its load factor and

@@ -1,3 +1,4 @@
+import KarstConfig
 import KarstCore
 
 /// One side of a replay: the topology and policy it runs with, plus what-if changes to the
@@ -22,7 +23,10 @@ public struct Scenario: Sendable {
         self.topology = topology
     }
 
-    /// Applies one `KEY=VALUE` override.
+    /// Applies one `KEY=VALUE` override. Configuration keys (`settings.`, `scoring.`, `class.`,
+    /// `tenant.`, `datacenter.<id>.pue`) are spelt and range-checked as in the TOML
+    /// (`ConfigOverrides`); `event`, `load`, `flex`, `promise` and a data centre's `price_scale`
+    /// and `capacity_scale` are the simulator's own.
     public mutating func apply(_ text: String) throws(SimError) {
         guard let eq = text.firstIndex(of: "=") else { throw .usage("'\(text)': expected KEY=VALUE") }
         let key = String(text[..<eq]), value = String(text[text.index(after: eq)...])
@@ -35,74 +39,48 @@ public struct Scenario: Sendable {
             guard let v = parseDuration(value) else { throw .usage("'\(text)': \(key) needs a duration (90m, 8h, 3600)") }
             return v
         }
-        var t = topology
-        var classes = t.classes
         switch (path.first ?? "", path.count) {
         case ("event", 1): events.append(value)
         case ("load", 1): load["*"] = try number()
         case ("load", 2): load[path[1]] = try number()
         case ("flex", 2): flex[path[1]] = try duration()
         case ("promise", 2): promises.seconds[path[1]] = value == "none" ? .infinity : try duration()
-        case ("scoring", 2):
-            switch path[1] {
-            case "energy": t.scoring.energy = try number()
-            case "carbon": t.scoring.carbon = try number()
-            case "latency": t.scoring.latency = try number()
-            case "packing": t.scoring.packing = try number()
-            case "packing_mode":
-                guard let m = PackingMode(rawValue: value) else { throw .usage("'\(text)': binpack or spread") }
-                t.scoring.packingMode = m
-            default: throw .usage("'\(text)': unknown key \(key)")
-            }
-        case ("settings", 2):
-            switch path[1] {
-            case "max_consecutive_misses": t.settings.maxConsecutiveMisses = Int(try number())
-            case "max_tenant_misses_per_pass": t.settings.maxTenantMissesPerPass = Int(try number())
-            case "grid_intensity": t.settings.gridIntensityKgPerKWh = try number()
-            case "backfill_reservations": t.settings.backfillReservations = Int(try number())
-            case "time_shift_min_saving": t.settings.timeShiftMinSaving = try number()
-            case "max_preemptions_per_job": t.settings.maxPreemptionsPerJob = Int(try number())
-            case "deadline_slack": t.settings.deadlineSlackSeconds = try duration()
-            default: throw .usage("'\(text)': unknown key \(key)")
-            }
-        case ("class", 3):
-            guard let c = classes.firstIndex(where: { $0.id == path[1] }), path[2] == "aging_per_hour" else {
-                throw .usage("'\(text)': expected class.<known class>.aging_per_hour")
-            }
-            classes[c].agingPerHour = try number()
-        case ("tenant", 3):
-            guard path[2] == "weight" else { throw .usage("'\(text)': expected tenant.<id>.weight") }
-            let w = try number()
-            if let i = t.tenants.firstIndex(where: { $0.id == path[1] }) {
-                t.tenants[i].weight = w
-            } else {
-                var p = t.tenantPolicy(for: path[1])
-                p.weight = w
-                t.tenants.append(p)
-            }
-        case ("datacenter", 3):
-            guard let d = t.datacenters.firstIndex(where: { $0.id == path[1] }) else {
+        case ("datacenter", 3) where path[2] == "price_scale" || path[2] == "capacity_scale":
+            guard let d = topology.datacenterIndex(of: path[1]) else {
                 throw .usage("'\(text)': unknown data centre \(path[1])")
             }
             let v = try number()
-            switch path[2] {
-            case "price_scale": t.datacenters[d].priceByHour = t.datacenters[d].priceByHour.map { $0 * v }
-            case "pue": t.datacenters[d].pue = max(1, v)
-            case "capacity_scale":
-                for p in t.datacenters[d].pools.indices {
-                    let c = t.datacenters[d].pools[p].capacity
-                    t.datacenters[d].pools[p].capacity = Resources(
-                        milliCPU: Int64(Double(c.milliCPU) * v), memoryMiB: Int64(Double(c.memoryMiB) * v),
-                        accelerators: Int64((Double(c.accelerators) * v).rounded(.down)))
-                }
-            default: throw .usage("'\(text)': expected price_scale, pue or capacity_scale")
+            guard v <= Self.maxScale else {
+                throw .usage("'\(text)': \(key): must be between 0 and \(formatNumber(Self.maxScale)), not \(formatNumber(v))")
+            }
+            scale(datacenter: d, path[2], by: v)
+        case (let section, _) where ConfigOverrides.sections.contains(section):
+            do { topology = try ConfigOverrides.apply(key, value, to: topology) } catch {
+                throw .usage("'\(text)': " + error.issues.map(\.description).joined(separator: "; "))
             }
         default:
             throw .usage("'\(text)': unknown key \(key) (see docs/TRACES.md, \"What-if keys\")")
         }
-        topology = Topology(regions: t.regions, datacenters: t.datacenters, classes: classes, tenants: t.tenants,
-                            tenantDefaults: t.tenantDefaults, scoring: t.scoring, settings: t.settings)
         overrides.append(text)
+    }
+
+    /// The largest `price_scale` or `capacity_scale`: a bigger pool could overflow the core's units.
+    static let maxScale = 1000.0
+
+    private mutating func scale(datacenter d: Int, _ what: String, by v: Double) {
+        var t = topology
+        if what == "price_scale" {
+            t.datacenters[d].priceByHour = t.datacenters[d].priceByHour.map { $0 * v }
+        } else {
+            for p in t.datacenters[d].pools.indices {
+                let c = t.datacenters[d].pools[p].capacity
+                t.datacenters[d].pools[p].capacity = Resources(
+                    milliCPU: Int64(Double(c.milliCPU) * v), memoryMiB: Int64(Double(c.memoryMiB) * v),
+                    accelerators: Int64((Double(c.accelerators) * v).rounded(.down)))
+            }
+        }
+        topology = Topology(regions: t.regions, datacenters: t.datacenters, classes: t.classes, tenants: t.tenants,
+                            tenantDefaults: t.tenantDefaults, scoring: t.scoring, settings: t.settings)
     }
 }
 

@@ -1,5 +1,5 @@
 import KarstCore
-import KarstTesting
+import KarstTrace
 
 #if canImport(Glibc)
 import Glibc
@@ -166,4 +166,9 @@ public struct WorkloadGenerator: Sendable {
         let z = (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
         return min(cap, Swift.max(1, median * exp(sigma * z)))
     }
+}
+
+extension SeededRandom {
+    /// An exponentially distributed value with the given mean (inter-arrival times).
+    fileprivate mutating func exponential(mean: Double) -> Double { -mean * log1p(-unit()) }
 }

@@ -6,14 +6,13 @@ import GRDBSQLite
 /// `Database.sqliteConnection`).
 ///
 /// GRDB's `StatementArguments` boxes every value in an existential, converts it and copies it
-/// again to bind it: with 22 values per submitted job that was a third of a commit's CPU time,
-/// and the commit a quarter of the engine thread's under load. Here each value is bound straight
-/// from the record. Statements are prepared once per key (the SQL text is built only then) and
-/// kept.
+/// again to bind it, for each of the 22 values of every submitted job, inside the commit the
+/// engine thread waits for. Here each value is bound straight from the record. Statements are
+/// prepared once per key (the SQL text is built only then) and kept.
 ///
-/// Text is copied once, into `TextArena`, and bound `SQLITE_STATIC`: SQLite's own copy of every
-/// bound string (a malloc, a copy and a free for each of thousands per commit) was another tenth
-/// of the commit. Invariants:
+/// Text is copied once, into `TextArena`, and bound `SQLITE_STATIC`, which spares SQLite's own
+/// copy of every bound string (a malloc, a copy and a free for each of thousands per commit).
+/// Invariants:
 /// - the arena's bytes stay put until the statement has run (`run` resets the arena only after
 ///   `sqlite3_step` and `sqlite3_reset`);
 /// - every placeholder is bound again before each run (`run` refuses to step otherwise), so a

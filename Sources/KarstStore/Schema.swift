@@ -42,6 +42,8 @@ enum Schema {
         m.registerMigration("v2") { db in
             try db.execute(sql: "ALTER TABLE jobs ADD COLUMN policy TEXT")
         }
+        // Specs in the protocol's JobSpec shape (SpecCodec), rewritten from v2's own shape.
+        SpecV2Migration.register(in: &m)
         return m
     }()
 }

@@ -14,12 +14,12 @@ import Synchronization
 /// once its WAL frames are synced.
 ///
 /// Under a steady stream of commits a passive checkpoint never quite catches up (new frames
-/// land while it copies), so SQLite never starts the log over: it grew to the safety net, where
-/// every commit ran a checkpoint of its own, and durable throughput fell by a fifth once a few
-/// hundred thousand jobs had been written. So once the log passes `restartPages` the thread
-/// follows the passive pass with a RESTART: it waits (at most `restartWait`) for the writer to
-/// finish its transaction, copies the few frames the passive pass left, and makes the next
-/// commit write the log from its start (same file, no growth to sync).
+/// land while it copies), so SQLite never starts the log over: left alone, the log grows to the
+/// safety net, where every commit runs a checkpoint of its own and durable throughput drops. So
+/// once the log passes `restartPages` the thread follows the passive pass with a RESTART: it
+/// waits (at most `restartWait`) for the writer to finish its transaction, copies the few frames
+/// the passive pass left, and makes the next commit write the log from its start (same file, no
+/// growth to sync).
 final class WALCheckpointer: Sendable {
     /// The writer still checkpoints by itself if the log ever reaches this many pages (~80 MB).
     static let walSafetyPages = 20_000

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import KarstConfig
 import KarstCore
-import KarstTesting
 
 #if canImport(Glibc)
 import Glibc

@@ -1,4 +1,4 @@
-import KarstTesting
+import KarstCore
 
 /// Damage below the JSON level to a framed message (JSON + NUL): bit flips, truncation,
 /// NULs inside, random and invalid UTF-8 bytes, raw control characters, lone surrogate escapes,

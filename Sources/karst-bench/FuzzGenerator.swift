@@ -1,5 +1,5 @@
+import KarstCore
 import KarstProtocol
-import KarstTesting
 
 /// One frame of a campaign, as sent, and what it was made from.
 struct FuzzFrame: Sendable {
@@ -59,8 +59,9 @@ struct FuzzGenerator: Sendable {
 
     /// One message within 1 MiB (a single NUL, at the end) that is a JSON object with a string
     /// `method`, no fields but the message fields of Varlink, and flags that are bools or null.
-    /// Frames over 64 KiB are not parsed (an object of many members costs the parser quadratic
-    /// time) but taken to close the connection: a batch that ends early loses nothing.
+    /// Frames over 64 KiB are not parsed here (the fuzzer's own thread has better uses for its
+    /// time than checking its largest inputs) but counted as closing the connection: a batch
+    /// that ends early loses nothing.
     static func isWellFormed(_ bytes: [UInt8]) -> Bool {
         guard bytes.count <= 1 << 16, bytes.firstIndex(of: 0) == bytes.count - 1,
               case .object(let o)? = try? JSONParser.parse(bytes.dropLast()), o["method"]?.stringValue != nil else { return false }

@@ -1,4 +1,4 @@
-import KarstTesting
+import KarstCore
 
 /// The mutator's big inputs that still fit a frame: `dependsOn` with thousands of ids, `labels`
 /// with up to 80,000 entries (or fewer long ones), `datacenters` repeated, `Watch` or `Get` with

@@ -1,4 +1,4 @@
-import KarstTesting
+import KarstCore
 
 /// Structure-aware damage to a valid call: boundary numbers and hostile strings in its leaves,
 /// fields dropped, duplicated, added or of the wrong type, deep nesting, huge arrays and maps,

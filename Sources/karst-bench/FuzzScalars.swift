@@ -1,4 +1,4 @@
-import KarstTesting
+import KarstCore
 
 /// The hostile leaves the fuzzer puts into calls: boundary numbers (as exact JSON text), awkward
 /// strings, RFC 3339 edge dates and job ids that are almost right.

@@ -1,4 +1,4 @@
-import KarstTesting
+import KarstCore
 
 /// Before fuzzing: one unmutated call of every method (Submit first, so that ids exist), to
 /// show the templates are valid calls. Returns report lines: how each was answered.

@@ -1,6 +1,6 @@
 import KarstClient
+import KarstCore
 import KarstProtocol
-import KarstTesting
 
 /// Valid calls of every method the daemon serves, built from the interface descriptions the
 /// daemon itself serves (`org.varlink.service.GetInfo`, `GetInterfaceDescription`): every

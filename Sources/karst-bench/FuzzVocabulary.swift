@@ -1,6 +1,6 @@
 import Foundation
 import KarstConfig
-import KarstTesting
+import KarstCore
 
 /// Valid values for the fields of the Karst interfaces, by field name: the built-in hub's
 /// regions, classes, data centres and accelerator models, job ids, sensible numbers and times.

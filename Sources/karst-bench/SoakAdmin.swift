@@ -1,6 +1,6 @@
 import KarstClient
+import KarstCore
 import KarstProtocol
-import KarstTesting
 
 /// The admin client: about every `interval` seconds one of Reload, Drain, SetOffline, Stats or
 /// Topology — and Resume first whenever a data centre is out of service (as acknowledged), so at

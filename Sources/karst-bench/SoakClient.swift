@@ -1,7 +1,7 @@
 import Foundation
 import KarstClient
+import KarstCore
 import KarstProtocol
-import KarstTesting
 
 /// One load client: a seeded mix of Submit, SubmitBatch, dry runs, Cancel, Hold, Release,
 /// Complete, Get and List over its own connection, one call at a time at a steady rate. It

@@ -1,5 +1,5 @@
 import Foundation
-import KarstTesting
+import KarstCore
 
 /// The soak's controller: starts the workers, kills and restarts the daemon at seeded random
 /// intervals, checks the recovered state with every worker parked, samples RSS every second and

@@ -1,5 +1,5 @@
+import KarstCore
 import KarstProtocol
-import KarstTesting
 
 /// The jobs a soak submits: small (so the hub never fills and nothing is preempted), every
 /// origin and class, modelled durations of 10 s to 2 min, no retries and no dependencies (so

@@ -3,7 +3,6 @@ import Foundation
 import KarstConfig
 import KarstCore
 import KarstStore
-import KarstTesting
 
 /// `karst-bench recovery`: how long a restart takes with N stored jobs.
 struct RecoveryBench: ParsableCommand {

@@ -10,7 +10,8 @@ struct KarstSimCommand: ParsableCommand {
         discussion: """
             karst-sim generate | karst-sim run --report r.html
             karst-sim compare TRACE --set-b 'event=2026-07-01T10:00 offline tc-qixing' --report cmp.html
-            Trace formats and what-if keys: docs/TRACES.md.
+            karst-sim run TRACE --set settings.deadline_slack_seconds=1800 --set scoring.carbon=2
+            Trace formats and what-if keys (configuration keys as spelt in the TOML): docs/TRACES.md.
             """,
         subcommands: [Generate.self, Run.self, Compare.self], defaultSubcommand: Run.self)
 }

@@ -11,7 +11,7 @@ struct Topology: ParsableCommand {
         try karstctl.run {
             let reply = try connection.call("io.karst.Admin.Topology")
             if output.json { return printJSON(reply) }
-            let dcs = try decodeList(reply, "datacenters", WireDatacenter.init)
+            let dcs = try decodeList(reply, "datacenters", WireDatacenter.self)
             var rows = [["DATACENTER", "STATE", "POOL", "CAPACITY", "USED", "UTILISATION", "RUNNING"]]
             for dc in dcs {
                 for (i, p) in dc.pools.enumerated() {
@@ -45,7 +45,7 @@ extension DatacenterAction {
         try karstctl.run {
             let reply = try connection.call(Self.method, ["datacenter": .string(datacenter)])
             if output.json { return printJSON(reply) }
-            let dc = try decode(reply, "datacenter", WireDatacenter.init)
+            let dc = try decode(reply, "datacenter", WireDatacenter.self)
             print("\(dc.id) \(dc.state)")
         }
     }

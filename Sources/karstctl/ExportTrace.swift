@@ -2,6 +2,7 @@ import ArgumentParser
 import KarstCore
 import KarstProtocol
 import KarstTrace
+import KarstWire
 
 #if canImport(Glibc)
 import Glibc
@@ -43,7 +44,7 @@ struct ExportTrace: ParsableCommand {
             for state in Self.states {
                 let reply = try connection.call("io.karst.Scheduler.List",
                                                 ["state": .string(state), "limit": .number(Double(Self.listLimit))])
-                let jobs = try decodeList(reply, "jobs", WireJob.init)
+                let jobs = try decodeList(reply, "jobs", WireJob.self)
                 if jobs.count == Self.listLimit {
                     printErr("karstctl: warning: \(Self.listLimit) \(state) jobs is List's limit; "
                         + "the newest \(state) jobs beyond it are missing from the export")
@@ -75,37 +76,32 @@ struct ExportTrace: ParsableCommand {
 /// A job as the daemon reports it, turned into a trace record.
 enum TraceExport {
     static func record(_ j: WireJob, now: Instant) -> TraceRecord? {
-        guard let submitted = Instant(rfc3339: j.submittedAt) else { return nil }
+        guard let submitted = Instant(rfc3339: j.submittedAt),
+              let spec = try? WireMapping.spec(j.spec, path: "spec") else { return nil }
         let started = j.startedAt.flatMap { Instant(rfc3339: $0) }
         let finished = j.finishedAt.flatMap { Instant(rfc3339: $0) }
-        let s = j.spec
-        let n = s.replicas ?? 1
-        var runTime = s.durationSeconds ?? 0
-        if let started, let finished, j.state != "cancelled" || s.durationSeconds == nil {
+        var runTime = spec.durationSeconds ?? 0
+        if let started, let finished, j.state != "cancelled" || spec.durationSeconds == nil {
             runTime = started.seconds(to: finished)
-        } else if let started, j.state == "running", s.durationSeconds == nil {
+        } else if let started, j.state == "running", spec.durationSeconds == nil {
             runTime = started.seconds(to: now)
         }
-        let outcome: TraceOutcome = switch j.state {
+        // The spec's fields as a trace has them (the inverse of TraceJob(record:)), then what
+        // only the daemon knows: the id, the outcome so far, when it started and ended.
+        var r = TraceRecord(job: TraceJob(submitAt: submitted, spec: spec), number: 0)
+        r.jobID = j.id
+        r.user = spec.tenant ?? ""
+        r.outcome = switch j.state {
         case "succeeded": .completed
         case "failed": .failed
         case "cancelled": .cancelled
         case "running": .running
         default: .pending
         }
-        var r = TraceRecord(
-            jobID: j.id, user: s.tenant ?? "", tenant: s.tenant ?? "", accelerators: (s.resources.accelerators ?? 0) * n,
-            cpus: s.resources.cpu * Double(n), nodes: n, outcome: outcome, submitTime: submitted,
-            startTime: started, endTime: finished, queueSeconds: started.map { submitted.seconds(to: $0) },
-            durationSeconds: max(0, runTime.rounded()))
-        r.origin = s.origin
-        r.priorityClass = s.priorityClass
-        r.priority = s.priority.flatMap { $0 == 0 ? nil : $0 }
-        r.memoryGiB = s.resources.memoryGiB * Double(n)
-        r.acceleratorModel = s.resources.acceleratorModel
-        r.maxLatencyMs = s.maxLatencyMs.map(Double.init)
-        r.flexWindowSeconds = s.notAfter.flatMap { Instant(rfc3339: $0) }.map { submitted.seconds(to: $0) }
-        r.maxRetries = s.maxRetries.flatMap { $0 == 0 ? nil : $0 }
+        r.startTime = started
+        r.endTime = finished
+        r.queueSeconds = started.map { submitted.seconds(to: $0) }
+        r.durationSeconds = max(0, runTime.rounded())
         return r
     }
 }

@@ -43,12 +43,11 @@ struct Submit: ParsableCommand {
 
     func run() throws {
         try karstctl.run {
-            var spec = try baseSpec()
-            try apply(to: &spec)
-            let reply = try connection.call("io.karst.Scheduler.Submit",
-                                            ["job": .object(spec), "dryRun": .bool(dryRun)])
+            let spec = try buildSpec()
+            let reply = try connection.call(SchedulerInterface.Submit.name,
+                                            SchedulerInterface.Submit.Parameters(job: spec, dryRun: dryRun).jsonObject)
             if output.json { return printJSON(reply) }
-            let job = try decode(reply, "job", WireJob.init)
+            let job = try decode(reply, "job", WireJob.self)
             if dryRun {
                 print(describeDryRun(job))
             } else {
@@ -61,55 +60,55 @@ struct Submit: ParsableCommand {
         }
     }
 
-    private func baseSpec() throws -> JSONObject {
-        guard let file else { return [:] }
-        guard let data = FileManager.default.contents(atPath: file) else {
-            throw ValidationError("cannot read \(file)")
+    /// The spec: the file's (read by the generated `WireJobSpec`, so a misspelt field is named),
+    /// then each flag given over it.
+    private func buildSpec() throws -> WireJobSpec {
+        var spec = WireJobSpec(origin: "", priorityClass: "", resources: WireResources(cpu: .nan, memoryGiB: .nan))
+        if let file {
+            guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
+            guard case .object(var o) = try JSONParser.parse(Array(data)) else {
+                throw ValidationError("\(file) must hold a JSON object (a JobSpec)")
+            }
+            if case .object(let inner)? = o["job"] { o = inner }
+            // What the flags give may be missing from the file: a placeholder until they do.
+            if o["origin"] == nil, origin != nil { o["origin"] = .string("") }
+            if o["priorityClass"] == nil, priorityClass != nil { o["priorityClass"] = .string("") }
+            if o["resources"] == nil, cpu != nil, memory != nil { o["resources"] = spec.resources.json }
+            do { spec = try WireJobSpec(object: o, path: WirePath("job"), strict: true) } catch {
+                throw ValidationError("\(file): \(error)")
+            }
+        } else {
+            guard origin != nil else { throw ValidationError("--origin is required (or give it in --file)") }
+            guard priorityClass != nil else { throw ValidationError("--class is required (or give it in --file)") }
+            guard cpu != nil, memory != nil else { throw ValidationError("--cpu and --memory are required (or resources in --file)") }
         }
-        guard case .object(var o) = try JSONParser.parse(Array(data)) else {
-            throw ValidationError("\(file) must hold a JSON object (a JobSpec)")
-        }
-        if case .object(let inner)? = o["job"] { o = inner }
-        return o
-    }
-
-    private func apply(to spec: inout JSONObject) throws {
-        func set(_ key: String, _ v: JSONValue?) { if let v { spec[key] = v } }
-        set("name", name.map(JSONValue.string))
-        set("tenant", tenant.map(JSONValue.string))
-        set("origin", origin.map(JSONValue.string))
-        set("priorityClass", priorityClass.map(JSONValue.string))
-        set("priority", priority.map { .number(Double($0)) })
-        var res = spec["resources"]?.objectValue ?? [:]
-        if let cpu { res["cpu"] = .number(cpu) }
-        if let memory { res["memoryGiB"] = .number(memory) }
-        if let accelerators { res["accelerators"] = .number(Double(accelerators)) }
-        if let acceleratorModel { res["acceleratorModel"] = .string(acceleratorModel) }
-        if !res.isEmpty { spec["resources"] = .object(res) }
-        set("replicas", replicas.map { .number(Double($0)) })
+        if let name { spec.name = name }
+        if let tenant { spec.tenant = tenant }
+        if let origin { spec.origin = origin }
+        if let priorityClass { spec.priorityClass = priorityClass }
+        if let priority { spec.priority = priority }
+        if let cpu { spec.resources.cpu = cpu }
+        if let memory { spec.resources.memoryGiB = memory }
+        if let accelerators { spec.resources.accelerators = accelerators }
+        if let acceleratorModel { spec.resources.acceleratorModel = acceleratorModel }
+        if let replicas { spec.replicas = replicas }
         if let duration {
             guard let s = parseDuration(duration) else { throw ValidationError("--duration: expected e.g. 90, 90s, 15m or 4h") }
-            spec["durationSeconds"] = .number(s)
+            spec.durationSeconds = s
         }
-        set("maxLatencyMs", maxLatency.map { .number(Double($0)) })
-        if !datacenters.isEmpty { spec["datacenters"] = .array(datacenters.map(JSONValue.string)) }
-        set("preemptible", preemptible.map(JSONValue.bool))
-        set("deadline", deadline.map(JSONValue.string))
-        set("notBefore", notBefore.map(JSONValue.string))
-        set("notAfter", notAfter.map(JSONValue.string))
-        if !dependsOn.isEmpty { spec["dependsOn"] = .array(dependsOn.map(JSONValue.string)) }
-        set("maxRetries", maxRetries.map { .number(Double($0)) })
-        if !labels.isEmpty {
-            var l = spec["labels"]?.objectValue ?? [:]
-            for kv in labels {
-                guard let eq = kv.firstIndex(of: "=") else { throw ValidationError("--label must be KEY=VALUE") }
-                l[String(kv[..<eq])] = .string(String(kv[kv.index(after: eq)...]))
-            }
-            spec["labels"] = .object(l)
+        if let maxLatency { spec.maxLatencyMs = maxLatency }
+        if !datacenters.isEmpty { spec.datacenters = datacenters }
+        if let preemptible { spec.preemptible = preemptible }
+        if let deadline { spec.deadline = deadline }
+        if let notBefore { spec.notBefore = notBefore }
+        if let notAfter { spec.notAfter = notAfter }
+        if !dependsOn.isEmpty { spec.dependsOn = dependsOn }
+        if let maxRetries { spec.maxRetries = maxRetries }
+        for kv in labels {
+            guard let eq = kv.firstIndex(of: "=") else { throw ValidationError("--label must be KEY=VALUE") }
+            spec.labels = (spec.labels ?? [:]).merging([String(kv[..<eq]): String(kv[kv.index(after: eq)...])]) { $1 }
         }
-        if spec["origin"] == nil { throw ValidationError("--origin is required (or give it in --file)") }
-        if spec["priorityClass"] == nil { throw ValidationError("--class is required (or give it in --file)") }
-        if spec["resources"] == nil { throw ValidationError("--cpu and --memory are required (or resources in --file)") }
+        return spec
     }
 }
 
@@ -130,7 +129,7 @@ struct Get: ParsableCommand {
         try karstctl.run {
             let reply = try connection.call("io.karst.Scheduler.Get", ["id": .string(id)])
             if output.json { return printJSON(reply) }
-            print(describe(try decode(reply, "job", WireJob.init)))
+            print(describe(try decode(reply, "job", WireJob.self)))
         }
     }
 }
@@ -153,7 +152,7 @@ struct List: ParsableCommand {
             if let limit { p["limit"] = .number(Double(limit)) }
             let reply = try connection.call("io.karst.Scheduler.List", p)
             if output.json { return printJSON(reply) }
-            let jobs = try decodeList(reply, "jobs", WireJob.init)
+            let jobs = try decodeList(reply, "jobs", WireJob.self)
             var rows = [["ID", "TENANT", "CLASS", "STATE", "DC/POOL", "AGE", "POS", "ETA", "REASON"]]
             for j in jobs {
                 rows.append([j.id, j.spec.tenant ?? "-", j.spec.priorityClass, j.state, placement(j),
@@ -178,7 +177,7 @@ extension JobAction {
         try karstctl.run {
             let reply = try connection.call(Self.method, ["id": .string(id)])
             if output.json { return printJSON(reply) }
-            let job = try decode(reply, "job", WireJob.init)
+            let job = try decode(reply, "job", WireJob.self)
             print("\(job.id) \(job.state)")
         }
     }
@@ -222,7 +221,7 @@ struct Complete: ParsableCommand {
             if let message { p["message"] = .string(message) }
             let reply = try connection.call("io.karst.Scheduler.Complete", p)
             if output.json { return printJSON(reply) }
-            let job = try decode(reply, "job", WireJob.init)
+            let job = try decode(reply, "job", WireJob.self)
             print("\(job.id) \(job.state)")
         }
     }
@@ -249,7 +248,7 @@ struct Watch: ParsableCommand {
                 if output.json {
                     print(String(decoding: JSONValue.object(reply.parameters).encoded, as: UTF8.self))
                 } else {
-                    let e = try decode(reply.parameters, "event", WireEvent.init)
+                    let e = try decode(reply.parameters, "event", WireEvent.self)
                     var line = "\(e.at)  \(e.kind.padding(toLength: 9, withPad: " ", startingAt: 0)) \(e.job.id)  "
                         + "\(e.job.spec.priorityClass) from \(e.job.spec.origin)"
                     if let dc = e.job.datacenter { line += " → \(dc)/\(e.job.pool ?? "?")" }

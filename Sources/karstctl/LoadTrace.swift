@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import KarstCore
 import KarstProtocol
-import KarstSim
 import KarstTrace
+import KarstWire
 
 /// `karstctl load-trace`: submits a workload trace's jobs to the running daemon, for a first look
 /// at a hub with work in it (`make run`, then `karstctl load-trace Config/traces/sample-day.csv`).
@@ -41,31 +41,23 @@ struct LoadTrace: ParsableCommand {
             var submitted = 0
             for start in stride(from: 0, to: jobs.count, by: batch) {
                 let chunk = jobs[start..<min(start + batch, jobs.count)]
-                let specs = chunk.map { JSONValue.object(Self.wire($0, now: now, ownTenant: ownTenant)) }
-                _ = try connection.call("io.karst.Scheduler.SubmitBatch", ["jobs": .array(specs)])
+                let specs = chunk.map { WireMapping.spec(Self.spec($0, now: now, ownTenant: ownTenant)) }
+                _ = try connection.call(SchedulerInterface.SubmitBatch.name,
+                                        SchedulerInterface.SubmitBatch.Parameters(jobs: specs).jsonObject)
                 submitted += chunk.count
             }
             print("\(submitted) jobs from \(file) submitted (\(format.rawValue)); see them with: karstctl list")
         }
     }
 
-    /// The protocol's JobSpec for a trace job, its window moved to start now.
-    static func wire(_ j: TraceJob, now: Instant, ownTenant: Bool) -> JSONObject {
-        let s = j.spec
-        var r: JSONObject = ["cpu": .number(s.resources.cpu), "memoryGiB": .number(s.resources.memoryGiB)]
-        if s.resources.accelerators > 0 { r["accelerators"] = .number(Double(s.resources.accelerators)) }
-        if let m = s.resources.acceleratorModel { r["acceleratorModel"] = .string(m) }
-        var o: JSONObject = ["origin": .string(s.origin), "priorityClass": .string(s.priorityClass), "resources": .object(r)]
-        if let name = s.name { o["name"] = .string(name) }
-        if let tenant = s.tenant, !ownTenant { o["tenant"] = .string(tenant) }
-        if s.priority != 0 { o["priority"] = .number(Double(s.priority)) }
-        if s.replicas != 1 { o["replicas"] = .number(Double(s.replicas)) }
-        if let d = s.durationSeconds { o["durationSeconds"] = .number(d) }
-        if let l = s.maxLatencyMs { o["maxLatencyMs"] = .number(l.rounded()) }
-        if s.maxRetries > 0 { o["maxRetries"] = .number(Double(s.maxRetries)) }
+    /// A trace job's spec, its window moved to start now; without its tenant with `ownTenant`.
+    static func spec(_ j: TraceJob, now: Instant, ownTenant: Bool) -> JobSpec {
+        var s = j.spec
+        if ownTenant { s.tenant = nil }
         let shift = j.submitAt.seconds(to: now)
-        if let t = s.notAfter { o["notAfter"] = .string(t.advanced(bySeconds: shift).rfc3339) }
-        if let t = s.deadline { o["deadline"] = .string(t.advanced(bySeconds: shift).rfc3339) }
-        return o
+        s.notAfter = s.notAfter?.advanced(bySeconds: shift)
+        s.deadline = s.deadline?.advanced(bySeconds: shift)
+        s.notBefore = s.notBefore?.advanced(bySeconds: shift)
+        return s
     }
 }

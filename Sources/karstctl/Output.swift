@@ -80,21 +80,16 @@ func number(_ v: Double) -> String {
 }
 
 /// A decoded wire value from a reply field.
-func decode<T>(_ o: JSONObject, _ key: String, _ make: (inout ParameterReader) throws(VarlinkError) -> T) throws -> T {
-    guard case .object(let obj)? = o[key] else { throw Failure.malformed("the reply has no \(key)") }
-    var r = ParameterReader(obj, path: key)
-    do { return try make(&r) } catch { throw Failure.malformed("\(key): \(error)") }
+/// The reply member `key`, read by its generated wire type (leniently: members a newer daemon
+/// adds are skipped).
+func decode<T: WireValue>(_ o: JSONObject, _ key: String, _ type: T.Type) throws -> T {
+    guard let value = o[key] else { throw Failure.malformed("the reply has no \(key)") }
+    do { return try T(wire: value, path: WirePath(key), strict: false) } catch { throw Failure.malformed("\(error)") }
 }
 
-func decodeList<T>(_ o: JSONObject, _ key: String, _ make: (inout ParameterReader) throws(VarlinkError) -> T) throws -> [T] {
-    guard case .array(let items)? = o[key] else { throw Failure.malformed("the reply has no \(key)") }
-    var out: [T] = []
-    for (i, item) in items.enumerated() {
-        guard case .object(let obj) = item else { throw Failure.malformed("\(key)[\(i)] is not an object") }
-        var r = ParameterReader(obj, path: "\(key)[\(i)]")
-        do { out.append(try make(&r)) } catch { throw Failure.malformed("\(key)[\(i)]: \(error)") }
-    }
-    return out
+/// The reply member `key`, an array of `T`.
+func decodeList<T: WireValue>(_ o: JSONObject, _ key: String, _ type: T.Type) throws -> [T] {
+    try decode(o, key, [T].self)
 }
 
 /// `dc/pool`, or `dc/pool*3+pool*1` for a gang split over pools; `-` when not placed.

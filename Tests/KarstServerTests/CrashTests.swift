@@ -1,7 +1,7 @@
 import Foundation
 import KarstClient
+import KarstCore
 import KarstProtocol
-import KarstTesting
 import Synchronization
 import Testing
 

@@ -39,6 +39,29 @@ import Testing
     }
 
     @Test(.enabled(if: built, "needs a built karstctl"))
+    func aJobFileIsReadByTheWireTypeAndFlagsOverrideIt() async throws {
+        let d = try await LiveDaemon()
+        let file = NSTemporaryDirectory() + "karstctl-job-\(getpid()).json"
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        // The file lacks the origin the flag gives; the flag's cpu overrides the file's.
+        try #"{"priorityClass": "batch", "resources": {"cpu": 64, "memoryGiB": 2}, "labels": {"a": "b"}}"#
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let ok = try karstctl(d, ["submit", "--file", file, "--origin", "local", "--cpu", "1", "--json"])
+        #expect(ok.0 == 0, "\(ok.2)")
+        let job = try JSONParser.parse(Array(ok.1.utf8)).objectValue?["job"]?.objectValue?["spec"]?.objectValue
+        #expect(job?["origin"] == .string("local"))
+        #expect(job?["resources"]?.objectValue?["cpu"] == .number(1))
+        #expect(job?["labels"] == .object(["a": .string("b")]), "\(ok.1)")
+        // A misspelt member is named, before anything is sent.
+        try #"{"origin": "local", "priorityClass": "batch", "resources": {"cpu": 1, "memoryGiB": 2}, "durationSecs": 5}"#
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let bad = try karstctl(d, ["submit", "--file", file])
+        #expect(bad.0 != 0)
+        #expect(bad.2.contains("job.durationSecs"), "\(bad.2)")
+        try await d.stop()
+    }
+
+    @Test(.enabled(if: built, "needs a built karstctl"))
     func aSessionFromTheCommandLine() async throws {
         let d = try await LiveDaemon()
         let submit = try karstctl(d, ["submit", "--origin", "local", "--class", "online", "--cpu", "2", "--memory", "4",

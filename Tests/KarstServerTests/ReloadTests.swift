@@ -17,11 +17,12 @@ import Testing
         let core = EngineCore(configuration: try KarstConfiguration.load(path: path), configPath: path, clock: clock,
                               logger: quietLogger)
         func call(_ method: String, _ params: JSONObject = [:]) throws -> VarlinkReply.Parsed {
-            let frame = Mutex<[UInt8]>([])
-            core.process([.request(EngineRequest(call: VarlinkCall(method: method, parameters: params),
-                                                 caller: .internalAdmin, respond: { f in frame.withLock { $0 = f } }))],
-                         now: clock.now)
-            return try VarlinkReply.parse(frame.withLock { $0 }.dropLast())
+            let sink = CollectingSink()
+            switch intake(method, params, sink: sink) {
+            case .success(let item): core.process([item], now: clock.now)
+            case .failure(let local): return try VarlinkReply.parse(local.bytes.dropLast())
+            }
+            return try VarlinkReply.parse((sink.take().last ?? []).dropLast())
         }
         // Two running jobs, one per site (pinned), and a pending one that only site b could hold.
         _ = try call("io.karst.Scheduler.Submit", jobParams(cpu: 12, duration: 600, extra: ["datacenters": .array([.string("a")])]))

@@ -81,11 +81,11 @@ import Testing
                               logger: quietLogger, store: try KarstStore(directory: dir))
         let replies = Mutex<[String: [VarlinkReply.Parsed]]>([:])
         func request(_ name: String, _ method: String, _ params: JSONObject) -> EngineItem {
-            .request(EngineRequest(call: VarlinkCall(method: method, parameters: params), caller: .internalAdmin,
-                                   respond: { f in
-                                       let parsed = try? VarlinkReply.parse(f.dropLast())
-                                       replies.withLock { $0[name, default: []].append(parsed!) }
-                                   }))
+            let sink = CallbackSink { f in
+                let parsed = try? VarlinkReply.parse(f.dropLast())
+                replies.withLock { $0[name, default: []].append(parsed!) }
+            }
+            return try! intake(method, params, sink: sink).get()
         }
         // Jobs bigger than the whole disk together (each at its label bound): this batch's commit fails.
         let pad = String(repeating: "x", count: 4000)

@@ -16,6 +16,33 @@ extension ManualClock: ModelClock {
     public func now() -> Instant { self.now }
     /// The engine polls a manual clock every 10 ms, so advancing it takes effect promptly.
     public func wallSeconds(until instant: Instant) -> Double { 0.01 }
+    /// The engine's pacing (gauges, placement rate, pruning) follows the model's time.
+    public func monotonicSeconds() -> Double { Double(now.microseconds) / 1e6 }
+}
+
+/// A call as a connection makes it: framed, through `CallIntake` (the production decoding), and
+/// if it is for the engine, an `EngineItem` whose replies go to `sink`.
+func intake(_ method: String, _ params: JSONObject, caller: Caller = .internalAdmin, sink: ReplySink)
+    -> Result<EngineItem, ReplyFrame>
+{
+    let framed = VarlinkCall(method: method, parameters: params).framed.dropLast()
+    switch Array(framed).withUnsafeBufferPointer({ CallIntake.decide(frame: $0, version: "test") }) {
+    case .reply(let frame, _): return .failure(ReplyFrame(bytes: frame))
+    case .noReply: return .failure(ReplyFrame(bytes: []))
+    case .engine(let call): return .success(.request(EngineRequest(call, caller: caller, sink: sink)))
+    }
+}
+
+/// A reply the intake gave without the engine.
+struct ReplyFrame: Error {
+    var bytes: [UInt8]
+}
+
+/// A sink that calls `body` with every frame it receives.
+final class CallbackSink: ReplySink {
+    let body: @Sendable ([UInt8]) -> Void
+    init(_ body: @escaping @Sendable ([UInt8]) -> Void) { self.body = body }
+    func deliver(_ replies: [(UInt64, EngineReply)]) { for r in replies { body(r.1.frame) } }
 }
 
 /// A small hub for server tests: two sites, one with NPUs; tenants with and without quota.

@@ -46,7 +46,7 @@ func transport(_ depth: Depth, _ configuration: KarstConfiguration = testConfigu
     }
 }
 
-/// Calls go straight to an `EngineCore`, one batch each, as the caller `root`.
+/// Calls go through `CallIntake` straight to an `EngineCore`, one batch each, as the caller `root`.
 final class DirectTransport: Transport, @unchecked Sendable {
     let core: EngineCore
     let clock = ManualClock()
@@ -58,15 +58,17 @@ final class DirectTransport: Transport, @unchecked Sendable {
     }
 
     func call(_ method: String, _ params: JSONObject) async throws -> Result<JSONObject, VarlinkError> {
-        let box = Mutex<[UInt8]?>(nil)
-        let request = EngineRequest(call: VarlinkCall(method: method, parameters: params), caller: caller,
-                                    respond: { frame in box.withLock { $0 = frame } })
-        if let local = Dispatcher.answerLocally(request.call, version: "test") {
-            box.withLock { $0 = local }
-        } else {
-            core.process([.request(request)], now: clock.now)
+        // The production path but for the socket: the connection's intake, then the engine.
+        let sink = CollectingSink()
+        var frame: [UInt8]?
+        switch intake(method, params, caller: caller, sink: sink) {
+        case .success(let item):
+            core.process([item], now: clock.now)
+            frame = sink.take().last
+        case .failure(let local):
+            frame = local.bytes
         }
-        guard let frame = box.withLock({ $0 }) else { throw TestFailure("no reply to \(method)") }
+        guard let frame, !frame.isEmpty else { throw TestFailure("no reply to \(method)") }
         let reply = try VarlinkReply.parse(frame.dropLast())
         if let e = reply.error { return .failure(e) }
         return .success(reply.parameters)

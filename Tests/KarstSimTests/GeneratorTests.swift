@@ -1,6 +1,7 @@
 import Foundation
 import KarstCore
 import KarstSim
+import KarstTrace
 import Testing
 
 /// The synthetic workload follows its documented parameters (within sampling tolerance).

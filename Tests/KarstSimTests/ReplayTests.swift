@@ -2,6 +2,7 @@ import KarstConfig
 import KarstCore
 import KarstSim
 import KarstTesting
+import KarstTrace
 import Testing
 
 /// Replays whose outcome is worked out by hand, site events, failures, cancellations, determinism.

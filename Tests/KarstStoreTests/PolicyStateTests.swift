@@ -42,14 +42,32 @@ import Testing
                 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
                 INSERT INTO jobs VALUES (1, 't1', 'pending', 0, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL,
                     '{"origin":"local","priorityClass":"batch","cpu":1,"memoryGiB":1}');
-                INSERT INTO meta VALUES ('next_job_number', '2');
+                INSERT INTO jobs VALUES (2, 't1', 'pending', 0, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL,
+                    '{"name":"n","tenant":"t1","origin":"gba","priorityClass":"online","priority":3,"cpu":0.5,
+                      "memoryGiB":2,"accelerators":4,"acceleratorModel":"ascend-910b","replicas":2,
+                      "durationSeconds":90.5,"maxLatencyMs":30,"datacenters":["a"],"preemptible":false,
+                      "deadline":1782864000123456,"notBefore":1782860000000000,"notAfter":1782862000000000,
+                      "dependsOn":[1],"maxRetries":2,"labels":{"k":"v"}}');
+                INSERT INTO meta VALUES ('next_job_number', '3');
                 """)
         }
         let store = try KarstStore(directory: dir)
-        #expect(try store.schemaVersions() == ["v1", "v2"])
+        #expect(try store.schemaVersions() == ["v1", "v2", "v3"])
         let loaded = try store.load()
-        #expect(loaded.records.count == 1)
+        #expect(loaded.records.count == 2)
         #expect(loaded.records[0].state == .pending)
         #expect(loaded.records[0].shards.isEmpty)
+        // v3 rewrote the specs in the protocol's shape, every field kept (times to the microsecond).
+        let spec = loaded.records[1].spec
+        #expect(spec == JobSpec(
+            name: "n", tenant: "t1", origin: "gba", priorityClass: "online", priority: 3,
+            resources: ResourceRequest(cpu: 0.5, memoryGiB: 2, accelerators: 4, acceleratorModel: "ascend-910b"),
+            replicas: 2, durationSeconds: 90.5, maxLatencyMs: 30, datacenters: ["a"], preemptible: false,
+            deadline: Instant(microseconds: 1_782_864_000_123_456), notBefore: Instant(microseconds: 1_782_860_000_000_000),
+            notAfter: Instant(microseconds: 1_782_862_000_000_000), dependsOn: [JobID(1)], maxRetries: 2, labels: ["k": "v"]))
+        let raw = try DatabaseQueue(path: dir + "/karst.sqlite").read { db in
+            try String.fetchOne(db, sql: "SELECT spec FROM jobs WHERE id = 2")
+        }
+        #expect(raw?.contains("\"resources\":{") == true)
     }
 }

@@ -41,7 +41,7 @@ extension JobBuilder {
         #expect(try store.synchronousMode() == 2, "GRDB resets synchronous to NORMAL with WAL; we re-apply FULL")
         let mode = try DatabaseQueue(path: store.path).read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
-        #expect(try store.schemaVersions() == ["v1", "v2"])
+        #expect(try store.schemaVersions() == ["v1", "v2", "v3"])
     }
 
     @Test func whatIsCommittedLoadsBackExactly() throws {

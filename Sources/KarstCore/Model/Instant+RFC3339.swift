@@ -19,9 +19,8 @@ extension Instant {
             if micros != 0 { out += "." + pad(micros, 6) }
             return out + "Z"
         }
-        // Written digit by digit into the string's own storage: rendered for every timestamp of
-        // every job reply, where building it from padded pieces cost a tenth of a connection's
-        // time.
+        // Written digit by digit into the string's own storage, with no padded pieces in between:
+        // this renders every timestamp of every job reply, on the connections' event loops.
         return String(unsafeUninitializedCapacity: 27) { out in
             var i = 0
             func put(_ value: Int64, _ width: Int) {

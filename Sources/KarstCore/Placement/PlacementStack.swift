@@ -29,7 +29,7 @@ struct PlacementStack: Sendable {
     /// (running until `end`) fails the `fits` stage.
     ///
     /// `book` is borrowed, never stored: a copy kept alive while the pass goes on to change its
-    /// book would make that change copy every profile (it did, and cost a fifth of a pass).
+    /// book would make that change copy every profile.
     mutating func choose(_ d: Demand, sites: [PoolSite], free: [Resources], rtt: [[Double]],
                          book: borrowing ReservationBook = ReservationBook(),
                          until end: Instant = Instant(microseconds: 0)) -> Choice {

@@ -37,8 +37,8 @@ extension SchedulerState {
 
 /// Each data centre's mean power price and non-clean share over a run of 1…24 hours starting at
 /// each hour of the day, worked out once per topology: every flexible job that could start is
-/// judged against up to 48 candidate hours, and summing the curves afresh each time (up to 24
-/// values per hour) was a twentieth of a replay.
+/// judged against up to 48 candidate hours, and a table lookup spares summing up to 24 values of
+/// the curves for each of them.
 struct ShiftCurves: Sendable {
     /// `[datacenter][(runHours - 1) * 24 + hour]`.
     private var table: [[(price: Double, dirty: Double)]]

@@ -18,8 +18,8 @@ import HeapModule
 /// rank) but `popNext` does not offer it until `unpark(through:)` reaches that instant (or
 /// `unparkAll()`). The pass parks jobs that only the clock or a change of the hub can help: a
 /// window not yet open, a time-shifted job until the next whole hour, a job whose every
-/// possible data centre is offline or draining until one changes state. Without this, every
-/// pass examined each of them again, and counted each as a miss against its tenant.
+/// possible data centre is offline or draining until one changes state. Otherwise every pass
+/// would examine each of them again, and count each as a miss against its tenant.
 public struct PendingQueue: Sendable {
     private struct Member: Sendable {
         var rank: Double

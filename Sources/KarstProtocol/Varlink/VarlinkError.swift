@@ -14,37 +14,33 @@ public struct VarlinkError: Error, Hashable, Sendable, CustomStringConvertible {
 
     // org.varlink.service — the standard errors.
     public static func interfaceNotFound(_ interface: String) -> VarlinkError {
-        VarlinkError("org.varlink.service.InterfaceNotFound", ["interface": .string(interface)])
+        ServiceInterface.InterfaceNotFound(interface: interface).varlinkError
     }
     public static func methodNotFound(_ method: String) -> VarlinkError {
-        VarlinkError("org.varlink.service.MethodNotFound", ["method": .string(method)])
+        ServiceInterface.MethodNotFound(method: method).varlinkError
     }
     public static func methodNotImplemented(_ method: String) -> VarlinkError {
-        VarlinkError("org.varlink.service.MethodNotImplemented", ["method": .string(method)])
+        ServiceInterface.MethodNotImplemented(method: method).varlinkError
     }
     public static func invalidParameter(_ parameter: String) -> VarlinkError {
-        VarlinkError("org.varlink.service.InvalidParameter", ["parameter": .string(parameter)])
+        ServiceInterface.InvalidParameter(parameter: parameter).varlinkError
     }
-    public static let permissionDenied = VarlinkError("org.varlink.service.PermissionDenied")
-    public static let expectedMore = VarlinkError("org.varlink.service.ExpectedMore")
+    public static let permissionDenied = ServiceInterface.PermissionDenied().varlinkError
+    public static let expectedMore = ServiceInterface.ExpectedMore().varlinkError
 
     /// `io.karst.Scheduler.OutOfRange`: a call parameter outside its stated bound; `reason`
     /// states the bound (job spec fields are `InvalidJob` instead).
     public static func outOfRange(_ parameter: String, _ reason: String) -> VarlinkError {
-        VarlinkError("io.karst.Scheduler.OutOfRange", ["parameter": .string(parameter), "reason": .string(reason)])
+        SchedulerInterface.OutOfRange(parameter: parameter, reason: reason).varlinkError
     }
 
     // io.karst.Protocol — connection-level errors.
-    public static func frameTooLarge(limit: Int) -> VarlinkError {
-        VarlinkError("io.karst.Protocol.FrameTooLarge", ["limit": .number(Double(limit))])
-    }
+    public static func frameTooLarge(limit: Int) -> VarlinkError { ProtocolInterface.FrameTooLarge(limit: limit).varlinkError }
     public static func invalidMessage(_ reason: String) -> VarlinkError {
-        VarlinkError("io.karst.Protocol.InvalidMessage", ["reason": .string(reason)])
+        ProtocolInterface.InvalidMessage(reason: reason).varlinkError
     }
     public static func tooManyConnections(limit: Int) -> VarlinkError {
-        VarlinkError("io.karst.Protocol.TooManyConnections", ["limit": .number(Double(limit))])
+        ProtocolInterface.TooManyConnections(limit: limit).varlinkError
     }
-    public static func slowConsumer(behind: Int) -> VarlinkError {
-        VarlinkError("io.karst.Protocol.SlowConsumer", ["behind": .number(Double(behind))])
-    }
+    public static func slowConsumer(behind: Int) -> VarlinkError { ProtocolInterface.SlowConsumer(behind: behind).varlinkError }
 }

@@ -15,6 +15,17 @@ public enum VarlinkReply {
         return w.finish(terminator: 0)
     }
 
+    /// A successful reply whose parameters are a generated struct (`SchedulerInterface.Get.Reply`).
+    public static func frame(parameters: some WireStruct, continues: Bool = false) -> [UInt8] {
+        var w = JSONWriter(capacity: 1024)
+        w.beginObject()
+        w.key("parameters")
+        parameters.write(to: &w)
+        if continues { w.key("continues"); w.bool(true) }
+        w.endObject()
+        return w.finish(terminator: 0)
+    }
+
     /// An error reply.
     public static func frame(error: VarlinkError) -> [UInt8] {
         var w = JSONWriter()

@@ -6,20 +6,8 @@ import Logging
 
 /// Group commit and what happens when the disk says no.
 extension EngineCore {
-    /// Methods whose success changes stored state: they are acknowledged only after the batch's
-    /// commit, and refused while the store cannot be written.
-    static let mutatingMethods: Set<String> = [
-        "io.karst.Scheduler.Submit", "io.karst.Scheduler.SubmitBatch", "io.karst.Scheduler.Cancel",
-        "io.karst.Scheduler.Hold", "io.karst.Scheduler.Release", "io.karst.Scheduler.Complete",
-        "io.karst.Admin.Drain", "io.karst.Admin.Resume", "io.karst.Admin.SetOffline", "io.karst.Admin.Reload",
-    ]
-
-    static func mutates(_ call: VarlinkCall) -> Bool {
-        mutatingMethods.contains(call.method) && call.parameters["dryRun"] != .bool(true)
-    }
-
     func storageUnavailable() -> VarlinkError {
-        VarlinkError("io.karst.Scheduler.StorageUnavailable", ["reason": .string(storeProblem ?? "the state store is not writable")])
+        SchedulerInterface.StorageUnavailable(reason: storeProblem ?? "the state store is not writable").varlinkError
     }
 
     /// The batch to write for these events (and whatever else changed).

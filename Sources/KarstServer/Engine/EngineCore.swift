@@ -1,6 +1,7 @@
 import KarstConfig
 import KarstCore
 import KarstProtocol
+import KarstWire
 import Logging
 import KarstStore
 import Prometheus
@@ -35,15 +36,17 @@ public final class EngineCore: @unchecked Sendable {
     var extraChangedJobs: [JobID] = []
     /// Data-centre states or the configuration generation changed in this batch.
     var metaChanged = false
-    /// When finished jobs were last pruned (wall, monotonic seconds); never, at first, so the
-    /// first batch after a start prunes (monotonic time starts at boot: 0 here meant a daemon
-    /// started in the machine's first hour pruned nothing until the hour was up).
+    /// When finished jobs were last pruned (the clock's monotonic seconds); never, at first, so
+    /// the first batch after a start prunes.
     private var lastPrune = -Double.infinity
     /// Called after every batch with a one-line summary (for systemd's STATUS=).
     public var onStatus: (@Sendable (String) -> Void)?
     /// How the core queues work for itself on its engine (set by `Engine`); nil when a test
     /// drives the core directly.
     var submitToSelf: (@Sendable (EngineItem) -> Void)?
+    /// Where work that must not run on the engine thread goes (reading a configuration, a
+    /// backup); nil when a test drives the core directly: such work then runs in place.
+    public var background: BackgroundWork?
     /// Reload answers of this batch, sent after its commit.
     var deferredReplies: [(@Sendable (Result<Int, VarlinkError>) -> Void, Result<Int, VarlinkError>)] = []
     /// Called when a reload begins (systemd: `RELOADING=1`).
@@ -91,7 +94,7 @@ public final class EngineCore: @unchecked Sendable {
         for item in items {
             switch item {
             case .request(let r):
-                if !healthy && r.mutates {
+                if !healthy && r.command.mutates {
                     answers.append((r, .error(storageUnavailable())))
                     continue
                 }
@@ -123,27 +126,27 @@ public final class EngineCore: @unchecked Sendable {
                 // A streaming call (Watch, Backup, Reload) answers later, by itself; a reload in
                 // a batch that failed to commit is refused through its deferred reply below, so
                 // it must not get a second one here.
-                guard !r.call.oneway else { continue }
+                guard !r.oneway else { continue }
                 if case .streaming = outcome { continue }
                 let reply: EngineReply
-                if !committed && r.mutates {
+                if !committed && r.command.mutates {
                     reply = .frame(VarlinkReply.frame(error: storageUnavailable()))
                 } else {
                     switch outcome {
                     case .error(let e): reply = .frame(VarlinkReply.frame(error: e))
                     case .reply(let render): reply = .frame(render(state, self))
-                    case .job(let id, let key, let withPosition):
-                        reply = .job(key: key, Self.jobSnapshot(id, withPosition: withPosition, in: state))
+                    case .job(let id, let withPosition):
+                        if let snapshot = Self.jobSnapshot(id, withPosition: withPosition, in: state) {
+                            reply = .job(snapshot)
+                        } else {
+                            reply = .frame(VarlinkReply.frame(error: SchedulerInterface.NoSuchJob(id: id.description).varlinkError))
+                        }
                     case .streaming: continue  // (handled above)
                     }
                 }
-                if let sink = r.sink {
-                    bySink.append((r.sequence, reply), to: sink)
-                } else {
-                    r.respond(reply.frame)
-                }
+                bySink.append((r.sequence, reply), to: r.sink)
                 if r.receivedAt > 0 {
-                    metrics.callDuration(r.call.method, seconds: answeredAt - r.receivedAt)
+                    metrics.callDuration(r.command.method, seconds: answeredAt - r.receivedAt)
                 }
             }
         }
@@ -157,7 +160,7 @@ public final class EngineCore: @unchecked Sendable {
         notePlacements(events)
         // Gauges and status are views for humans and scrapers: refreshed at most ten times a
         // second, not on every batch of a busy engine.
-        let wall = ScaledWallClock.monotonicSeconds()
+        let wall = clock.monotonicSeconds()
         if wall - lastRefresh >= 0.1 || items.isEmpty {
             lastRefresh = wall
             withState { metrics.refreshGauges($0) }
@@ -205,7 +208,7 @@ public final class EngineCore: @unchecked Sendable {
 
     /// Placements per wall second over the last 10 seconds.
     public var placementsPerSecond: Double {
-        let now = ScaledWallClock.monotonicSeconds()
+        let now = clock.monotonicSeconds()
         let recent = placementLog.filter { now - $0.0 <= 10 }
         guard let first = recent.first else { return 0 }
         let span = max(1, now - first.0)
@@ -214,7 +217,7 @@ public final class EngineCore: @unchecked Sendable {
 
     private func notePlacements(_ events: [Event]) {
         let placed = events.lazy.filter { $0.kind == .placed }.count
-        let now = ScaledWallClock.monotonicSeconds()
+        let now = clock.monotonicSeconds()
         if placed > 0 { placementLog.append((now, placed)) }
         if let first = placementLog.first, now - first.0 > 10 {
             placementLog.removeAll { now - $0.0 > 10 }
@@ -241,7 +244,7 @@ public final class EngineCore: @unchecked Sendable {
             for (id, w) in watchers where w.matches(e) {
                 if frame == nil {
                     let wire = WireEvent(kind: e.kind.rawValue, job: WireMapping.job(e.job, in: state), at: e.at.rfc3339)
-                    frame = VarlinkReply.frame(continues: true) { $0.key("event"); wire.write(to: &$0) }
+                    frame = VarlinkReply.frame(parameters: SchedulerInterface.Watch.Reply(event: wire), continues: true)
                 }
                 if !w.send(frame!) { dropped.append(id) }
             }
@@ -286,8 +289,8 @@ enum Outcome {
     case error(VarlinkError)
     /// Renders the reply from the state as it is after the pass (borrowed, never copied).
     case reply((borrowing SchedulerState, EngineCore) -> [UInt8])
-    /// `{key: job}` with the job as it is after the pass; rendered by the connection.
-    case job(JobID, key: String, withPosition: Bool)
+    /// `{"job": …}` with the job as it is after the pass; rendered by the connection.
+    case job(JobID, withPosition: Bool)
     /// A watch started: replies come as events.
     case streaming
 }

@@ -1,49 +1,21 @@
 import KarstCore
 import KarstProtocol
+import KarstWire
 
-/// A reply on its way to a connection: a frame already rendered, or a job to render into
-/// `{key: job}` where it is delivered.
-///
-/// Rendering a job (names, timestamps, JSON) was a sixth of the engine thread's time under a
-/// stream of submits; a connection's event loop does it instead, from a snapshot the engine
-/// takes once the batch is committed (so the reply still shows the job as acknowledged).
+/// A reply on its way to a connection: a frame already rendered, or a job to render as
+/// `{"job": …}` (the reply of Submit, Get, Cancel, Hold, Release and Complete) where it is
+/// delivered: a connection's event loop renders it, off the engine thread, from a snapshot the
+/// engine takes once the batch is committed (so the reply shows the job as acknowledged).
 public enum EngineReply: Sendable {
     case frame([UInt8])
-    case job(key: String, JobSnapshot?)
+    case job(JobSnapshot)
 
     /// The framed reply.
     public var frame: [UInt8] {
         switch self {
-        case .frame(let f):
-            return f
-        case .job(let key, let snapshot):
-            return VarlinkReply.frame { w in
-                w.key(key)
-                if let snapshot { WireMapping.job(snapshot).write(to: &w) } else { w.null() }
-            }
+        case .frame(let f): f
+        case .job(let snapshot): VarlinkReply.frame(parameters: SchedulerInterface.Get.Reply(job: WireMapping.job(snapshot)))
         }
-    }
-}
-
-/// A job as the state had it when its reply was due, with the names of its pools (which only
-/// the state knows), ready to be rendered on any thread.
-///
-/// A class: a reply is moved through several arrays on its way to the socket, and a job is
-/// hundreds of bytes, so it is boxed once instead of copied at every move.
-public final class JobSnapshot: Sendable {
-    let job: Job
-    let datacenter: String?
-    let pool: String?
-    let shardPools: [String]
-    let queuePosition: Int?
-
-    init(_ job: Job, in state: borrowing SchedulerState, queuePosition: Int? = nil) {
-        self.job = job
-        let place = job.placement.map { state.names(of: $0) }
-        datacenter = place?.datacenter
-        pool = place?.pool
-        shardPools = job.shards.map { state.names(of: $0.pool).pool }
-        self.queuePosition = queuePosition
     }
 }
 

@@ -22,7 +22,8 @@ public enum ListenTarget: Sendable, CustomStringConvertible {
 }
 
 /// The Varlink control server: accepts connections on the Unix socket and gives each a pipeline
-/// of framing → idle detection → `ConnectionHandler`. A `Service`: it serves until graceful
+/// of framing → idle detection → peer credentials (`PeerCredentialsHandler`) → calls
+/// (`CallHandler`). A `Service`: it serves until graceful
 /// shutdown, then stops accepting, lets every call already read get its answer, and closes.
 public final class ControlServer: Service, Sendable {
     let target: ListenTarget
@@ -64,8 +65,8 @@ public final class ControlServer: Service, Sendable {
     }
 
     private func bind() async throws -> Channel {
-        let shared = ConnectionHandler.Context(
-            engine: engine, access: access, maxCallsInFlight: settings.maxCallsInFlight,
+        let shared = CallHandler.Context(
+            engine: engine, maxCallsInFlight: settings.maxCallsInFlight,
             watchBufferEvents: settings.watchBufferEvents, logger: logger, watchIDs: watchIDs)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
@@ -90,7 +91,7 @@ public final class ControlServer: Service, Sendable {
     }
 
     /// Sets up a new connection, or turns it away when the daemon is at its connection limit.
-    private func admit(_ channel: Channel, _ shared: ConnectionHandler.Context) -> EventLoopFuture<Void> {
+    private func admit(_ channel: Channel, _ shared: CallHandler.Context) -> EventLoopFuture<Void> {
         let id = ObjectIdentifier(channel)
         let admitted = connections.withLock { open -> Bool in
             guard open.count < settings.maxConnections else { return false }
@@ -109,7 +110,8 @@ public final class ControlServer: Service, Sendable {
             try channel.pipeline.syncOperations.addHandlers([
                 ByteToMessageHandler(VarlinkFrameDecoder(maxFrameBytes: settings.maxMessageBytes)),
                 IdleStateHandler(readTimeout: .milliseconds(Int64(settings.idleTimeoutSeconds * 1000))),
-                ConnectionHandler(shared),
+                PeerCredentialsHandler(access: access),
+                CallHandler(shared),
             ])
         }
     }

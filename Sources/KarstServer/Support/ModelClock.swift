@@ -10,6 +10,10 @@ public protocol ModelClock: Sendable {
     func now() -> Instant
     /// Wall-clock seconds until the model reaches `instant` (0 if already past).
     func wallSeconds(until instant: Instant) -> Double
+    /// Seconds on a clock that never goes back, for the engine's own pacing: how often gauges
+    /// refresh, the placement rate, when finished jobs are pruned. A test's manual clock drives
+    /// them with the model's time.
+    func monotonicSeconds() -> Double
 }
 
 /// Wall time, optionally running `timeScale` times faster from the moment the daemon started:
@@ -33,6 +37,8 @@ public struct ScaledWallClock: ModelClock {
     public func wallSeconds(until instant: Instant) -> Double {
         max(0, now().seconds(to: instant) / timeScale)
     }
+
+    public func monotonicSeconds() -> Double { Self.monotonicSeconds() }
 
     static func wallNow() -> Instant {
         var ts = timespec()

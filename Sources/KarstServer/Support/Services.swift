@@ -1,4 +1,3 @@
-import Foundation
 import Logging
 import ServiceLifecycle
 import UnixSignals
@@ -24,10 +23,12 @@ public struct EngineService: Service {
 /// critical path, swap it in, and report the outcome.
 public struct ReloadSignalService: Service {
     let engine: Engine
+    let background: BackgroundWork
     let logger: Logger
 
-    public init(engine: Engine, logger: Logger) {
+    public init(engine: Engine, background: BackgroundWork, logger: Logger) {
         self.engine = engine
+        self.background = background
         self.logger = logger
     }
 
@@ -36,12 +37,13 @@ public struct ReloadSignalService: Service {
         for await _ in signals.cancelOnGracefulShutdown() {
             logger.notice("SIGHUP: reloading the configuration")
             engine.core.onReloadStart?()
-            // Read and validate on a thread of its own; only the swap happens on the engine.
+            // Read and validate as background work; only the swap happens on the engine.
             let path = engine.core.configPath
             let engine = self.engine
-            Thread.detachNewThread {
+            let read: @Sendable () -> Void = {
                 engine.submit(.applyConfiguration(EngineCore.readConfiguration(path), respond: nil))
             }
+            if !background.enqueue(read) { read() }
         }
     }
 }

@@ -14,18 +14,42 @@ public struct VarlinkInterface: Hashable, Sendable {
         case enumeration([String])
     }
 
+    /// A named, typed field of a struct, a method's input or output, or an error.
     public struct Field: Hashable, Sendable {
         public var name: String
         public var type: TypeSpec
+        /// The `#` comment lines right above the field, without the `#`.
+        public var doc: [String] = []
+
+        public init(name: String, type: TypeSpec, doc: [String] = []) {
+            self.name = name
+            self.type = type
+            self.doc = doc
+        }
     }
 
+    /// A method: its input and output fields.
     public struct Method: Hashable, Sendable {
         public var name: String
         public var input: [Field]
         public var output: [Field]
     }
 
+    /// What kind of member a name declares.
+    public enum MemberKind: String, Hashable, Sendable { case type, method, error }
+
+    /// One member in declaration order, with the comment above it.
+    public struct Member: Hashable, Sendable {
+        public var kind: MemberKind
+        public var name: String
+        public var doc: [String]
+    }
+
     public var name: String
+    /// The comment lines above `interface`.
+    public var doc: [String] = []
+    /// Every member in the order the description declares them.
+    public var members: [Member] = []
     public var types: [String: TypeSpec] = [:]
     public var methods: [String: Method] = [:]
     public var errors: [String: [Field]] = [:]
@@ -40,13 +64,23 @@ public struct VarlinkInterface: Hashable, Sendable {
     /// Parses a description; every named type a member uses must be defined in it.
     public init(parsing text: String) throws(ParseError) {
         var s = IDLScanner(text)
+        // The comment lines before `interface`, blank lines included, describe the interface.
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let t = line.drop { $0 == " " }
+            if t.hasPrefix("#") {
+                let body = t.dropFirst()
+                doc.append(String(body.hasPrefix(" ") ? body.dropFirst() : body))
+            } else if !t.isEmpty { break }
+        }
         try s.keyword("interface")
         name = try s.interfaceName()
         var memberNames: Set<String> = []
         while !s.atEnd {
+            let memberDoc = s.takeDoc()
             let kind = try s.word()
             let member = try s.memberName()
             guard memberNames.insert(member).inserted else { throw s.error("duplicate member \(member)") }
+            if let k = MemberKind(rawValue: kind) { members.append(Member(kind: k, name: member, doc: memberDoc)) }
             switch kind {
             case "type":
                 types[member] = try s.structOrEnum()
@@ -85,6 +119,8 @@ public struct VarlinkInterface: Hashable, Sendable {
 private struct IDLScanner {
     let chars: [Character]
     var i = 0
+    /// Comment lines skipped since the last `takeDoc()`; a blank line starts a new block.
+    private var doc: [String] = []
 
     init(_ text: String) { chars = Array(text) }
 
@@ -95,11 +131,29 @@ private struct IDLScanner {
     }
 
     mutating func skip() {
+        var newlines = 0
         while i < chars.count {
-            if chars[i].isWhitespace { i += 1 } else if chars[i] == "#" {
+            if chars[i].isWhitespace {
+                if chars[i] == "\n" {
+                    newlines += 1
+                    if newlines >= 2 { doc = [] }
+                }
+                i += 1
+            } else if chars[i] == "#" {
+                let start = i + 1
                 while i < chars.count, chars[i] != "\n" { i += 1 }
+                var text = String(chars[start..<i])
+                if text.hasPrefix(" ") { text.removeFirst() }
+                doc.append(text)
+                newlines = 0
             } else { break }
         }
+    }
+
+    /// The comment block just skipped (and forget it).
+    mutating func takeDoc() -> [String] {
+        defer { doc = [] }
+        return doc
     }
 
     var atEnd: Bool { mutating get { skip(); return i >= chars.count } }
@@ -173,11 +227,13 @@ private struct IDLScanner {
         var fields: [VarlinkInterface.Field] = []
         var cases: [String] = []
         repeat {
+            skip()
+            let fieldDoc = takeDoc()
             let name = try fieldName()
             if take(":") {
                 guard cases.isEmpty else { throw error("mixed enum and struct") }
                 guard !fields.contains(where: { $0.name == name }) else { throw error("duplicate field \(name)") }
-                fields.append(.init(name: name, type: try typeSpec()))
+                fields.append(.init(name: name, type: try typeSpec(), doc: fieldDoc))
             } else {
                 guard fields.isEmpty else { throw error("expected ':' after \(name)") }
                 guard !cases.contains(name) else { throw error("duplicate enum value \(name)") }
@@ -185,6 +241,7 @@ private struct IDLScanner {
             }
         } while take(",")
         try expect(")")
+        doc = []
         return cases.isEmpty ? .structure(fields) : .enumeration(cases)
     }
 

@@ -1,5 +1,6 @@
-/// A small, fast, seedable generator (SplitMix64), so every random test and workload can be
-/// replayed exactly from its seed.
+/// A deterministic generator for simulations and tests: small, fast and seedable (SplitMix64),
+/// so every random workload, scenario and test can be replayed exactly from its seed. Pure: no
+/// I/O, no clock, the same sequence on every platform.
 public struct SeededRandom: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
@@ -15,13 +16,4 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
 
     /// A uniform double in [0, 1).
     public mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
-
-    /// An exponentially distributed value with the given mean.
-    public mutating func exponential(mean: Double) -> Double { -mean * log1p(-unit()) }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

@@ -1,5 +1,4 @@
 import KarstCore
-import KarstTrace
 
 /// What a trace record leaves unsaid, filled in when it becomes a job (docs/TRACES.md).
 public struct TraceDefaults: Sendable {

@@ -28,6 +28,18 @@ enum CallBounds {
         try check(value?.utf8.count ?? 0, atMost: maxNameParameterBytes, parameter, "bytes")
     }
 
+    /// A backup path as written: absolute, within PATH_MAX and NAME_MAX, no NUL. (Whether its
+    /// directory exists and the file does not is checked when the backup runs.)
+    static func checkBackupPath(_ path: String) throws(VarlinkError) -> String {
+        try check(path.utf8.count, atMost: maxPathBytes, "path", "bytes")
+        guard path.hasPrefix("/") else { throw .outOfRange("path", "must be an absolute path") }
+        guard !path.utf8.contains(0) else { throw .outOfRange("path", "must not contain a NUL byte") }
+        if let long = path.split(separator: "/").first(where: { $0.utf8.count > maxNameBytes }) {
+            throw .outOfRange("path", "each name in it at most \(maxNameBytes) bytes, not \(long.utf8.count)")
+        }
+        return path
+    }
+
     /// `count` at most `limit`, else `OutOfRange` stating the limit and the unit counted.
     static func check(_ count: Int, atMost limit: Int, _ parameter: String, _ unit: String) throws(VarlinkError) {
         guard count <= limit else {

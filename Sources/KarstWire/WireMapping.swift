@@ -1,10 +1,13 @@
 import KarstCore
 import KarstProtocol
 
-/// Conversions between the wire types and the core's. Time fields are parsed here, so a malformed
+/// The one mapping between the control protocol's wire types (generated from the IDL) and the
+/// core's: the daemon answers with it, karstctl and the simulator build specs with it, the store
+/// keeps a job's spec in its wire form through it. Time fields are parsed here, so a malformed
 /// timestamp is an `InvalidParameter` naming its field.
-enum WireMapping {
-    static func spec(_ w: WireJobSpec, path: String) throws(VarlinkError) -> JobSpec {
+public enum WireMapping {
+    /// The core's spec of a wire spec found at `path` (`job`, `jobs[3]`).
+    public static func spec(_ w: WireJobSpec, path: String) throws(VarlinkError) -> JobSpec {
         func time(_ value: String?, _ field: String) throws(VarlinkError) -> Instant? {
             guard let value else { return nil }
             guard let t = Instant(rfc3339: value) else { throw .invalidParameter("\(path).\(field)") }
@@ -28,7 +31,8 @@ enum WireMapping {
             dependsOn: deps, maxRetries: w.maxRetries ?? 0, labels: w.labels ?? [:])
     }
 
-    static func spec(_ s: JobSpec) -> WireJobSpec {
+    /// The wire spec of a core spec: defaults (priority 0, one replica, …) left out.
+    public static func spec(_ s: JobSpec) -> WireJobSpec {
         let r = s.resources
         return WireJobSpec(
             name: s.name, tenant: s.tenant, origin: s.origin, priorityClass: s.priorityClass,
@@ -43,11 +47,13 @@ enum WireMapping {
             maxRetries: s.maxRetries == 0 ? nil : s.maxRetries, labels: s.labels.isEmpty ? nil : s.labels)
     }
 
-    static func job(_ j: Job, in state: borrowing SchedulerState, queuePosition: Int? = nil) -> WireJob {
+    /// A job as the state has it now.
+    public static func job(_ j: Job, in state: borrowing SchedulerState, queuePosition: Int? = nil) -> WireJob {
         job(JobSnapshot(j, in: state, queuePosition: queuePosition))
     }
 
-    static func job(_ s: JobSnapshot) -> WireJob {
+    /// A job as a snapshot caught it.
+    public static func job(_ s: JobSnapshot) -> WireJob {
         let j = s.job
         var wire = WireJob(
             id: j.id.description, spec: spec(j.spec), state: j.state.rawValue, datacenter: s.datacenter,
@@ -62,14 +68,16 @@ enum WireMapping {
         return wire
     }
 
-    static func capacity(_ r: Resources) -> WireCapacity {
+    /// Capacity in the protocol's units (cores, GiB).
+    public static func capacity(_ r: Resources) -> WireCapacity {
         WireCapacity(cpu: r.cpu, memoryGiB: r.memoryGiB, accelerators: Int(r.accelerators))
     }
 
-    static func datacenter(_ u: DatacenterUsage, in topology: Topology) -> WireDatacenter {
+    /// A data centre's state, pools and use.
+    public static func datacenter(_ u: DatacenterUsage, in topology: Topology) -> WireDatacenter {
         let dc = topology.datacenters[topology.datacenterIndex(of: u.id)!]
         return WireDatacenter(
-            id: u.id, name: dc.name, operatorName: dc.operatorName, state: u.state.rawValue, pue: dc.pue,
+            id: u.id, name: dc.name, operator: dc.operatorName, state: u.state.rawValue, pue: dc.pue,
             pools: u.pools.map { p in
                 WirePool(id: p.id, acceleratorModel: p.acceleratorModel, capacity: capacity(p.capacity),
                          allocated: capacity(p.allocated), free: capacity(p.free), running: p.running)
@@ -77,20 +85,20 @@ enum WireMapping {
     }
 
     /// The protocol error for a core error.
-    static func error(_ e: SchedulerError) -> VarlinkError {
+    public static func error(_ e: SchedulerError) -> VarlinkError {
         switch e {
         case .invalidJob(let field, let reason):
-            VarlinkError("io.karst.Scheduler.InvalidJob", ["field": .string(field), "reason": .string(reason)])
+            SchedulerInterface.InvalidJob(field: field, reason: reason).varlinkError
         case .unschedulable(let reason):
-            VarlinkError("io.karst.Scheduler.Unschedulable", ["reason": .string(reason)])
+            SchedulerInterface.Unschedulable(reason: reason).varlinkError
         case .quotaExceeded(let tenant, let resource):
-            VarlinkError("io.karst.Scheduler.QuotaExceeded", ["tenant": .string(tenant), "resource": .string(resource)])
+            SchedulerInterface.QuotaExceeded(tenant: tenant, resource: resource).varlinkError
         case .noSuchJob(let id):
-            VarlinkError("io.karst.Scheduler.NoSuchJob", ["id": .string(id)])
+            SchedulerInterface.NoSuchJob(id: id).varlinkError
         case .invalidTransition(let id, let state):
-            VarlinkError("io.karst.Scheduler.InvalidTransition", ["id": .string(id.description), "state": .string(state.rawValue)])
+            SchedulerInterface.InvalidTransition(id: id.description, state: state.rawValue).varlinkError
         case .noSuchDatacenter(let dc):
-            VarlinkError("io.karst.Admin.NoSuchDatacenter", ["datacenter": .string(dc)])
+            AdminInterface.NoSuchDatacenter(datacenter: dc).varlinkError
         }
     }
 }

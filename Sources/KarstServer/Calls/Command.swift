@@ -1,0 +1,74 @@
+import KarstCore
+import KarstProtocol
+
+/// A call for the engine, decoded: its parameters read, mapped to the core's types and checked
+/// against their bounds (`CallBounds`, `SpecBounds` at submit), before it reaches the engine
+/// thread. What needs the state (does the job exist, may this caller touch it) is the engine's.
+public enum Command: Sendable {
+    // io.karst.Scheduler
+    case submit(JobSpec, dryRun: Bool)
+    case submitBatch([JobSpec])
+    case get(JobID)
+    case list(ListQuery)
+    case cancel(JobID)
+    case hold(JobID)
+    case release(JobID)
+    case complete(JobID, succeeded: Bool, message: String?)
+    case watch(WatchFilter)
+    // io.karst.Admin
+    case topology
+    case drain(datacenter: String)
+    case resume(datacenter: String)
+    case setOffline(datacenter: String)
+    case stats
+    case reload
+    case metrics
+    case backup(path: String)
+
+    /// `List`'s filters.
+    public struct ListQuery: Sendable {
+        public var state: JobState?
+        public var tenant: String?
+        public var datacenter: String?
+        public var limit: Int
+    }
+
+    /// Which events a `Watch` streams: of these jobs (nil: any), of this tenant (nil: any).
+    public struct WatchFilter: Sendable {
+        public var ids: Set<JobID>?
+        public var tenant: String?
+    }
+
+    /// Whether the call, if it succeeds, changes stored state: such calls are acknowledged only
+    /// after their batch's commit, and refused while the store cannot be written.
+    public var mutates: Bool {
+        switch self {
+        case .submit(_, let dryRun): !dryRun
+        case .submitBatch, .cancel, .hold, .release, .complete, .drain, .resume, .setOffline, .reload: true
+        case .get, .list, .watch, .topology, .stats, .metrics, .backup: false
+        }
+    }
+
+    /// The method's full name (for metrics and logs).
+    public var method: String {
+        switch self {
+        case .submit: SchedulerInterface.Submit.name
+        case .submitBatch: SchedulerInterface.SubmitBatch.name
+        case .get: SchedulerInterface.Get.name
+        case .list: SchedulerInterface.List.name
+        case .cancel: SchedulerInterface.Cancel.name
+        case .hold: SchedulerInterface.Hold.name
+        case .release: SchedulerInterface.Release.name
+        case .complete: SchedulerInterface.Complete.name
+        case .watch: SchedulerInterface.Watch.name
+        case .topology: AdminInterface.Topology.name
+        case .drain: AdminInterface.Drain.name
+        case .resume: AdminInterface.Resume.name
+        case .setOffline: AdminInterface.SetOffline.name
+        case .stats: AdminInterface.Stats.name
+        case .reload: AdminInterface.Reload.name
+        case .metrics: AdminInterface.Metrics.name
+        case .backup: AdminInterface.Backup.name
+        }
+    }
+}

@@ -1,0 +1,23 @@
+import KarstCore
+
+/// A job as the state had it when its reply was due, with the names of its pools (which only
+/// the state knows), ready to be rendered on any thread.
+///
+/// A class: a reply is moved through several arrays on its way to the socket, and a job is
+/// hundreds of bytes, so it is boxed once instead of copied at every move.
+public final class JobSnapshot: Sendable {
+    public let job: Job
+    public let datacenter: String?
+    public let pool: String?
+    public let shardPools: [String]
+    public let queuePosition: Int?
+
+    public init(_ job: Job, in state: borrowing SchedulerState, queuePosition: Int? = nil) {
+        self.job = job
+        let place = job.placement.map { state.names(of: $0) }
+        datacenter = place?.datacenter
+        pool = place?.pool
+        shardPools = job.shards.map { state.names(of: $0.pool).pool }
+        self.queuePosition = queuePosition
+    }
+}
