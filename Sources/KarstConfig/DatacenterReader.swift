@@ -30,9 +30,15 @@ struct DatacenterReader {
         let price = readCurve(&t, "price_cny_per_kwh", range: 0...100, unit: "a price between 0 and 100")
         let rtt = readRTT(&t)
         let pools = readPools(&t)
+        var executor = Executor.model
+        if let text = t.string("executor") {
+            if let e = Executor(rawValue: text) { executor = e } else {
+                t.add("executor", "must be \"model\" or \"agents\", not \"\(text)\"")
+            }
+        }
         guard let id, let op, let pue, let clean, let price, let rtt, !pools.isEmpty else { return nil }
         return Datacenter(id: id, name: name, operatorName: op, pue: pue, cleanShareByHour: clean,
-                          priceByHour: price, rttMs: rtt, pools: pools)
+                          priceByHour: price, rttMs: rtt, pools: pools, executor: executor)
     }
 
     /// A value that is either one number (flat all day) or 24 hourly numbers.

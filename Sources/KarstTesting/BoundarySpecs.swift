@@ -23,6 +23,35 @@ public enum BoundarySpecs {
          SpecBounds.times.upperBound, Instant(rfc3339: "9999-12-31T23:59:59Z")!, .never]
     }
 
+    /// `command` values: none, the program alone, each count and size bound at it and one past
+    /// it, an empty program, a NUL byte.
+    public static let commands: [[String]] = {
+        let arg = String(repeating: "a", count: SpecBounds.maxCommandArgumentBytes)
+        let perTotal = SpecBounds.maxCommandBytesTotal / SpecBounds.maxCommandArgumentBytes
+        return [
+            [], ["/bin/true"], [""], ["", "x"], ["/bin/echo", "a\0b"], ["/bin/\0sh"],
+            ["/bin/echo"] + Array(repeating: "a", count: SpecBounds.maxCommandArguments - 1),
+            ["/bin/echo"] + Array(repeating: "a", count: SpecBounds.maxCommandArguments),
+            [arg], [arg + "a"], Array(repeating: arg, count: perTotal), Array(repeating: arg, count: perTotal) + ["a"],
+        ]
+    }()
+    /// `environment` values: none, an empty key, `=` and NUL in a key, NUL in a value, the entry
+    /// and byte bounds at them and one past them.
+    public static let environments: [[String: String]] = {
+        let half = String(repeating: "v", count: SpecBounds.maxEnvironmentBytesTotal / 2 - 1)
+        return [
+            [:], ["PATH": "/usr/bin"], ["": "v"], ["A=B": "v"], ["A\0": "v"], ["A": "v\0w"], ["A": ""],
+            Dictionary(uniqueKeysWithValues: (0..<SpecBounds.maxEnvironmentEntries).map { ("K\($0)", "v") }),
+            Dictionary(uniqueKeysWithValues: (0...SpecBounds.maxEnvironmentEntries).map { ("K\($0)", "v") }),
+            ["A": half, "B": half], ["A": half, "B": half + "v"],
+        ]
+    }()
+    /// `workingDirectory` values: relative, empty, the root, NUL, the byte bound at it and past it.
+    public static let workingDirectories: [String] = [
+        "", "relative/dir", "/", "/srv/a\0b", "/" + String(repeating: "d", count: SpecBounds.maxWorkingDirectoryBytes - 1),
+        "/" + String(repeating: "d", count: SpecBounds.maxWorkingDirectoryBytes),
+    ]
+
     static func pick<T>(_ values: [T], _ rng: inout SeededRandom) -> T { values[Int(rng.next() % UInt64(values.count))] }
 
     /// A spec with every numeric, time and size field drawn from the boundaries (each field
@@ -45,6 +74,9 @@ public enum BoundarySpecs {
         maybe { $0.next() % 4 == 0 ? (s.name = String(repeating: "n", count: 257)) : (s.name = "") }
         maybe { _ in s.labels = ["k": String(repeating: "v", count: 4097)] }
         maybe { s.dependsOn = (0..<UInt64(1 + $0.next() % 1100)).map { JobID(1 + $0) } }
+        maybe { s.command = pick(commands, &$0) }
+        maybe { s.environment = pick(environments, &$0) }
+        maybe { s.workingDirectory = pick(workingDirectories, &$0) }
         return s
     }
 }

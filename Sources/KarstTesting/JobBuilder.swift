@@ -29,6 +29,8 @@ public struct JobBuilder: Sendable {
     public func deadline(_ t: Instant) -> JobBuilder { with { $0.deadline = t } }
     public func after(_ ids: JobID...) -> JobBuilder { with { $0.dependsOn = ids } }
     public func preemptible(_ p: Bool) -> JobBuilder { with { $0.preemptible = p } }
+    /// A command to run (on a site agent).
+    public func running(_ argv: String...) -> JobBuilder { with { $0.command = argv } }
 
     private func with(_ change: (inout JobSpec) -> Void) -> JobBuilder {
         var copy = self

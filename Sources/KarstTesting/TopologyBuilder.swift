@@ -52,6 +52,13 @@ public struct TopologyBuilder: Sendable {
         return copy
     }
 
+    /// Site agents carry out the runs of these data centres (`executor = "agents"`).
+    public func agents(_ ids: String...) -> TopologyBuilder {
+        with { b in
+            for i in b.datacenters.indices where ids.contains(b.datacenters[i].id) { b.datacenters[i].executor = .agents }
+        }
+    }
+
     public func with(_ change: (inout TopologyBuilder) -> Void) -> TopologyBuilder {
         var copy = self
         change(&copy)

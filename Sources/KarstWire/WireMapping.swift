@@ -28,10 +28,12 @@ public enum WireMapping {
             maxLatencyMs: w.maxLatencyMs.map(Double.init), datacenters: w.datacenters,
             preemptible: w.preemptible, deadline: try time(w.deadline, "deadline"),
             notBefore: try time(w.notBefore, "notBefore"), notAfter: try time(w.notAfter, "notAfter"),
-            dependsOn: deps, maxRetries: w.maxRetries ?? 0, labels: w.labels ?? [:])
+            dependsOn: deps, maxRetries: w.maxRetries ?? 0, labels: w.labels ?? [:],
+            command: w.command ?? [], environment: w.environment ?? [:], workingDirectory: w.workingDirectory)
     }
 
-    /// The wire spec of a core spec: defaults (priority 0, one replica, …) left out.
+    /// The wire spec of a core spec: defaults (priority 0, one replica, no labels, no command, …)
+    /// left out.
     public static func spec(_ s: JobSpec) -> WireJobSpec {
         let r = s.resources
         return WireJobSpec(
@@ -44,7 +46,9 @@ public enum WireMapping {
             maxLatencyMs: s.maxLatencyMs.map { Int($0.rounded()) }, datacenters: s.datacenters,
             preemptible: s.preemptible, deadline: s.deadline?.rfc3339, notBefore: s.notBefore?.rfc3339,
             notAfter: s.notAfter?.rfc3339, dependsOn: s.dependsOn.isEmpty ? nil : s.dependsOn.map(\.description),
-            maxRetries: s.maxRetries == 0 ? nil : s.maxRetries, labels: s.labels.isEmpty ? nil : s.labels)
+            maxRetries: s.maxRetries == 0 ? nil : s.maxRetries, labels: s.labels.isEmpty ? nil : s.labels,
+            command: s.command.isEmpty ? nil : s.command, environment: s.environment.isEmpty ? nil : s.environment,
+            workingDirectory: s.workingDirectory)
     }
 
     /// A job as the state has it now.

@@ -6,11 +6,24 @@ struct Submit: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Submit a job (from flags, or a JSON job file).",
         discussion: """
+            A job without a command is completed by the modelled executor after its --duration. \
+            A command, given after `--` (the program first, then its arguments, passed as they are \
+            with no shell in between), runs on a site agent of a data centre whose executor is \
+            "agents", with --env added to the agent's environment, in --workdir (an absolute path \
+            on that site; the agent's run directory when not given); --duration is then an estimate.
+
             Examples:
-              karstctl submit --origin gba --class online --cpu 4 --memory 16 --duration 30m
-              karstctl submit --origin yrd --class batch --cpu 96 --memory 768 --accelerators 8 \\
-                  --accelerator-model ascend-910b --replicas 2 --duration 4h
+              karstctl submit --origin gba --class online --cpu 4 --memory 16 \\
+                  --duration 30m
+              karstctl submit --origin yrd --class batch --cpu 96 --memory 768 \\
+                  --accelerators 8 --accelerator-model ascend-910b --replicas 2 \\
+                  --duration 4h
               karstctl submit --file job.json --dry-run
+              karstctl submit --origin local --class batch --cpu 1 --memory 1 \\
+                  -- /bin/sh -c 'echo hi'
+              karstctl submit --origin local --class batch --cpu 1 --memory 1 \\
+                  --env GREETING=hi --workdir /srv/jobs \\
+                  -- /bin/sh -c 'echo "$GREETING" > out.txt'
             """)
 
     @OptionGroup var connection: Connection
@@ -39,7 +52,17 @@ struct Submit: ParsableCommand {
     var dependsOn: [String] = []
     @Option(help: "Failed runs retried before the job fails.") var maxRetries: Int?
     @Option(name: .customLong("label"), help: ArgumentHelp("A label (repeat for several).", valueName: "KEY=VALUE")) var labels: [String] = []
+    @Option(name: .customLong("env"),
+            help: ArgumentHelp("An environment variable of the command (repeat for several).", valueName: "KEY=VALUE"))
+    var environment: [String] = []
+    @Option(name: .customLong("workdir"),
+            help: ArgumentHelp("Where the command runs: an absolute path on the site.", valueName: "DIR"))
+    var workingDirectory: String?
     @Flag(help: "Ask where and when the job would start; store nothing.") var dryRun = false
+    @Argument(parsing: .postTerminator,
+              help: ArgumentHelp("The command to run on a site agent, after `--`: the program, then its arguments.",
+                                 valueName: "COMMAND"))
+    var command: [String] = []
 
     func run() throws {
         try karstctl.run {
@@ -108,6 +131,15 @@ struct Submit: ParsableCommand {
             guard let eq = kv.firstIndex(of: "=") else { throw ValidationError("--label must be KEY=VALUE") }
             spec.labels = (spec.labels ?? [:]).merging([String(kv[..<eq]): String(kv[kv.index(after: eq)...])]) { $1 }
         }
+        // The first `=` ends the name: a value may hold more of them (`--env OPTS=a=b`).
+        for kv in environment {
+            guard let eq = kv.firstIndex(of: "="), eq != kv.startIndex else {
+                throw ValidationError("--env must be KEY=VALUE with a non-empty KEY, not '\(kv)'")
+            }
+            spec.environment = (spec.environment ?? [:]).merging([String(kv[..<eq]): String(kv[kv.index(after: eq)...])]) { $1 }
+        }
+        if let workingDirectory { spec.workingDirectory = workingDirectory }
+        if !command.isEmpty { spec.command = command }
         return spec
     }
 }

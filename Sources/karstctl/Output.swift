@@ -137,8 +137,15 @@ func describe(_ j: WireJob) -> String {
     var lines: [(String, String)] = [
         ("ID", j.id), ("Name", j.spec.name ?? "-"), ("Tenant", j.spec.tenant ?? "-"),
         ("Class", j.spec.priorityClass + (j.spec.priority.map { " (priority \($0))" } ?? "")),
-        ("Origin", j.spec.origin), ("Resources", res), ("State", j.state),
+        ("Origin", j.spec.origin), ("Resources", res),
     ]
+    if let argv = j.spec.command, !argv.isEmpty { lines.append(("Command", shellQuoted(argv))) }
+    if let env = j.spec.environment, !env.isEmpty {
+        // Keys only: values may be secrets (`--json` has them).
+        lines.append(("Environment", env.keys.sorted().map(shellWord).joined(separator: " ")))
+    }
+    if let dir = j.spec.workingDirectory { lines.append(("Working directory", shellWord(dir))) }
+    lines.append(("State", j.state))
     if j.datacenter != nil { lines.append(("Placement", placement(j) + (j.borrowed == true ? " (borrowed capacity)" : ""))) }
     if let reason = j.pendingReason { lines.append(("Pending reason", reason)) }
     if let pos = j.queuePosition { lines.append(("Queue position", String(pos))) }
@@ -151,7 +158,10 @@ func describe(_ j: WireJob) -> String {
     lines.append(("Submitted", j.submittedAt))
     if let s = j.startedAt { lines.append(("Started", s)) }
     if let f = j.finishedAt { lines.append(("Finished", f)) }
-    if let d = j.spec.durationSeconds { lines.append(("Duration", "\(number(d)) s (modelled)")) }
+    if let d = j.spec.durationSeconds {
+        let runsCommand = !(j.spec.command ?? []).isEmpty
+        lines.append(("Duration", "\(number(d)) s (\(runsCommand ? "expected" : "modelled"))"))
+    }
     lines.append(("Attempts", "\(j.attempts) (preempted \(j.preemptions)×)"))
     if let m = j.message { lines.append(("Message", m)) }
     let w = lines.map(\.0.count).max() ?? 0
@@ -159,3 +169,39 @@ func describe(_ j: WireJob) -> String {
 }
 
 func printJSON(_ o: JSONObject) { print(pretty(.object(o))) }
+
+/// An argv as a POSIX shell would take it back: each argument a `shellWord`, separated by spaces.
+func shellQuoted(_ argv: [String]) -> String { argv.map(shellWord).joined(separator: " ") }
+
+/// One word for a POSIX shell: as it is when it holds only characters no shell treats specially,
+/// else in single quotes (`'` as `'\''`); one with a control character (a newline, a tab) as
+/// `$'…'` with escapes, so that a description stays on its lines.
+func shellWord(_ s: String) -> String {
+    func plain(_ c: Unicode.Scalar) -> Bool {
+        switch c {
+        case "a"..."z", "A"..."Z", "0"..."9", "@", "%", "+", "=", ":", ",", ".", "/", "_", "-": true
+        default: false
+        }
+    }
+    func control(_ c: Unicode.Scalar) -> Bool { c.value < 0x20 || (0x7f...0x9f).contains(c.value) }
+    if !s.isEmpty, s.unicodeScalars.allSatisfy(plain) { return s }
+    var out = ""
+    guard s.unicodeScalars.contains(where: control) else {
+        for c in s.unicodeScalars { if c == "'" { out += "'\\''" } else { out.unicodeScalars.append(c) } }
+        return "'" + out + "'"
+    }
+    for c in s.unicodeScalars {
+        switch c {
+        case "\n": out += "\\n"
+        case "\t": out += "\\t"
+        case "\r": out += "\\r"
+        case "\\": out += "\\\\"
+        case "'": out += "\\'"
+        case _ where control(c):
+            let hex = String(c.value, radix: 16)
+            out += (c.value < 0x80 ? "\\x" : "\\u00") + (hex.count < 2 ? "0" : "") + hex
+        default: out.unicodeScalars.append(c)
+        }
+    }
+    return "$'" + out + "'"
+}

@@ -144,3 +144,25 @@ import Testing
         #expect(throws: ConfigError.self) { try KarstConfiguration.load(path: "/nonexistent/karstd.toml") }
     }
 }
+
+/// `executor` per data centre.
+@Suite struct ExecutorConfigTests {
+    @Test func theExecutorIsReadAndDefaultsToTheModel() throws {
+        var text = TestConfigs.toml(datacenters: [("a", 8, 16), ("b", 8, 16)])
+        text = text.replacingOccurrences(of: "id = \"b\"\n", with: "id = \"b\"\nexecutor = \"agents\"\n")
+        let t = try KarstConfiguration.parse(text, source: "test").topology
+        #expect(t.datacenters.map(\.executor) == [.model, .agents])
+    }
+
+    @Test func anUnknownExecutorIsNamedWithItsPath() {
+        let text = TestConfigs.toml(datacenters: [("a", 8, 16)])
+            .replacingOccurrences(of: "id = \"a\"\n", with: "id = \"a\"\nexecutor = \"slurm\"\n")
+        do {
+            _ = try KarstConfiguration.parse(text, source: "test")
+            Issue.record("accepted executor = slurm")
+        } catch {
+            #expect(error.description.contains("datacenters[0].executor"))
+            #expect(error.description.contains("must be \"model\" or \"agents\", not \"slurm\""))
+        }
+    }
+}

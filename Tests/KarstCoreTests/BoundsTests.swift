@@ -5,7 +5,9 @@ import Testing
 /// Every bound of a job spec refuses with a named error whose reason states the bound; sizes no
 /// pool could ever hold are `Unschedulable` with the size they exceed.
 @Suite struct BoundsTests {
-    static let hub = TopologyBuilder().datacenter("a", pools: [("cpu", 16, 64, 0, nil), ("gpu", 32, 256, 8, "h20")]).topology
+    /// Site agents run the commands of `site`, so a job with a command within its bounds is accepted.
+    static let hub = TopologyBuilder().datacenter("a", pools: [("cpu", 16, 64, 0, nil), ("gpu", 32, 256, 8, "h20")])
+        .datacenter("site", pools: [("cpu", 16, 64, 0, nil)]).agents("site").topology
     let h = ScenarioHarness(hub)
 
     func refusal(_ edit: (inout JobSpec) -> Void) -> SchedulerError? {
@@ -78,6 +80,70 @@ import Testing
             s.labels = Dictionary(uniqueKeysWithValues: (0..<5).map { ("k\($0)", String(repeating: "v", count: 4000)) })
         })
         expectInvalid("dependsOn", mentions: "at most 1000 entries", { $0.dependsOn = (1...1001).map { JobID($0) } })
+    }
+
+    func expectAccepted(_ edit: (inout JobSpec) -> Void, sourceLocation: SourceLocation = #_sourceLocation) {
+        let error = refusal(edit)
+        #expect(error == nil, "refused: \(String(describing: error))", sourceLocation: sourceLocation)
+    }
+
+    static let arg4096 = String(repeating: "a", count: 4096)
+
+    @Test func commandBoundsAcceptTheBoundAndRefuseOnePast() {
+        expectAccepted { $0.command = ["/bin/true"] }
+        expectAccepted { $0.command = ["/bin/echo"] + Array(repeating: "", count: 1023) }
+        expectInvalid("command", mentions: "at most 1024 arguments, not 1025", {
+            $0.command = ["/bin/echo"] + Array(repeating: "", count: 1024)
+        })
+        expectAccepted { $0.command = ["/bin/echo", Self.arg4096] }
+        expectInvalid("command[1]", mentions: "at most 4096 bytes, not 4097", { $0.command = ["/bin/echo", Self.arg4096 + "a"] })
+        // 16 arguments of 4096 bytes: 65,536 together.
+        expectAccepted { $0.command = Array(repeating: Self.arg4096, count: 16) }
+        expectInvalid("command", mentions: "at most 65536 bytes of arguments together, not 65537", {
+            $0.command = Array(repeating: Self.arg4096, count: 16) + ["a"]
+        })
+        expectInvalid("command[0]", mentions: "the program must not be empty", { $0.command = ["", "x"] })
+        expectInvalid("command[3]", mentions: "must not contain a NUL byte (exec cannot carry one)", {
+            $0.command = ["/bin/sh", "-c", "echo", "a\0b"]
+        })
+        expectInvalid("command[0]", mentions: "NUL byte", { $0.command = ["/bin/\0sh"] })
+    }
+
+    @Test func environmentBoundsAcceptTheBoundAndRefuseOnePast() {
+        func env(_ entries: [String: String]) -> (inout JobSpec) -> Void {
+            { $0.command = ["/bin/true"]; $0.environment = entries }
+        }
+        expectAccepted(env(["PATH": "/usr/bin", "EMPTY": ""]))
+        expectAccepted(env(Dictionary(uniqueKeysWithValues: (0..<256).map { ("K\($0)", "v") })))
+        expectInvalid("environment", mentions: "at most 256 entries, not 257",
+                      env(Dictionary(uniqueKeysWithValues: (0..<257).map { ("K\($0)", "v") })))
+        // Keys and values: 1 + 32767 + 1 + 32767 = 65,536 bytes.
+        let half = String(repeating: "v", count: 32_767)
+        expectAccepted(env(["A": half, "B": half]))
+        expectInvalid("environment", mentions: "at most 65536 bytes of keys and values together, not 65537",
+                      env(["A": half, "B": half + "v"]))
+        expectInvalid("environment", mentions: "a key must not be empty", env(["": "v"]))
+        expectInvalid("environment.A=B", mentions: "must not contain '='", env(["A=B": "v"]))
+        expectInvalid("environment", mentions: "a key must not contain a NUL byte (exec cannot carry one)", env(["A\0B": "v"]))
+        expectInvalid("environment.KEY", mentions: "must not contain a NUL byte (exec cannot carry one)", env(["KEY": "a\0b"]))
+    }
+
+    @Test func workingDirectoryBoundsAcceptTheBoundAndRefuseOnePast() {
+        func dir(_ path: String) -> (inout JobSpec) -> Void {
+            { $0.command = ["/bin/true"]; $0.workingDirectory = path }
+        }
+        expectAccepted(dir("/"))
+        expectAccepted(dir("/srv/jobs/贵安"))
+        expectAccepted(dir("/" + String(repeating: "d", count: 4094)))
+        expectInvalid("workingDirectory", mentions: "at most 4095 bytes, not 4096", dir("/" + String(repeating: "d", count: 4095)))
+        expectInvalid("workingDirectory", mentions: "must be an absolute path", dir("srv/jobs"))
+        expectInvalid("workingDirectory", mentions: "must be an absolute path", dir(""))
+        expectInvalid("workingDirectory", mentions: "must not contain a NUL byte (exec cannot carry one)", dir("/srv/a\0b"))
+    }
+
+    @Test func anEnvironmentOrDirectoryWithoutACommandIsRefused() {
+        expectInvalid("environment", mentions: "is only for a job with a command", { $0.environment = ["A": "b"] })
+        expectInvalid("workingDirectory", mentions: "is only for a job with a command", { $0.workingDirectory = "/srv" })
     }
 
     @Test func theConfiguredMaximumDurationApplies() {

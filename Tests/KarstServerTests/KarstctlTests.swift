@@ -1,5 +1,6 @@
 import Foundation
 import KarstConfig
+import KarstCore
 import KarstProtocol
 import Testing
 
@@ -58,6 +59,55 @@ import Testing
         let bad = try karstctl(d, ["submit", "--file", file])
         #expect(bad.0 != 0)
         #expect(bad.2.contains("job.durationSecs"), "\(bad.2)")
+        try await d.stop()
+    }
+
+    /// A command after `--` (options there are the command's), `--env` and `--workdir` reach the
+    /// spec as given; `get` shows them, the command quoted as a shell would take it back.
+    @Test(.enabled(if: built, "needs a built karstctl"))
+    func aCommandItsEnvironmentAndWorkingDirectoryFromTheCommandLine() async throws {
+        let d = try await LiveDaemon(testConfiguration { c in
+            for i in c.topology.datacenters.indices where c.topology.datacenters[i].id == "beta" {
+                c.topology.datacenters[i].executor = .agents
+            }
+        })
+        let base = ["submit", "--origin", "local", "--class", "batch", "--cpu", "1", "--memory", "1"]
+        let submit = try karstctl(d, base + ["--env", "GREETING=hi", "--env", "OPTS=a=b", "--workdir", "/srv/jobs",
+                                             "--", "/bin/sh", "-c", "echo \"$GREETING\" it's", "--label", ""])
+        #expect(submit.0 == 0, "\(submit.2)")
+        #expect(submit.1.hasPrefix("job-1 pending"), "\(submit.1)")
+
+        let json = try karstctl(d, ["get", "job-1", "--json"])
+        let spec = try JSONParser.parse(Array(json.1.utf8)).objectValue?["job"]?.objectValue?["spec"]?.objectValue
+        #expect(spec?["command"] == .array(["/bin/sh", "-c", "echo \"$GREETING\" it's", "--label", ""].map(JSONValue.string)))
+        #expect(spec?["environment"] == .object(["GREETING": .string("hi"), "OPTS": .string("a=b")]))
+        #expect(spec?["workingDirectory"] == .string("/srv/jobs"))
+        #expect(spec?["labels"] == nil)
+
+        let get = try karstctl(d, ["get", "job-1"])
+        func field(_ name: String) -> String? {
+            get.1.split(separator: "\n").first { $0.hasPrefix(name + ":") }
+                .map { String($0.dropFirst(name.count + 1).drop { $0 == " " }) }
+        }
+        #expect(field("Command") == #"/bin/sh -c 'echo "$GREETING" it'\''s' --label ''"#, "\(get.1)")
+        #expect(field("Environment") == "GREETING OPTS", "\(get.1)")
+        #expect(field("Working directory") == "/srv/jobs", "\(get.1)")
+
+        // A job without a command shows none of them.
+        #expect(try karstctl(d, base).0 == 0)
+        let plain = try karstctl(d, ["get", "job-2"])
+        #expect(!plain.1.contains("Command:") && !plain.1.contains("Environment:") && !plain.1.contains("Working directory:"))
+
+        // --env without a name is bad usage, caught before anything is sent; a relative --workdir is
+        // the daemon's InvalidJob, stating the bound.
+        let noKey = try karstctl(d, base + ["--env", "=x", "--", "/bin/true"])
+        #expect(noKey.0 == 64 && noKey.2.contains("--env must be KEY=VALUE"), "\(noKey)")
+        let relative = try karstctl(d, base + ["--workdir", "jobs", "--", "/bin/true"])
+        #expect(relative.0 == 1)
+        #expect(relative.2.contains("InvalidJob: the job is invalid: workingDirectory: must be an absolute path"), "\(relative.2)")
+
+        let help = try karstctl(nil, ["submit", "--help"])
+        #expect(help.1.contains("-- /bin/sh -c 'echo hi'"), "\(help.1)")
         try await d.stop()
     }
 

@@ -95,6 +95,44 @@ extension JobBuilder {
         #expect(try KarstStore(directory: dir).load().records == first.inserted + second.inserted)
     }
 
+    /// A command, its environment and working directory are fields of the stored wire JobSpec:
+    /// they persist with no schema change, byte for byte (quotes, backslashes, newlines, empty
+    /// arguments, non-ASCII), and a spec without them stores none of them.
+    @Test func aCommandItsEnvironmentAndWorkingDirectoryLoadBackExactly() throws {
+        let dir = tempDir()
+        var spec = JobSpec(origin: "gba", priorityClass: "batch", resources: ResourceRequest(cpu: 1, memoryGiB: 1),
+                           durationSeconds: 600)
+        spec.command = ["/bin/sh", "-c", "printf '%s\\n' \"$GREETING\" > out.txt\n\techo 贵安", "", "--", "a b"]
+        spec.environment = ["GREETING": "hi \"there\"\\", "EMPTY": "", "PATH": "/usr/local/bin:/usr/bin", "城市": "贵阳"]
+        spec.workingDirectory = "/srv/karst/runs/作业 1"
+        let plain = JobSpec(origin: "gba", priorityClass: "batch", resources: ResourceRequest(cpu: 1, memoryGiB: 1))
+        var running = JobRecord(id: JobID(1), spec: spec, tenant: "t1", state: .pending, submittedAt: Instant(microseconds: 1))
+        let store = try KarstStore(directory: dir)
+        var batch = StoreBatch()
+        batch.inserted = [running, JobRecord(id: JobID(2), spec: plain, tenant: "t1", state: .pending,
+                                             submittedAt: Instant(microseconds: 2))]
+        batch.nextJobNumber = 3
+        try store.commit(batch)
+        // Rewritten when it starts: the spec stays as it was.
+        running.state = .running
+        running.startedAt = Instant(microseconds: 5)
+        running.placement = ("site", "cpu")
+        var update = StoreBatch()
+        update.updated = [running]
+        try store.commit(update)
+        let loaded = try KarstStore(directory: dir).load().records
+        #expect(loaded == [running, batch.inserted[1]])
+        #expect(loaded.first?.spec.command == spec.command && loaded.first?.spec.runsCommand == true)
+        #expect(loaded.first?.spec.environment == spec.environment)
+        #expect(loaded.first?.spec.workingDirectory == spec.workingDirectory)
+        let raw = try DatabaseQueue(path: store.path).read { db in
+            try String.fetchAll(db, sql: "SELECT spec FROM jobs ORDER BY id")
+        }
+        #expect(raw.first?.contains("\"command\":[\"/bin/sh\"") == true, "\(raw)")
+        #expect(raw.first?.contains("\"workingDirectory\":") == true)
+        #expect(raw.last.map { !$0.contains("command") && !$0.contains("environment") && !$0.contains("workingDirectory") } == true)
+    }
+
     @Test func restoringRebuildsQueueRunningSetAndTimersExactly() throws {
         var h = try scenario()
         let (restored, report) = try SchedulerState.restore(

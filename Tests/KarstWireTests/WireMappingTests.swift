@@ -12,7 +12,8 @@ import Testing
         replicas: 2, durationSeconds: 90.5, maxLatencyMs: 30, datacenters: ["a", "b"], preemptible: false,
         deadline: Instant(microseconds: 1_782_864_000_123_456), notBefore: Instant(microseconds: 1_782_860_000_000_000),
         notAfter: Instant(microseconds: 1_782_862_000_000_001), dependsOn: [JobID(1), JobID(42)], maxRetries: 2,
-        labels: ["k": "v", "team": "x"])
+        labels: ["k": "v", "team": "x"], command: ["/bin/sh", "-c", "echo \"$GREETING\" '贵安'", ""],
+        environment: ["GREETING": "hi there", "EMPTY": ""], workingDirectory: "/srv/jobs/train")
 
     @Test func aFullSpecRoundTrips() throws {
         let wire = WireMapping.spec(Self.full)
@@ -37,6 +38,13 @@ import Testing
         let plain = JobSpec(origin: "bth", priorityClass: "batch", resources: ResourceRequest(cpu: 1, memoryGiB: 1))
         #expect(WireMapping.spec(plain).jsonObject.keys == ["origin", "priorityClass", "resources"])
         var bad = WireMapping.spec(plain)
+        // An empty command or environment on the wire is no command, no environment: absent again.
+        var empty = WireMapping.spec(plain)
+        empty.command = []
+        empty.environment = [:]
+        let read = try WireMapping.spec(empty, path: "job")
+        #expect(read == plain && !read.runsCommand)
+        #expect(WireMapping.spec(read).jsonObject.keys == ["origin", "priorityClass", "resources"])
         bad.deadline = "tomorrow"
         #expect(throws: VarlinkError.invalidParameter("jobs[2].deadline")) { try WireMapping.spec(bad, path: "jobs[2]") }
         bad.deadline = nil

@@ -15,9 +15,11 @@ public struct Datacenter: Hashable, Sendable {
     /// Round-trip time in milliseconds to each region, indexed like `Topology.regions`.
     public var rttMs: [Double]
     public var pools: [Pool]
+    /// Who carries out the runs placed here: the modelled executor, or site agents.
+    public var executor: Executor
 
     public init(id: String, name: String, operatorName: String, pue: Double, cleanShareByHour: [Double],
-                priceByHour: [Double], rttMs: [Double], pools: [Pool]) {
+                priceByHour: [Double], rttMs: [Double], pools: [Pool], executor: Executor = .model) {
         self.id = id
         self.name = name
         self.operatorName = operatorName
@@ -26,7 +28,18 @@ public struct Datacenter: Hashable, Sendable {
         self.priceByHour = priceByHour
         self.rttMs = rttMs
         self.pools = pools
+        self.executor = executor
     }
+}
+
+/// Who carries out a data centre's runs.
+public enum Executor: String, Hashable, Sendable, CaseIterable {
+    /// The modelled executor: a run ends after the job's `durationSeconds` (or when an executor
+    /// reports it with `Complete`). Jobs without a command run here.
+    case model
+    /// Site agents run each job's command; a job with a command runs only here, and only while
+    /// an agent of the data centre is live.
+    case agents
 }
 
 /// Whether a data centre takes new work.

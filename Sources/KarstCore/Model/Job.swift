@@ -116,6 +116,8 @@ struct Demand: Hashable, Sendable {
     var estimatedSeconds: Double
     /// Priority within the class (spec priority).
     var priority: Int
+    /// It runs a command: only where site agents execute.
+    var needsAgents = false
 
     /// One replica of the gang, as a demand of its own (for checks per replica).
     var oneReplica: Demand {

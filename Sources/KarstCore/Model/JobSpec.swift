@@ -29,13 +29,25 @@ public struct JobSpec: Hashable, Sendable {
     /// How many times a failed run is retried before the job fails.
     public var maxRetries: Int
     public var labels: [String: String]
+    /// What to run (argv; the first entry is the program): set, the job runs on a site agent of
+    /// a data centre whose executor is `agents`; empty, the modelled executor completes it after
+    /// `durationSeconds`.
+    public var command: [String]
+    /// The command's environment (added to the agent's own minimal one).
+    public var environment: [String: String]
+    /// Where the command runs; the agent's run directory when nil.
+    public var workingDirectory: String?
+
+    /// Whether the job runs a command, on a site agent.
+    public var runsCommand: Bool { !command.isEmpty }
 
     public init(name: String? = nil, tenant: String? = nil, origin: String, priorityClass: String,
                 priority: Int = 0, resources: ResourceRequest, replicas: Int = 1,
                 durationSeconds: Double? = nil, maxLatencyMs: Double? = nil, datacenters: [String]? = nil,
                 preemptible: Bool? = nil, deadline: Instant? = nil, notBefore: Instant? = nil,
                 notAfter: Instant? = nil, dependsOn: [JobID] = [], maxRetries: Int = 0,
-                labels: [String: String] = [:]) {
+                labels: [String: String] = [:], command: [String] = [], environment: [String: String] = [:],
+                workingDirectory: String? = nil) {
         self.name = name
         self.tenant = tenant
         self.origin = origin
@@ -53,6 +65,9 @@ public struct JobSpec: Hashable, Sendable {
         self.dependsOn = dependsOn
         self.maxRetries = maxRetries
         self.labels = labels
+        self.command = command
+        self.environment = environment
+        self.workingDirectory = workingDirectory
     }
 }
 

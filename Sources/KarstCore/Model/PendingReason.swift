@@ -13,6 +13,12 @@ public enum PendingReason: Hashable, Sendable, CustomStringConvertible {
     case accelerator(model: String)
     /// Every data centre that passes its other constraints is draining or offline.
     case datacenterUnavailable
+    /// Every data centre that passes its other constraints runs work on site agents, and none
+    /// of their agents is live.
+    case noAgent
+    /// No allowed data centre has the executor the job needs (after a reconfiguration changed
+    /// them: at submission such a job is refused).
+    case executor(needsAgents: Bool)
     /// Held by a user or admin.
     case held
     /// Its flexibility window has not opened yet (`notBefore`).
@@ -33,6 +39,8 @@ public enum PendingReason: Hashable, Sendable, CustomStringConvertible {
         case .latency(let region, let budget): "latency:\(region)>\(formatNumber(budget))ms everywhere"
         case .accelerator(let model): "accelerator:\(model)"
         case .datacenterUnavailable: "datacenter-unavailable"
+        case .noAgent: "datacenter-unavailable:no agent"
+        case .executor(let agents): agents ? "executor:needs site agents" : "executor:needs the modelled executor"
         case .held: "held"
         case .window(let opens): "window:opens \(opens.rfc3339)"
         case .shifted(let until): "window:shifted to \(until.rfc3339) (cheaper, cleaner power)"

@@ -35,6 +35,20 @@ public enum SpecBounds {
     public static let maxLabelValueBytes = 4096
     /// Bytes of all label keys and values together.
     public static let maxLabelBytesTotal = 16 * 1024
+    /// Arguments of `command` (the program included).
+    public static let maxCommandArguments = 1024
+    /// Bytes of one argument of `command` (UTF-8); the first, the program, at least one.
+    public static let maxCommandArgumentBytes = 4096
+    /// Bytes of all arguments of `command` together.
+    public static let maxCommandBytesTotal = 64 * 1024
+    /// Entries of `environment`.
+    public static let maxEnvironmentEntries = 256
+    /// Bytes of all `environment` keys and values together. A key has at least one byte and no
+    /// `=`; neither a key nor a value (nor an argument of `command`) may hold a NUL byte, which
+    /// exec cannot carry.
+    public static let maxEnvironmentBytesTotal = 64 * 1024
+    /// Bytes of `workingDirectory`, an absolute path without NUL (Linux's PATH_MAX, with its NUL).
+    public static let maxWorkingDirectoryBytes = 4095
     /// `deadline`, `notBefore`, `notAfter`: from 2000-01-01T00:00:00Z (inclusive) to
     /// 2200-01-01T00:00:00Z (exclusive). Any instant in it plus any allowed duration is far from
     /// `Instant`'s range, and none of it is a date a real job could mean by accident.

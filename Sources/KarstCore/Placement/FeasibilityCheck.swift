@@ -6,20 +6,25 @@ enum FeasibilityCheck: Int, Comparable, Sendable {
     case residency
     /// Accelerator jobs need an accelerator pool of the right model; CPU jobs a general pool.
     case accelerator
+    /// A job with a command runs where site agents execute; one without, where the model does.
+    case executor
     /// RTT from the job's origin to this data centre is within its latency budget.
     case latency
     /// The pool is big enough for the job when empty.
     case size
     /// The data centre takes new work (`active`).
     case datacenterState
+    /// Where site agents execute, one of them is live.
+    case agent
     /// The job's whole demand fits in the pool's free capacity.
     case fits
 
     /// The pipeline, in order. Static checks first; the last two depend on the moment.
-    static let stages: [FeasibilityCheck] = [.residency, .accelerator, .latency, .size, .datacenterState, .fits]
+    static let stages: [FeasibilityCheck] = [.residency, .accelerator, .executor, .latency, .size, .datacenterState,
+                                             .agent, .fits]
 
     /// The static stages: what decides whether a job could *ever* run somewhere.
-    static let staticStages: [FeasibilityCheck] = [.residency, .accelerator, .latency, .size]
+    static let staticStages: [FeasibilityCheck] = [.residency, .accelerator, .executor, .latency, .size]
 
     @inline(__always)
     func passes(_ d: Demand, _ site: PoolSite, rtt: Double, free: Resources) -> Bool {
@@ -29,12 +34,16 @@ enum FeasibilityCheck: Int, Comparable, Sendable {
         case .accelerator:
             if !d.wantsAccelerators { return site.modelIndex < 0 }
             return site.modelIndex >= 0 && (d.modelIndex < 0 || d.modelIndex == site.modelIndex)
+        case .executor:
+            return site.runsAgents == d.needsAgents
         case .latency:
             return rtt <= d.latencyBudgetMs
         case .size:
             return d.total.fits(in: site.capacity)
         case .datacenterState:
             return site.available
+        case .agent:
+            return site.agentLive
         case .fits:
             return d.total.fits(in: free)
         }

@@ -7,6 +7,10 @@ struct PoolSite: Sendable {
     var modelIndex: Int
     /// The site takes new placements (state `active`).
     var available: Bool
+    /// Its data centre's runs are carried out by site agents (`executor = "agents"`).
+    var runsAgents: Bool
+    /// A site agent of its data centre is live (always true where the model executes).
+    var agentLive: Bool
     /// CNY per kWh of IT energy: price at this hour × PUE.
     var costPerITKWh: Double
     /// kg CO₂ per kWh of IT energy: (1 − clean share at this hour) × PUE × grid intensity.
@@ -18,7 +22,7 @@ struct PoolSite: Sendable {
 
 extension Topology {
     /// Every pool, flattened in data-centre then pool order, with `now`-dependent figures.
-    func poolSites(now: Instant, states: [DatacenterState]) -> [PoolSite] {
+    func poolSites(now: Instant, states: [DatacenterState], agentsLive: [Bool] = []) -> [PoolSite] {
         let hour = now.hourOfDay(utcOffsetHours: settings.utcOffsetHours)
         var sites: [PoolSite] = []
         for (d, dc) in datacenters.enumerated() {
@@ -29,6 +33,8 @@ extension Topology {
                     ref: PoolRef(datacenter: d, pool: p), capacity: pool.capacity,
                     modelIndex: pool.acceleratorModel.flatMap { acceleratorModels[$0] } ?? -1,
                     available: states[d] == .active,
+                    runsAgents: dc.executor == .agents,
+                    agentLive: dc.executor == .model || (d < agentsLive.count && agentsLive[d]),
                     costPerITKWh: price * dc.pue,
                     carbonPerITKWh: (1 - clean) * dc.pue * settings.gridIntensityKgPerKWh, pue: dc.pue,
                     wattsPerCore: pool.wattsPerCore, wattsPerAccelerator: pool.wattsPerAccelerator))

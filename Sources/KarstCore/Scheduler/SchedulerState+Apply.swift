@@ -20,14 +20,14 @@ extension SchedulerState {
         for p in plan.placements {
             guard let job = jobs[p.job], job.state == .pending,
                   unmetDependencies.isEmpty || unmetDependencies[p.job] == nil,
-                  datacenterStates[p.pool.datacenter] == .active, canEvict(p.victims, from: p.pool)
+                  takesWork(p.pool.datacenter), canEvict(p.victims, from: p.pool)
             else { continue }
             let g = flatIndex(p.pool)
             let freed = p.victims.reduce(Resources.zero) { $0 + (jobs[$1]?.allocation(in: p.pool) ?? .zero) }
             let fits = p.shards.isEmpty
                 ? (allocated[g] + job.demand.total - freed).fits(in: capacity(of: p.pool))
                 : p.shards.allSatisfy { s in
-                    datacenterStates[s.pool.datacenter] == .active
+                    takesWork(s.pool.datacenter)
                         && (allocated[flatIndex(s.pool)] + job.demand.perReplica.scaled(by: s.replicas)
                             - (s.pool == p.pool ? freed : .zero)).fits(in: capacity(of: s.pool))
                 }

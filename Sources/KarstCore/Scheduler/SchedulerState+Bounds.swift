@@ -48,15 +48,64 @@ extension SchedulerState {
             try most(tenant.utf8.count, B.maxTenantBytes, "tenant", "bytes")
         }
         try most(spec.labels.count, B.maxLabels, "labels", "entries")
-        guard !spec.labels.isEmpty else { return }
-        var total = 0
-        for (key, value) in spec.labels {
-            guard !key.isEmpty else { throw invalid("labels", "a key must not be empty") }
-            try most(key.utf8.count, B.maxLabelKeyBytes, "labels", "bytes in a key")
-            try most(value.utf8.count, B.maxLabelValueBytes, "labels.\(key)", "bytes")
-            total += key.utf8.count + value.utf8.count
+        if !spec.labels.isEmpty {
+            var total = 0
+            for (key, value) in spec.labels {
+                guard !key.isEmpty else { throw invalid("labels", "a key must not be empty") }
+                try most(key.utf8.count, B.maxLabelKeyBytes, "labels", "bytes in a key")
+                try most(value.utf8.count, B.maxLabelValueBytes, "labels.\(key)", "bytes")
+                total += key.utf8.count + value.utf8.count
+            }
+            try most(total, B.maxLabelBytesTotal, "labels", "bytes of keys and values together")
         }
-        try most(total, B.maxLabelBytesTotal, "labels", "bytes of keys and values together")
+        try checkCommand(spec)
+    }
+
+    /// `command`, `environment` and `workingDirectory` against `SpecBounds`: what a site agent
+    /// hands to exec, so no NUL byte anywhere (exec's strings end at the first one).
+    private static func checkCommand(_ spec: JobSpec) throws(SchedulerError) {
+        typealias B = SpecBounds
+        func invalid(_ field: String, _ reason: String) -> SchedulerError { .invalidJob(field: field, reason: reason) }
+        let noNUL = "must not contain a NUL byte (exec cannot carry one)"
+        if spec.command.isEmpty {
+            // Without a command nothing would use them: a mistake worth naming, not ignoring.
+            if !spec.environment.isEmpty { throw invalid("environment", "is only for a job with a command") }
+            if spec.workingDirectory != nil { throw invalid("workingDirectory", "is only for a job with a command") }
+        }
+        if !spec.command.isEmpty {
+            try most(spec.command.count, B.maxCommandArguments, "command", "arguments")
+            guard !spec.command[0].isEmpty else { throw invalid("command[0]", "the program must not be empty") }
+            var total = 0
+            for (i, argument) in spec.command.enumerated() {
+                let bytes = argument.utf8.count
+                try most(bytes, B.maxCommandArgumentBytes, "command[\(i)]", "bytes")
+                guard !argument.utf8.contains(0) else { throw invalid("command[\(i)]", noNUL) }
+                total += bytes
+            }
+            try most(total, B.maxCommandBytesTotal, "command", "bytes of arguments together")
+        }
+        if !spec.environment.isEmpty {
+            try most(spec.environment.count, B.maxEnvironmentEntries, "environment", "entries")
+            var total = 0
+            // In key order, so that of several faults the same one is named every time.
+            for (key, value) in spec.environment.sorted(by: { $0.key < $1.key }) {
+                guard !key.isEmpty else { throw invalid("environment", "a key must not be empty") }
+                guard !key.utf8.contains(0) else { throw invalid("environment", "a key \(noNUL)") }
+                guard !key.utf8.contains(UInt8(ascii: "=")) else {
+                    throw invalid("environment.\(key)", "the key must not contain '=' (it ends a variable's name)")
+                }
+                guard !value.utf8.contains(0) else { throw invalid("environment.\(key)", noNUL) }
+                total += key.utf8.count + value.utf8.count
+            }
+            try most(total, B.maxEnvironmentBytesTotal, "environment", "bytes of keys and values together")
+        }
+        if let dir = spec.workingDirectory {
+            try most(dir.utf8.count, B.maxWorkingDirectoryBytes, "workingDirectory", "bytes")
+            guard !dir.utf8.contains(0) else { throw invalid("workingDirectory", noNUL) }
+            guard dir.hasPrefix("/") else {
+                throw invalid("workingDirectory", "must be an absolute path (starting with '/'), not \"\(dir)\"")
+            }
+        }
     }
 
     /// A time in `SpecBounds.times`, or `InvalidJob` stating the window.

@@ -29,6 +29,21 @@ extension SchedulerState {
         return (usage[d], events)
     }
 
+    /// Whether a site agent of `datacenter` is live: where agents execute, the data centre
+    /// takes new work only while one is (`datacenter-unavailable:no agent` otherwise).
+    public mutating func setAgentsLive(_ live: Bool, in datacenter: String) throws(SchedulerError) {
+        let d = try index(of: datacenter)
+        guard agentsLive[d] != live else { return }
+        agentsLive[d] = live
+        if live { queue.unparkAll() }
+    }
+
+    /// Whether data centre `d` takes new placements now: active, and where agents execute, one
+    /// of them live.
+    func takesWork(_ d: Int) -> Bool {
+        datacenterStates[d] == .active && (topology.datacenters[d].executor == .model || agentsLive[d])
+    }
+
     private mutating func setState(_ datacenter: String, _ state: DatacenterState) throws(SchedulerError)
         -> DatacenterUsage
     {

@@ -87,6 +87,10 @@ extension SchedulerState {
             return .noCapacity(datacenter: dc, pool: pool)
         case .datacenterState:
             return .datacenterUnavailable
+        case .agent:
+            return .noAgent
+        case .executor:
+            return .executor(needsAgents: d.needsAgents)
         case .latency:
             return .latency(region: topology.regions[d.originIndex].id, budgetMs: d.latencyBudgetMs)
         case .accelerator, .residency, .size:

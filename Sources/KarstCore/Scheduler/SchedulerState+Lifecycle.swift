@@ -54,7 +54,8 @@ extension SchedulerState {
                     job.retiredPool = nil  // it ran in a pool a reload removed: nothing to free there
                 }
             case .armTimer:
-                if let d = job.spec.durationSeconds {
+                // A command's run ends when its executor says so; its duration is an estimate.
+                if let d = job.spec.durationSeconds, !job.spec.runsCommand {
                     timers.arm(id, attempt: job.attempts, due: now.advanced(bySeconds: d))
                 }
             case .disarmTimer:

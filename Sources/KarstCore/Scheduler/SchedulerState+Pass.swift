@@ -42,7 +42,7 @@ extension SchedulerState {
     public mutating func plan(now: Instant) -> Plan {
         queue.unpark(through: now)
         refreshAtRisk(now: now)
-        let sites = topology.poolSites(now: now, states: datacenterStates)
+        let sites = topology.poolSites(now: now, states: datacenterStates, agentsLive: agentsLive)
         var p = PassScratch(now: now, sites: sites, free: zip(sites, allocated).map { $0.capacity - $1 },
                             usage: tenants.usage, evictionBudget: evictionBudgets(now: now),
                             placedIn: Array(repeating: [], count: sites.count))

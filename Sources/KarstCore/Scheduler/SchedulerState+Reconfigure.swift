@@ -3,9 +3,13 @@ extension SchedulerState {
     /// `restore`). Throws, changing nothing, when the new configuration cannot describe a job that
     /// is not finished.
     public mutating func reconfigure(to topology: Topology, now: Instant) throws(SchedulerError) -> ReconfigureReport {
-        let (next, report) = try Self.restore(
+        var (next, report) = try Self.restore(
             topology: topology, records: records, nextJobNumber: nextJobNumber,
             datacenterStates: datacenterStatesByID, tenantOrder: tenants.names)
+        // Agents stay live across a reload (by data-centre id).
+        for (d, dc) in self.topology.datacenters.enumerated() where agentsLive[d] {
+            if let n = topology.datacenterIndex(of: dc.id) { next.agentsLive[n] = true }
+        }
         self = next
         return report
     }
@@ -130,7 +134,7 @@ extension SchedulerState {
             job.retiredPool = oldRef.map { "\($0.datacenter)/\($0.pool)" } ?? job.retiredPool
             report.runningOutsidePools.append(job.id)
         }
-        if let started = job.startedAt, let d = job.spec.durationSeconds {
+        if let started = job.startedAt, let d = job.spec.durationSeconds, !job.spec.runsCommand {
             timers.arm(job.id, attempt: job.attempts, due: started.advanced(bySeconds: d))
         }
         jobs[job.id] = job

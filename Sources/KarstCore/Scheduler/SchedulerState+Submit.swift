@@ -118,7 +118,7 @@ extension SchedulerState {
             latencyBudgetMs: spec.maxLatencyMs ?? cls.defaultLatencyMs, residencyMask: mask,
             preemptible: spec.preemptible ?? cls.preemptibleByDefault,
             estimatedSeconds: spec.durationSeconds ?? topology.settings.defaultDurationSeconds,
-            priority: spec.priority)
+            priority: spec.priority, needsAgents: spec.runsCommand)
     }
 
     /// `SpecBounds` checks, `buildDemand`, then the admission checks: the job alone within its
@@ -167,8 +167,12 @@ extension SchedulerState {
             spec.resources.accelerators > 0
                 ? "no pool in an allowed data centre has accelerator model \(spec.resources.acceleratorModel ?? "(any)")"
                 : "no general CPU pool in an allowed data centre"
+        case .executor:
+            d.needsAgents
+                ? "it has a command, and no allowed data centre runs work on site agents (executor = \"agents\")"
+                : "it has no command, and every allowed data centre runs work on site agents: give it a command"
         case .latency: "no allowed data centre is within \(formatNumber(d.latencyBudgetMs)) ms of \(spec.origin)"
-        case .size, .datacenterState, .fits:
+        case .size, .datacenterState, .agent, .fits:
             "asks for \(d.total)\(d.replicas > 1 ? " (\(d.replicas) replicas of \(d.perReplica))" : ""), more than "
                 + "any pool that meets its other constraints holds, or its data centre over all its pools of that "
                 + "kind (the largest such pool: \(largestEligiblePool(d, sites, rtt)))"

@@ -14,6 +14,9 @@
 public struct SchedulerState: Sendable {
     public internal(set) var topology: Topology
     public internal(set) var datacenterStates: [DatacenterState]
+    /// Per data centre: a site agent of it is live (meaningful where `executor` is `agents`;
+    /// false until one reports, so such a data centre takes no new work without one).
+    public internal(set) var agentsLive: [Bool]
     /// Allocation per pool, flattened in data-centre then pool order (see `poolRefs`).
     public internal(set) var allocated: [Resources]
     /// The pool each flattened index stands for.
@@ -54,6 +57,7 @@ public struct SchedulerState: Sendable {
     public init(topology: Topology) {
         self.topology = topology
         self.datacenterStates = Array(repeating: .active, count: topology.datacenters.count)
+        self.agentsLive = Array(repeating: false, count: topology.datacenters.count)
         var refs: [PoolRef] = []
         var offsets: [Int] = []
         for (d, dc) in topology.datacenters.enumerated() {

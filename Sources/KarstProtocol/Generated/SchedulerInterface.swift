@@ -84,7 +84,8 @@ public struct WireJobSpec: WireStruct {
     public var resources: WireResources
     /// Gang size: all replicas start together in one data centre, or none does.
     public var replicas: Int?
-    /// Expected run time; the modelled executor completes the job after it.
+    /// Expected run time; the modelled executor completes a job without a command after it. For a
+    /// job with a command it is an estimate, for backfill and estimated starts.
     public var durationSeconds: Double?
     /// Latency budget from the origin region; the class default when absent.
     public var maxLatencyMs: Int?
@@ -97,6 +98,14 @@ public struct WireJobSpec: WireStruct {
     public var dependsOn: [String]?
     public var maxRetries: Int?
     public var labels: [String: String]?
+    /// What to run: argv, the first entry is the program. Set, the job runs on a site agent of a
+    /// data centre whose executor is "agents"; absent, the modelled executor completes it after
+    /// durationSeconds.
+    public var command: [String]?
+    /// The command's environment, added to the agent's own minimal one.
+    public var environment: [String: String]?
+    /// Where the command runs (an absolute path); the agent's run directory when absent.
+    public var workingDirectory: String?
 
     public init(
         name: String? = nil,
@@ -115,7 +124,10 @@ public struct WireJobSpec: WireStruct {
         notAfter: String? = nil,
         dependsOn: [String]? = nil,
         maxRetries: Int? = nil,
-        labels: [String: String]? = nil
+        labels: [String: String]? = nil,
+        command: [String]? = nil,
+        environment: [String: String]? = nil,
+        workingDirectory: String? = nil
     ) {
         self.name = name
         self.tenant = tenant
@@ -134,6 +146,9 @@ public struct WireJobSpec: WireStruct {
         self.dependsOn = dependsOn
         self.maxRetries = maxRetries
         self.labels = labels
+        self.command = command
+        self.environment = environment
+        self.workingDirectory = workingDirectory
     }
 
     public init(object: JSONObject, path: WirePath, strict: Bool) throws(VarlinkError) {
@@ -156,6 +171,9 @@ public struct WireJobSpec: WireStruct {
         var dependsOn: [String]? = nil
         var maxRetries: Int? = nil
         var labels: [String: String]? = nil
+        var command: [String]? = nil
+        var environment: [String: String]? = nil
+        var workingDirectory: String? = nil
         for m in object.members {
             // null is an absent member (a required one is then missing, below); an unknown one is
             // still unknown.
@@ -196,6 +214,12 @@ public struct WireJobSpec: WireStruct {
                 if !isNull { maxRetries = try Int(wire: m.value, path: fieldPath("maxRetries"), strict: strict) }
             case "labels":
                 if !isNull { labels = try [String: String](wire: m.value, path: fieldPath("labels"), strict: strict) }
+            case "command":
+                if !isNull { command = try [String](wire: m.value, path: fieldPath("command"), strict: strict) }
+            case "environment":
+                if !isNull { environment = try [String: String](wire: m.value, path: fieldPath("environment"), strict: strict) }
+            case "workingDirectory":
+                if !isNull { workingDirectory = try String(wire: m.value, path: fieldPath("workingDirectory"), strict: strict) }
             default: if strict { throw fieldPath(m.key).invalid }
             }
         }
@@ -219,7 +243,10 @@ public struct WireJobSpec: WireStruct {
             notAfter: notAfter,
             dependsOn: dependsOn,
             maxRetries: maxRetries,
-            labels: labels
+            labels: labels,
+            command: command,
+            environment: environment,
+            workingDirectory: workingDirectory
         )
     }
 
@@ -242,6 +269,9 @@ public struct WireJobSpec: WireStruct {
         if let dependsOn { w.key("dependsOn"); dependsOn.write(to: &w) }
         if let maxRetries { w.key("maxRetries"); maxRetries.write(to: &w) }
         if let labels { w.key("labels"); labels.write(to: &w) }
+        if let command { w.key("command"); command.write(to: &w) }
+        if let environment { w.key("environment"); environment.write(to: &w) }
+        if let workingDirectory { w.key("workingDirectory"); workingDirectory.write(to: &w) }
         w.endObject()
     }
 
@@ -264,6 +294,9 @@ public struct WireJobSpec: WireStruct {
         if let dependsOn { o.members.append((key: "dependsOn", value: dependsOn.json)) }
         if let maxRetries { o.members.append((key: "maxRetries", value: maxRetries.json)) }
         if let labels { o.members.append((key: "labels", value: labels.json)) }
+        if let command { o.members.append((key: "command", value: command.json)) }
+        if let environment { o.members.append((key: "environment", value: environment.json)) }
+        if let workingDirectory { o.members.append((key: "workingDirectory", value: workingDirectory.json)) }
         return .object(o)
     }
 }
