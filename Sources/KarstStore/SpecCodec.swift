@@ -17,11 +17,17 @@ enum SpecCodec {
         var description: String
     }
 
-    /// Reads a stored spec (recovery decodes a million of these).
-    static func decode(_ text: String) throws -> JobSpec {
+    /// The JSON object a `spec` column holds.
+    static func object(_ text: String) throws -> JSONObject {
         var utf8 = text
         let value = try utf8.withUTF8 { try JSONParser.parse($0) }
         guard case .object(let o) = value else { throw Corrupt(description: "spec is not an object") }
+        return o
+    }
+
+    /// Reads a stored spec (recovery decodes a million of these).
+    static func decode(_ text: String) throws -> JobSpec {
+        let o = try object(text)
         do {
             return try WireMapping.spec(try WireJobSpec(object: o, path: WirePath("spec"), strict: false), path: "spec")
         } catch {

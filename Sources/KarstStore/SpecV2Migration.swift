@@ -29,15 +29,11 @@ enum SpecV2Migration {
         }
     }
 
-    struct Corrupt: Error, CustomStringConvertible {
-        var description: String
-    }
+    typealias Corrupt = SpecCodec.Corrupt
 
-    /// Reads the members in one pass (recovery decodes a million of these).
+    /// Reads v2's shape in one pass.
     static func decode(_ text: String) throws -> JobSpec {
-        var utf8 = text
-        let value = try utf8.withUTF8 { try JSONParser.parse($0) }
-        guard case .object(let o) = value else { throw Corrupt(description: "spec is not an object") }
+        let o = try SpecCodec.object(text)
         var spec = JobSpec(origin: "", priorityClass: "", resources: ResourceRequest(cpu: -1, memoryGiB: -1))
         for m in o.members {
             let v = m.value
