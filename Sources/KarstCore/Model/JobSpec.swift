@@ -32,11 +32,23 @@ public struct JobSpec: Hashable, Sendable {
     /// What to run (argv; the first entry is the program): set, the job runs on a site agent of
     /// a data centre whose executor is `agents`; empty, the modelled executor completes it after
     /// `durationSeconds`.
-    public var command: [String]
+    public var command: [String] {
+        get { execution?.command ?? [] }
+        set { setExecution(command: newValue) }
+    }
     /// The command's environment (added to the agent's own minimal one).
-    public var environment: [String: String]
+    public var environment: [String: String] {
+        get { execution?.environment ?? [:] }
+        set { setExecution(environment: newValue) }
+    }
     /// Where the command runs; the agent's run directory when nil.
-    public var workingDirectory: String?
+    public var workingDirectory: String? {
+        get { execution?.workingDirectory }
+        set { setExecution(workingDirectory: .some(newValue)) }
+    }
+    /// The three above, boxed: most jobs (every modelled one) have none, and a job table holds a
+    /// million specs, so they cost one reference, not three collections, per spec.
+    private var execution: Execution?
 
     /// Whether the job runs a command, on a site agent.
     public var runsCommand: Bool { !command.isEmpty }
@@ -65,9 +77,9 @@ public struct JobSpec: Hashable, Sendable {
         self.dependsOn = dependsOn
         self.maxRetries = maxRetries
         self.labels = labels
-        self.command = command
-        self.environment = environment
-        self.workingDirectory = workingDirectory
+        if !command.isEmpty || !environment.isEmpty || workingDirectory != nil {
+            execution = Execution(command: command, environment: environment, workingDirectory: workingDirectory)
+        }
     }
 }
 
@@ -88,4 +100,36 @@ public struct ResourceRequest: Hashable, Sendable {
 
     /// The exact integer vector for one replica.
     public var vector: Resources { Resources(cpu: cpu, memoryGiB: memoryGiB, accelerators: accelerators) }
+}
+
+extension JobSpec {
+    /// A spec's command, environment and working directory, immutable and shared between copies.
+    final class Execution: Hashable, Sendable {
+        let command: [String]
+        let environment: [String: String]
+        let workingDirectory: String?
+
+        init(command: [String], environment: [String: String], workingDirectory: String?) {
+            self.command = command
+            self.environment = environment
+            self.workingDirectory = workingDirectory
+        }
+
+        static func == (a: Execution, b: Execution) -> Bool {
+            a.command == b.command && a.environment == b.environment && a.workingDirectory == b.workingDirectory
+        }
+
+        func hash(into h: inout Hasher) {
+            h.combine(command)
+            h.combine(environment)
+            h.combine(workingDirectory)
+        }
+    }
+
+    private mutating func setExecution(command: [String]? = nil, environment: [String: String]? = nil,
+                                       workingDirectory: String?? = nil) {
+        let c = command ?? self.command, e = environment ?? self.environment
+        let w = workingDirectory ?? self.workingDirectory
+        execution = c.isEmpty && e.isEmpty && w == nil ? nil : Execution(command: c, environment: e, workingDirectory: w)
+    }
 }
