@@ -15,6 +15,9 @@ enum ConfigBounds {
     static let backfillReservations = 0...1000
     static let timeShiftMinSaving = 0.0...1
     static let deadlineSlackSeconds = 0.0...SpecBounds.maxDurationCeiling
+    /// `agent_report_interval_seconds`, `agent_suspect_seconds`, `agent_fence_seconds`,
+    /// `agent_lost_seconds` (and their order: `AgentTimeouts.problem`).
+    static let agentTimeout = 0.01...86_400.0
     // [scoring]
     static let scoringWeight = 0.0...1000
     // [[classes]]

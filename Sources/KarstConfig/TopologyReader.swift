@@ -41,6 +41,14 @@ struct TopologyReader {
         if let v = t.int("backfill_reservations", in: B.backfillReservations) { s.backfillReservations = v }
         if let v = t.number("time_shift_min_saving", in: B.timeShiftMinSaving) { s.timeShiftMinSaving = v }
         if let v = t.number("deadline_slack_seconds", in: B.deadlineSlackSeconds) { s.deadlineSlackSeconds = v }
+        var a = s.agentTimeouts
+        if let v = t.number("agent_report_interval_seconds", in: B.agentTimeout) { a.reportInterval = v }
+        if let v = t.number("agent_suspect_seconds", in: B.agentTimeout) { a.suspect = v }
+        if let v = t.number("agent_fence_seconds", in: B.agentTimeout) { a.fence = v }
+        if let v = t.number("agent_lost_seconds", in: B.agentTimeout) { a.lost = v }
+        if let problem = a.problem { t.add("agent_lost_seconds", "the agent timeouts do not fit together: \(problem)") } else {
+            s.agentTimeouts = a
+        }
         t.finish()
         return s
     }

@@ -66,7 +66,7 @@ public struct ReplaySummary: Sendable {
             case .succeeded: succeeded += 1
             case .failed: failed += 1
             case .cancelled: cancelled += 1
-            case .running: running += 1
+            case .running, .stopping: running += 1
             case .pending, .held: waiting += 1
             }
         }

@@ -4,7 +4,9 @@ import KarstCore
 /// none (most jobs), so the common row costs nothing extra.
 ///
 /// Format: `;`-separated items — `borrowed`, `deadline-missed`, `preempted-by=<job number>,…`,
-/// `shards=<pool>*<replicas>,<pool>*<replicas>` (pool ids never contain `*`, `,` or `;`).
+/// `shards=<pool>*<replicas>,<pool>*<replicas>` (pool ids never contain `*`, `,` or `;`),
+/// `agent=<name>` (the site agent its run is leased to; `%`, `;` and `=` percent-escaped),
+/// `stop=<reason>` (that run is stopping).
 enum PolicyCodec {
     static func encode(_ r: JobRecord) -> String? {
         var items: [String] = []
@@ -12,6 +14,10 @@ enum PolicyCodec {
         if r.deadlineMissed { items.append("deadline-missed") }
         if !r.preemptedBy.isEmpty { items.append("preempted-by=" + r.preemptedBy.map { String($0.rawValue) }.joined(separator: ",")) }
         if !r.shards.isEmpty { items.append("shards=" + r.shards.map { "\($0.pool)*\($0.replicas)" }.joined(separator: ",")) }
+        if let lease = r.lease {
+            items.append("agent=" + escape(lease.agent))
+            if let stop = lease.stop { items.append("stop=" + stop.rawValue) }
+        }
         return items.isEmpty ? nil : items.joined(separator: ";")
     }
 
@@ -35,9 +41,31 @@ enum PolicyCodec {
                     }
                     r.shards.append((String(parts[0]), n))
                 }
+            } else if item.hasPrefix("agent=") {
+                r.lease = (unescape(item.dropFirst("agent=".count)), r.lease?.stop)
+            } else if item.hasPrefix("stop="), let reason = AgentBook.StopReason(rawValue: String(item.dropFirst("stop=".count))) {
+                r.lease = (r.lease?.agent ?? "", reason)
             } else {
                 throw .corrupt(reason: "job \(r.id) has unknown policy item '\(item)'")
             }
         }
+    }
+
+    private static func escape(_ text: String) -> String {
+        var out = ""
+        for c in text.unicodeScalars {
+            switch c {
+            case "%": out += "%25"
+            case ";": out += "%3B"
+            case "=": out += "%3D"
+            default: out.unicodeScalars.append(c)
+            }
+        }
+        return out
+    }
+
+    private static func unescape(_ text: Substring) -> String {
+        text.replacingOccurrences(of: "%3B", with: ";").replacingOccurrences(of: "%3D", with: "=")
+            .replacingOccurrences(of: "%25", with: "%")
     }
 }

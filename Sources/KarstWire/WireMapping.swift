@@ -68,7 +68,7 @@ public enum WireMapping {
         if !j.shards.isEmpty {
             wire.shards = zip(j.shards, s.shardPools).map { WireShard(pool: $1, replicas: $0.replicas) }
         }
-        if j.borrowed, j.state == .running { wire.borrowed = true }
+        if j.borrowed, j.state.holdsCapacity { wire.borrowed = true }
         return wire
     }
 
@@ -103,6 +103,8 @@ public enum WireMapping {
             SchedulerInterface.InvalidTransition(id: id.description, state: state.rawValue).varlinkError
         case .noSuchDatacenter(let dc):
             AdminInterface.NoSuchDatacenter(datacenter: dc).varlinkError
+        case .agentRefused(let agent, let reason):
+            SchedulerInterface.AgentRefused(agent: agent, reason: reason).varlinkError
         }
     }
 }

@@ -154,6 +154,20 @@ import Testing
         #expect(t.datacenters.map(\.executor) == [.model, .agents])
     }
 
+    @Test func agentTimeoutsAreReadAndTheirOrderChecked() throws {
+        let base = TestConfigs.toml(datacenters: [("a", 8, 16)])
+        let ok = try KarstConfiguration.parse("[settings]\nagent_suspect_seconds = 4\nagent_lost_seconds = 20\n" + base,
+                                              source: "test")
+        #expect(ok.topology.settings.agentTimeouts == AgentTimeouts(reportInterval: 1, suspect: 4, fence: 10, lost: 20))
+        do {
+            _ = try KarstConfiguration.parse("[settings]\nagent_fence_seconds = 14\n" + base, source: "test")
+            Issue.record("accepted a fence that leaves no margin before the loss")
+        } catch {
+            #expect(error.description.contains("settings.agent_lost_seconds"))
+            #expect(error.description.contains("must be at least fence (14 s) plus two report intervals (2 s)"))
+        }
+    }
+
     @Test func anUnknownExecutorIsNamedWithItsPath() {
         let text = TestConfigs.toml(datacenters: [("a", 8, 16)])
             .replacingOccurrences(of: "id = \"a\"\n", with: "id = \"a\"\nexecutor = \"slurm\"\n")

@@ -93,7 +93,7 @@ extension Result {
         #expect(Set(iface.methods.keys) == ["Submit", "SubmitBatch", "Get", "List", "Cancel", "Hold", "Release",
                                             "Complete", "Watch"])
         #expect(Set(iface.errors.keys) == ["NoSuchJob", "InvalidJob", "QuotaExceeded", "InvalidTransition",
-                                           "StorageUnavailable", "Unschedulable", "OutOfRange"])
+                                           "StorageUnavailable", "Unschedulable", "OutOfRange", "AgentRefused"])
         #expect(iface.methods["Submit"]?.input.map(\.name) == ["job", "dryRun"])
     }
 

@@ -20,17 +20,24 @@ public struct AgentBook: Sendable {
 
     public init(timeouts: AgentTimeouts) { self.timeouts = timeouts }
 
-    /// After a restart: the leases the store held, each agent known but not connected, its
-    /// silence counted from `now` — a fresh grace of `timeouts.lost` before anything is lost.
-    public init(timeouts: AgentTimeouts, restoring stored: [Lease], datacenters: [AgentID: String], now: Instant) {
+    /// After a restart: the leases the store held, each agent known but not connected. Its
+    /// silence is counted from the first `tick` (the restore knows no time): a fresh grace of
+    /// `timeouts.lost` before anything is lost.
+    public init(timeouts: AgentTimeouts, restoring stored: [Lease], datacenters: [AgentID: String]) {
         self.timeouts = timeouts
         for lease in stored {
             leases[lease.run.job] = lease
             agents[lease.agent, default: Agent(id: lease.agent, datacenter: datacenters[lease.agent] ?? "",
-                                               state: .disconnected, lastReport: now, session: 0)]
+                                               state: .disconnected, lastReport: Self.notYet, session: 0)]
                 .runs.insert(lease.run.job)
         }
     }
+
+    /// `lastReport` of an agent restored but not yet ticked: its grace starts at the next tick.
+    static let notYet = Instant(microseconds: Int64.min)
+
+    /// Takes new timeouts (a reload); agents, leases and their silences stay.
+    public mutating func reconfigure(timeouts: AgentTimeouts) { self.timeouts = timeouts }
 
     // MARK: - Types
 
@@ -167,7 +174,7 @@ public struct AgentBook: Sendable {
         var agent = agents[id] ?? Agent(id: id, datacenter: datacenter, state: .live, lastReport: now, session: session)
         agent.datacenter = datacenter
         agent.state = .live
-        agent.lastReport = max(agent.lastReport, now)
+        agent.lastReport = agent.lastReport == Self.notYet ? now : max(agent.lastReport, now)
         agent.session = session
         agents[id] = agent
         return (session, agent.runs.sorted().compactMap { leases[$0] })
@@ -197,6 +204,11 @@ public struct AgentBook: Sendable {
         for id in agents.keys.sorted() {
             var agent = agents[id]!
             guard agent.state != .lost else { continue }
+            if agent.lastReport == Self.notYet {
+                agent.lastReport = now
+                agents[id] = agent
+                continue
+            }
             let silence = agent.lastReport.seconds(to: now)
             if silence >= timeouts.lost {
                 let lost = agent.runs.sorted().compactMap { leases.removeValue(forKey: $0) }

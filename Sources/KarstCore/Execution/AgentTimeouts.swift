@@ -26,14 +26,19 @@ public struct AgentTimeouts: Hashable, Sendable {
     /// `reportInterval` < `suspect` < `fence`, `fence` + `margin` ≤ `lost`.
     public var problem: String? {
         for (name, v) in [("report interval", reportInterval), ("suspect", suspect), ("fence", fence), ("lost", lost)] {
-            guard v.isFinite, v > 0 else { return "the \(name) timeout must be a positive number of seconds, not \(v)" }
+            guard v.isFinite, v > 0 else {
+                return "the \(name) timeout must be a positive number of seconds, not \(formatNumber(v))"
+            }
         }
         guard reportInterval < suspect else {
-            return "suspect (\(suspect) s) must be longer than the report interval (\(reportInterval) s)"
+            return "suspect (\(formatNumber(suspect)) s) must be longer than the report interval (\(formatNumber(reportInterval)) s)"
         }
-        guard suspect < fence else { return "fence (\(fence) s) must be longer than suspect (\(suspect) s)" }
+        guard suspect < fence else {
+            return "fence (\(formatNumber(fence)) s) must be longer than suspect (\(formatNumber(suspect)) s)"
+        }
         guard fence + margin <= lost else {
-            return "lost (\(lost) s) must be at least fence (\(fence) s) plus two report intervals (\(margin) s)"
+            return "lost (\(formatNumber(lost)) s) must be at least fence (\(formatNumber(fence)) s) "
+                + "plus two report intervals (\(formatNumber(margin)) s)"
         }
         return nil
     }

@@ -9,6 +9,8 @@
 ///   │                   │  └──requeue/retry─┘ └─fail (no retries left)─▶ failed
 ///   └──cancel──▶ cancelled ◀──cancel── (pending, held, running)
 ///   pending, held ──abandon (a dependency failed)──▶ failed
+///   running ──stop (a site agent's run)──▶ stopping ──cancel, succeed, fail, requeue──▶ as from
+///   running, once the agent confirms the end: capacity is held until then
 /// ```
 public enum JobLifecycle {
     /// What happens to a job.
@@ -24,6 +26,8 @@ public enum JobLifecycle {
         case requeue
         /// Given up before it ran: a job it depends on failed or was cancelled.
         case abandon
+        /// A site agent's run is asked to stop; the end comes when the agent confirms it.
+        case stop
     }
 
     /// What the caller must do for a transition, in order.
@@ -49,6 +53,12 @@ public enum JobLifecycle {
         case (.running, .fail(retry: true)): (.pending, [.releaseCapacity, .disarmTimer, .enqueue])
         case (.running, .fail(retry: false)): (.failed, [.releaseCapacity, .disarmTimer])
         case (.running, .requeue): (.pending, [.releaseCapacity, .disarmTimer, .enqueue])
+        case (.running, .stop): (.stopping, [.disarmTimer])
+        case (.stopping, .cancel): (.cancelled, [.releaseCapacity])
+        case (.stopping, .succeed): (.succeeded, [.releaseCapacity])
+        case (.stopping, .fail(retry: true)): (.pending, [.releaseCapacity, .enqueue])
+        case (.stopping, .fail(retry: false)): (.failed, [.releaseCapacity])
+        case (.stopping, .requeue): (.pending, [.releaseCapacity, .enqueue])
         case (.pending, .abandon): (.failed, [.dequeue])
         case (.held, .abandon): (.failed, [])
         default: nil

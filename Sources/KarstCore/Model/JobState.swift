@@ -3,6 +3,9 @@ public enum JobState: String, Hashable, Sendable, CaseIterable {
     case pending
     case held
     case running
+    /// Asked to stop (cancelled, or taken off its site) while a site agent runs it: its capacity
+    /// stays held until the agent confirms the end, or is declared lost.
+    case stopping
     case succeeded
     case failed
     case cancelled
@@ -11,7 +14,10 @@ public enum JobState: String, Hashable, Sendable, CaseIterable {
     public var isTerminal: Bool {
         switch self {
         case .succeeded, .failed, .cancelled: true
-        case .pending, .held, .running: false
+        case .pending, .held, .running, .stopping: false
         }
     }
+
+    /// Running or stopping: the job holds capacity.
+    public var holdsCapacity: Bool { self == .running || self == .stopping }
 }

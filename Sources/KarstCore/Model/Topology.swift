@@ -99,6 +99,8 @@ public struct SchedulerSettings: Hashable, Sendable {
     public var deadlineSlackSeconds: Double
     /// The longest `durationSeconds` a new job may give (`SpecBounds.maxDurationCeiling` at most).
     public var maxDurationSeconds: Double
+    /// How site agents and the daemon judge each other's silence.
+    public var agentTimeouts = AgentTimeouts()
 
     public init(utcOffsetHours: Int = 8, gridIntensityKgPerKWh: Double = 0.8,
                 defaultDurationSeconds: Double = 3600, maxConsecutiveMisses: Int = 2000,

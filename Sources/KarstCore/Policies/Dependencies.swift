@@ -36,7 +36,7 @@ extension SchedulerState {
     /// exists was pruned after finishing; a failed one would have failed this job before being
     /// pruned, so it counts as met.
     mutating func registerDependencies(_ job: inout Job) {
-        guard !job.spec.dependsOn.isEmpty, !job.state.isTerminal, job.state != .running else { return }
+        guard !job.spec.dependsOn.isEmpty, !job.state.isTerminal, !job.state.holdsCapacity else { return }
         var unmet = 0
         var firstUnmet: JobID? = nil
         for dep in job.spec.dependsOn {

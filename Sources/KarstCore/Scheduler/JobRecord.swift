@@ -20,6 +20,9 @@ public struct JobRecord: Hashable, Sendable {
     public var borrowed = false
     public var preemptedBy: [JobID] = []
     public var deadlineMissed = false
+    /// The site agent its current run is leased to, and why it is stopping (if it is). Its
+    /// started/running phase is not kept: after a restart the agent reports it again.
+    public var lease: (agent: String, stop: AgentBook.StopReason?)?
 
     public init(id: JobID, spec: JobSpec, tenant: String, state: JobState, submittedAt: Instant,
                 startedAt: Instant? = nil, finishedAt: Instant? = nil, placement: (datacenter: String, pool: String)? = nil,
@@ -45,6 +48,7 @@ public struct JobRecord: Hashable, Sendable {
             && a.preemptions == b.preemptions && a.message == b.message
             && a.shards.map(\.pool) == b.shards.map(\.pool) && a.shards.map(\.replicas) == b.shards.map(\.replicas)
             && a.borrowed == b.borrowed && a.preemptedBy == b.preemptedBy && a.deadlineMissed == b.deadlineMissed
+            && a.lease?.agent == b.lease?.agent && a.lease?.stop == b.lease?.stop
     }
 
     public func hash(into h: inout Hasher) {
@@ -63,6 +67,9 @@ extension SchedulerState {
         r.borrowed = job.borrowed
         r.preemptedBy = job.preemptedBy
         r.deadlineMissed = job.deadlineMissed
+        if let lease = agents.lease(of: job.id), lease.run.attempt == job.attempts {
+            r.lease = (lease.agent.name, lease.stopReason)
+        }
         return r
     }
 

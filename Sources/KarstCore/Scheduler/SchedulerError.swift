@@ -12,6 +12,8 @@ public enum SchedulerError: Error, Hashable, Sendable, CustomStringConvertible {
     case invalidTransition(id: JobID, state: JobState)
     /// No data centre has this id (`io.karst.Admin.NoSuchDatacenter`).
     case noSuchDatacenter(String)
+    /// A site agent's connection or report is refused: `reason` says why and what it must do.
+    case agentRefused(agent: String, reason: String)
 
     public var description: String {
         switch self {
@@ -21,6 +23,7 @@ public enum SchedulerError: Error, Hashable, Sendable, CustomStringConvertible {
         case .noSuchJob(let id): "no such job: \(id)"
         case .invalidTransition(let id, let state): "\(id) is \(state.rawValue); the command does not apply"
         case .noSuchDatacenter(let dc): "no such data centre: \(dc)"
+        case .agentRefused(let agent, let reason): "agent \(agent) refused: \(reason)"
         }
     }
 }

@@ -33,8 +33,15 @@ extension SchedulerState {
                 }
             guard fits else { continue }
             for v in p.victims { events.append(preempt(v, by: job, at: plan.at, pool: g)) }
+            // A command's run is leased to a live agent of the data centre before it counts as
+            // placed (the lease is committed with the batch, then sent).
+            let dcID = topology.datacenters[p.pool.datacenter].id
+            if job.spec.runsCommand, !agents.canLease(in: dcID) { continue }
             guard let placed = try? transition(p.job, .place, now: plan.at, pool: p.pool, shards: p.shards,
                                                borrowed: p.borrowed) else { continue }
+            if placed.spec.runsCommand {
+                _ = agents.lease(RunID(job: placed.id, attempt: placed.attempts), in: dcID, now: plan.at)
+            }
             events.append(Event(kind: .placed, at: plan.at, job: placed,
                                 detail: p.victims.isEmpty ? nil : "preempted \(p.victims.map(\.description).joined(separator: ", "))"))
         }
@@ -67,6 +74,7 @@ extension SchedulerState {
 
     /// `advance(to:)`, appending its events to `events`.
     public mutating func advance(to now: Instant, into events: inout [Event]) {
+        if agents.nextDeadline.map({ $0 <= now }) == true { noticeAgentSilence(now: now, into: &events) }
         while let timer = timers.popDue(atOrBefore: now) {
             guard let job = jobs[timer.id], job.state == .running, job.attempts == timer.attempt else { continue }
             if let done = try? transition(timer.id, .succeed, now: timer.due) {
@@ -96,7 +104,9 @@ extension SchedulerState {
     private func canEvict(_ victims: [JobID], from pool: PoolRef) -> Bool {
         victims.allSatisfy { v in
             guard let job = jobs[v] else { return false }
-            return job.state == .running && job.placement == pool && job.demand.preemptible
+            // A site agent's run is never a victim: its capacity is free only once the agent
+            // confirms it stopped, and the preemptor is placed in the same step.
+            return job.state == .running && !job.spec.runsCommand && job.placement == pool && job.demand.preemptible
                 && job.preemptions < topology.settings.maxPreemptionsPerJob
         }
     }

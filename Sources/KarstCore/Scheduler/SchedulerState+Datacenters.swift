@@ -23,25 +23,26 @@ extension SchedulerState {
         }
         var events: [Event] = []
         for id in victims {
+            // An agent's run is asked to stop; it is requeued when the agent confirms (or is lost).
+            if let stopping = try stopAgentRun(id, reason: .offline, now: now) {
+                events.append(stopping)
+                continue
+            }
             let job = try transition(id, .requeue, now: now)
             events.append(Event(kind: .requeued, at: now, job: job, detail: "datacenter \(datacenter) offline"))
         }
         return (usage[d], events)
     }
 
-    /// Whether a site agent of `datacenter` is live: where agents execute, the data centre
-    /// takes new work only while one is (`datacenter-unavailable:no agent` otherwise).
-    public mutating func setAgentsLive(_ live: Bool, in datacenter: String) throws(SchedulerError) {
-        let d = try index(of: datacenter)
-        guard agentsLive[d] != live else { return }
-        agentsLive[d] = live
-        if live { queue.unparkAll() }
-    }
+    /// Per data centre: whether a site agent of it is live (where agents execute, the data
+    /// centre takes new work only while one is: `datacenter-unavailable:no agent` otherwise).
+    public var agentsLive: [Bool] { topology.datacenters.map { agents.canLease(in: $0.id) } }
 
     /// Whether data centre `d` takes new placements now: active, and where agents execute, one
     /// of them live.
     func takesWork(_ d: Int) -> Bool {
-        datacenterStates[d] == .active && (topology.datacenters[d].executor == .model || agentsLive[d])
+        let dc = topology.datacenters[d]
+        return datacenterStates[d] == .active && (dc.executor == .model || agents.canLease(in: dc.id))
     }
 
     private mutating func setState(_ datacenter: String, _ state: DatacenterState) throws(SchedulerError)

@@ -9,7 +9,7 @@ extension SchedulerState {
             if queued != queue.contains(job.id) {
                 return "\(job.id) is \(job.state.rawValue) but \(queue.contains(job.id) ? "" : "not ")queued"
             }
-            guard job.state == .running else { continue }
+            guard job.state.holdsCapacity else { continue }
             tenantUsage[job.demand.tenantIndex] += job.demand.total
             guard let ref = job.placement else {
                 if job.retiredPool == nil { return "\(job.id) is running without a placement" }

@@ -96,8 +96,11 @@ extension SchedulerState {
     }
 
     /// Cancels a pending, held or running job.
+    /// A site agent's run is asked to stop instead (`stopping`), and is cancelled when the agent
+    /// confirms.
     public mutating func cancel(_ id: JobID, now: Instant) throws(SchedulerError) -> Event {
-        Event(kind: .cancelled, at: now, job: try transition(id, .cancel, now: now))
+        if let stopping = try stopAgentRun(id, reason: .cancelled, now: now) { return stopping }
+        return Event(kind: .cancelled, at: now, job: try transition(id, .cancel, now: now))
     }
 
     /// Holds a pending job: it keeps its place in line but is not scheduled until released.
@@ -115,6 +118,9 @@ extension SchedulerState {
     public mutating func complete(_ id: JobID, succeeded: Bool, message: String? = nil,
                                   now: Instant) throws(SchedulerError) -> Event {
         guard let job = jobs[id] else { throw .noSuchJob(id: id.description) }
+        if let lease = agents.lease(of: id) {
+            throw .agentRefused(agent: lease.agent.name, reason: "\(id) runs on it: its end comes from the agent's report of \(lease.run)")
+        }
         if succeeded {
             var done = try transition(id, .succeed, now: now)
             done.message = message

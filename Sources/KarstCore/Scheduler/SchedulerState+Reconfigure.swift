@@ -6,10 +6,9 @@ extension SchedulerState {
         var (next, report) = try Self.restore(
             topology: topology, records: records, nextJobNumber: nextJobNumber,
             datacenterStates: datacenterStatesByID, tenantOrder: tenants.names)
-        // Agents stay live across a reload (by data-centre id).
-        for (d, dc) in self.topology.datacenters.enumerated() where agentsLive[d] {
-            if let n = topology.datacenterIndex(of: dc.id) { next.agentsLive[n] = true }
-        }
+        // The agents and their leases carry over; only the timeouts are the new configuration's.
+        next.agents = agents
+        next.agents.reconfigure(timeouts: topology.settings.agentTimeouts)
         self = next
         return report
     }
@@ -39,9 +38,20 @@ extension SchedulerState {
         var highest: UInt64 = 0
         let ordered = zip(records, records.dropFirst()).allSatisfy { $0.id < $1.id }
             ? records : records.sorted { $0.id < $1.id }
+        var leases: [AgentBook.Lease] = []
+        var agentDatacenters: [AgentID: String] = [:]
         for r in ordered {
             highest = max(highest, r.id.rawValue)
             try next.adopt(r, report: &report)
+            if let l = r.lease, r.state.holdsCapacity, let dc = r.placement?.datacenter {
+                let agent = AgentID(l.agent)
+                leases.append(AgentBook.Lease(run: RunID(job: r.id, attempt: r.attempts), agent: agent,
+                                              phase: l.stop.map { .stopping($0) } ?? .leased, leasedAt: r.startedAt ?? r.submittedAt))
+                agentDatacenters[agent] = dc
+            }
+        }
+        if !leases.isEmpty {
+            next.agents = AgentBook(timeouts: topology.settings.agentTimeouts, restoring: leases, datacenters: agentDatacenters)
         }
         next.nextJobNumber = max(nextJobNumber, highest + 1)
         return (next, report)
@@ -87,7 +97,7 @@ extension SchedulerState {
             job.demand.perReplica = .zero
             job.demand.total = .zero
             job.message = "its stored size (\(r.spec.resources.vector) × \(r.spec.replicas)) cannot be counted"
-            if r.state == .running {
+            if r.state.holdsCapacity {
                 job.placement = nil
                 job.shards = []
                 adoptRunning(&job, oldRef: r.placement, report: &report)
@@ -100,7 +110,7 @@ extension SchedulerState {
             return
         }
         trackDeadline(job)
-        if r.state == .running {
+        if r.state.holdsCapacity {
             adoptRunning(&job, oldRef: r.placement, report: &report)
             return
         }

@@ -14,9 +14,8 @@
 public struct SchedulerState: Sendable {
     public internal(set) var topology: Topology
     public internal(set) var datacenterStates: [DatacenterState]
-    /// Per data centre: a site agent of it is live (meaningful where `executor` is `agents`;
-    /// false until one reports, so such a data centre takes no new work without one).
-    public internal(set) var agentsLive: [Bool]
+    /// The site agents and the runs leased to them (data centres whose `executor` is `agents`).
+    public internal(set) var agents: AgentBook
     /// Allocation per pool, flattened in data-centre then pool order (see `poolRefs`).
     public internal(set) var allocated: [Resources]
     /// The pool each flattened index stands for.
@@ -57,7 +56,7 @@ public struct SchedulerState: Sendable {
     public init(topology: Topology) {
         self.topology = topology
         self.datacenterStates = Array(repeating: .active, count: topology.datacenters.count)
-        self.agentsLive = Array(repeating: false, count: topology.datacenters.count)
+        self.agents = AgentBook(timeouts: topology.settings.agentTimeouts)
         var refs: [PoolRef] = []
         var offsets: [Int] = []
         for (d, dc) in topology.datacenters.enumerated() {
@@ -145,7 +144,12 @@ public struct SchedulerState: Sendable {
     }
 
     /// When the modelled executor next completes a job, if any job has a duration.
-    public var nextCompletion: Instant? { timers.nextDue }
+    public var nextCompletion: Instant? {
+        switch (timers.nextDue, agents.nextDeadline) {
+        case (let a?, let b?): min(a, b)
+        case (let a, let b): a ?? b
+        }
+    }
 }
 
 /// A data centre's state and the use of its pools.

@@ -305,7 +305,8 @@ public struct WireJobSpec: WireStruct {
 public struct WireJob: WireStruct {
     public var id: String
     public var spec: WireJobSpec
-    /// "pending", "held", "running", "succeeded", "failed" or "cancelled".
+    /// "pending", "held", "running", "stopping" (a site agent's run asked to stop; its capacity is
+    /// held until the agent confirms), "succeeded", "failed" or "cancelled".
     public var state: String
     public var datacenter: String?
     public var pool: String?
@@ -554,7 +555,7 @@ public struct WireShard: WireStruct {
 /// Something that happened to a job.
 public struct WireEvent: WireStruct {
     /// "submitted", "placed", "preempted", "requeued", "succeeded", "failed", "cancelled",
-    /// "held" or "released".
+    /// "held", "released", "stopping" or "deadline-missed".
     public var kind: String
     public var job: WireJob
     public var at: String
@@ -1773,6 +1774,57 @@ public enum SchedulerInterface {
         }
     }
 
+    /// A site agent's connection or report is refused, or a Complete names a job a site agent runs
+    /// (its end comes from that agent): the reason says why and what to do.
+    public struct AgentRefused: VarlinkErrorType {
+        public static let name = "io.karst.Scheduler.AgentRefused"
+
+        public var agent: String
+        public var reason: String
+
+        public init(agent: String, reason: String) {
+            self.agent = agent
+            self.reason = reason
+        }
+
+        public init(object: JSONObject, path: WirePath, strict: Bool) throws(VarlinkError) {
+            let base = path.description
+            func fieldPath(_ key: String) -> WirePath { WirePath(parent: base, key: key) }
+            var agent: String? = nil
+            var reason: String? = nil
+            for m in object.members {
+                // null is an absent member (a required one is then missing, below); an unknown one is
+                // still unknown.
+                let isNull: Bool
+                if case .null = m.value { isNull = true } else { isNull = false }
+                switch m.key {
+                case "agent":
+                    if !isNull { agent = try String(wire: m.value, path: fieldPath("agent"), strict: strict) }
+                case "reason":
+                    if !isNull { reason = try String(wire: m.value, path: fieldPath("reason"), strict: strict) }
+                default: if strict { throw fieldPath(m.key).invalid }
+                }
+            }
+            guard let agent else { throw fieldPath("agent").invalid }
+            guard let reason else { throw fieldPath("reason").invalid }
+            self.init(agent: agent, reason: reason)
+        }
+
+        public func write(to w: inout JSONWriter) {
+            w.beginObject()
+            w.key("agent"); agent.write(to: &w)
+            w.key("reason"); reason.write(to: &w)
+            w.endObject()
+        }
+
+        public var json: JSONValue {
+            var o = JSONObject()
+            o.members.append((key: "agent", value: agent.json))
+            o.members.append((key: "reason", value: reason.json))
+            return .object(o)
+        }
+    }
+
     /// A call of this interface with its parameters read (strictly: an unknown member is an error).
     public enum Call: Hashable, Sendable {
         case submit(Submit.Parameters)
@@ -1849,5 +1901,6 @@ public enum SchedulerInterface {
         "StorageUnavailable": StorageUnavailable.self,
         "Unschedulable": Unschedulable.self,
         "OutOfRange": OutOfRange.self,
+        "AgentRefused": AgentRefused.self,
     ]
 }

@@ -58,6 +58,7 @@ final class KarstMetrics: @unchecked Sendable {
             case .requeued: ("karst_jobs_requeued_total", [("class", cls), ("datacenter", dc)])
             case .cancelled: ("karst_jobs_cancelled_total", [("class", cls)])
             case .deadlineMissed: ("karst_deadlines_missed_total", [("class", cls)])
+            case .stopping: ("karst_runs_stopping_total", [("class", cls), ("datacenter", dc)])
             case .held, .released: (nil, [])
             }
             guard let label else { return }
