@@ -57,6 +57,7 @@ let package = Package(
             // The served IDL, compiled in (EmbeddedInterfaces.swift): one line per interface.
             resources: [
                 .embedInCode("Interfaces/io.karst.Admin.varlink"),
+                .embedInCode("Interfaces/io.karst.Agent.varlink"),
                 .embedInCode("Interfaces/io.karst.Protocol.varlink"),
                 .embedInCode("Interfaces/io.karst.Scheduler.varlink"),
                 .embedInCode("Interfaces/org.varlink.service.varlink"),

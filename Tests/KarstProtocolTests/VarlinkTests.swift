@@ -81,7 +81,7 @@ extension Result {
 }
 
 @Suite struct InterfaceDescriptionTests {
-    @Test(arguments: ["io.karst.Scheduler", "io.karst.Admin", "io.karst.Protocol"])
+    @Test(arguments: ["io.karst.Scheduler", "io.karst.Admin", "io.karst.Agent", "io.karst.Protocol"])
     func theServedInterfacesParse(_ name: String) throws {
         let text = try #require(EmbeddedInterfaces.descriptions[name])
         let iface = try VarlinkInterface(parsing: text)

@@ -8,6 +8,7 @@ import Testing
     static let generated: [String: [String: any WireStruct.Type]] = [
         "io.karst.Scheduler": SchedulerInterface.structs,
         "io.karst.Admin": AdminInterface.structs,
+        "io.karst.Agent": AgentInterface.structs,
         "io.karst.Protocol": ProtocolInterface.structs,
         "org.varlink.service": ServiceInterface.structs,
     ]

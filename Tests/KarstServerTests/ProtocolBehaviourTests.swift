@@ -65,8 +65,8 @@ import Testing
         let t = try await transport(depth)
         let info = try await t.ok("org.varlink.service.GetInfo")
         #expect(info["interfaces"]?.arrayValue?.compactMap(\.stringValue)
-                == ["org.varlink.service", "io.karst.Admin", "io.karst.Protocol", "io.karst.Scheduler"])
-        for name in ["org.varlink.service", "io.karst.Scheduler", "io.karst.Admin", "io.karst.Protocol"] {
+                == ["org.varlink.service", "io.karst.Admin", "io.karst.Agent", "io.karst.Protocol", "io.karst.Scheduler"])
+        for name in ["org.varlink.service", "io.karst.Scheduler", "io.karst.Admin", "io.karst.Agent", "io.karst.Protocol"] {
             let d = try await t.ok("org.varlink.service.GetInterfaceDescription", ["interface": .string(name)])
             let text = try #require(d.string("description"))
             #expect(try VarlinkInterface(parsing: text).name == name)

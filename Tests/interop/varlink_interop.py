@@ -22,7 +22,7 @@ with varlink.Client(address=address) as client:
         info = service.GetInfo()
         check("GetInfo lists the interfaces",
               set(info["interfaces"]) >= {"io.karst.Scheduler", "io.karst.Admin"}, info)
-        for name in ("io.karst.Scheduler", "io.karst.Admin", "io.karst.Protocol"):
+        for name in ("io.karst.Scheduler", "io.karst.Admin", "io.karst.Agent", "io.karst.Protocol"):
             text = service.GetInterfaceDescription(name)["description"]
             parsed = varlink.Interface(text)
             check(f"{name} description parses", parsed.name == name)

@@ -6,6 +6,7 @@
 public enum EmbeddedInterfaces {
     public static let descriptions: [String: String] = [
         "io.karst.Admin": text(PackageResources.io_karst_Admin_varlink),
+        "io.karst.Agent": text(PackageResources.io_karst_Agent_varlink),
         "io.karst.Protocol": text(PackageResources.io_karst_Protocol_varlink),
         "io.karst.Scheduler": text(PackageResources.io_karst_Scheduler_varlink),
         "org.varlink.service": text(PackageResources.org_varlink_service_varlink),

@@ -58,6 +58,11 @@ public enum CallIntake {
                     throw .methodNotFound(method)
                 }
                 command = try admin(c)
+            case "io.karst.Agent":
+                guard let c = try AgentInterface.Call(member: member, parameters: call.parameters) else {
+                    throw .methodNotFound(method)
+                }
+                command = try agent(c, more: call.more)
             case "io.karst.Protocol", "org.varlink.service":
                 let frame = try local(interface: interface, member: member, call.parameters, version: version)
                 return call.oneway ? .noReply : .reply(frame, close: false)
@@ -168,6 +173,39 @@ public enum CallIntake {
         case .reload: return .reload
         case .metrics: return .metrics
         case .backup(let p): return .backup(path: try CallBounds.checkBackupPath(p.path))
+        }
+    }
+
+    private static func agent(_ call: AgentInterface.Call, more: Bool) throws(VarlinkError) -> Command {
+        func session(_ n: Int) throws(VarlinkError) -> UInt64 {
+            guard n >= 0 else { throw .outOfRange("session", "must be at least 0, not \(n)") }
+            return UInt64(n)
+        }
+        func run(_ job: String, _ attempt: Int) throws(VarlinkError) -> RunID {
+            guard attempt >= 1 else { throw .outOfRange("attempt", "must be at least 1, not \(attempt)") }
+            return RunID(job: try jobID(job), attempt: attempt)
+        }
+        switch call {
+        case .connect(let p):
+            try CallBounds.checkName(p.agent, "agent")
+            try CallBounds.checkName(p.datacenter, "datacenter")
+            try CallBounds.checkName(p.backend, "backend")
+            try CallBounds.checkName(p.host, "host")
+            guard !p.agent.isEmpty else { throw .outOfRange("agent", "must not be empty") }
+            guard more else { throw .expectedMore }
+            return .agentConnect(agent: p.agent, datacenter: p.datacenter, backend: p.backend, host: p.host)
+        case .heartbeat(let p):
+            try CallBounds.checkName(p.agent, "agent")
+            return .agentHeartbeat(agent: p.agent, session: try session(p.session))
+        case .started(let p):
+            try CallBounds.checkName(p.agent, "agent")
+            try CallBounds.checkName(p.siteID, "siteID")
+            return .agentStarted(agent: p.agent, session: try session(p.session), run: try run(p.job, p.attempt), siteID: p.siteID)
+        case .ended(let p):
+            try CallBounds.checkName(p.agent, "agent")
+            try CallBounds.check(p.message?.utf8.count ?? 0, atMost: CallBounds.maxCompleteMessageBytes, "message", "bytes")
+            return .agentEnded(agent: p.agent, session: try session(p.session), run: try run(p.job, p.attempt),
+                               outcome: AgentBook.RunOutcome(succeeded: p.succeeded, exitStatus: p.exitStatus, message: p.message))
         }
     }
 

@@ -24,6 +24,11 @@ public enum Command: Sendable {
     case reload
     case metrics
     case backup(path: String)
+    // io.karst.Agent
+    case agentConnect(agent: String, datacenter: String, backend: String, host: String?)
+    case agentHeartbeat(agent: String, session: UInt64)
+    case agentStarted(agent: String, session: UInt64, run: RunID, siteID: String)
+    case agentEnded(agent: String, session: UInt64, run: RunID, outcome: AgentBook.RunOutcome)
 
     /// `List`'s filters.
     public struct ListQuery: Sendable {
@@ -44,8 +49,8 @@ public enum Command: Sendable {
     public var mutates: Bool {
         switch self {
         case .submit(_, let dryRun): !dryRun
-        case .submitBatch, .cancel, .hold, .release, .complete, .drain, .resume, .setOffline, .reload: true
-        case .get, .list, .watch, .topology, .stats, .metrics, .backup: false
+        case .submitBatch, .cancel, .hold, .release, .complete, .drain, .resume, .setOffline, .reload, .agentEnded: true
+        case .get, .list, .watch, .topology, .stats, .metrics, .backup, .agentConnect, .agentHeartbeat, .agentStarted: false
         }
     }
 
@@ -69,6 +74,18 @@ public enum Command: Sendable {
         case .reload: AdminInterface.Reload.name
         case .metrics: AdminInterface.Metrics.name
         case .backup: AdminInterface.Backup.name
+        case .agentConnect: AgentInterface.Connect.name
+        case .agentHeartbeat: AgentInterface.Heartbeat.name
+        case .agentStarted: AgentInterface.Started.name
+        case .agentEnded: AgentInterface.Ended.name
+        }
+    }
+
+    /// Whether the call's replies stream (`Watch`, an agent's `Connect`).
+    public var streams: Bool {
+        switch self {
+        case .watch, .agentConnect: true
+        default: false
         }
     }
 }

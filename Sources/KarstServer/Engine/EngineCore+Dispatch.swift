@@ -31,6 +31,30 @@ extension EngineCore {
             case .metrics: return metricsText()
             case .reload: return try reloadCall(r, now)
             case .backup(let path): return try backup(path, r)
+            case .agentConnect(let agent, let dc, let backend, let host):
+                return try agentConnect(agent, datacenter: dc, backend: backend, host: host, r, now)
+            case .agentHeartbeat(let agent, let session):
+                try requireExecutor(c, agent)
+                try core { () throws(SchedulerError) in try state.agentReport(agent, session: session, now: now) }
+                return .reply { _, _ in VarlinkReply.frame(parameters: AgentInterface.Heartbeat.Reply()) }
+            case .agentStarted(let agent, let session, let run, let siteID):
+                try requireExecutor(c, agent)
+                let action = try core { () throws(SchedulerError) in
+                    try state.agentStarted(agent, session: session, run: run, siteID: siteID, now: now)
+                }
+                return .reply { _, _ in VarlinkReply.frame(parameters: AgentInterface.Started.Reply(action: action == .run ? "run" : "kill")) }
+            case .agentEnded(let agent, let session, let run, let outcome):
+                try requireExecutor(c, agent)
+                let (answer, caused) = try core { () throws(SchedulerError) in
+                    try state.agentEnded(agent, session: session, run: run, outcome: outcome, now: now)
+                }
+                events += caused
+                let text = switch answer {
+                case .accepted: "accepted"
+                case .repeated: "repeated"
+                case .stale: "stale"
+                }
+                return .reply { _, _ in VarlinkReply.frame(parameters: AgentInterface.Ended.Reply(answer: text)) }
             }
         } catch {
             return .error(error)

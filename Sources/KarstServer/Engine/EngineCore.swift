@@ -25,6 +25,8 @@ public final class EngineCore: @unchecked Sendable {
     let logger: Logger
     let metrics: KarstMetrics
     var watchers: [UInt64: Watcher] = [:]
+    /// Site agents' `Connect` streams, by the id of the call that opened each.
+    var agentStreams: [UInt64: AgentStream] = [:]
     /// (monotonic seconds, placements) per batch, for the placement rate.
     private var placementLog: [(Double, Int)] = []
     private var lastRefresh = 0.0
@@ -101,6 +103,7 @@ public final class EngineCore: @unchecked Sendable {
                 answers.append((r, handle(r, now: now, events: &events)))
             case .unwatch(let id):
                 watchers[id] = nil
+                agentStreamClosed(id)
             case .applyConfiguration(let parsed, let respond):
                 guard healthy else {
                     respond?(.failure(storageUnavailable()))
@@ -156,6 +159,7 @@ public final class EngineCore: @unchecked Sendable {
         }
         deferredReplies.removeAll()
         withState { publish(events, $0) }
+        pushToAgents(events)
         for done in barriers { done() }
         notePlacements(events)
         // Gauges and status are views for humans and scrapers: refreshed at most ten times a

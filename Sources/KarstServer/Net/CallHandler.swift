@@ -74,7 +74,7 @@ final class CallHandler: ChannelDuplexHandler {
     private func submit(_ call: CallIntake.EngineCall, caller: Caller, sequence: UInt64, _ context: ChannelHandlerContext) {
         var stream: (@Sendable ([UInt8]) -> Bool)? = nil
         var watchID: UInt64 = 0
-        if case .watch = call.command, order.watch == nil {
+        if call.command.streams, order.watch == nil {
             watchID = shared.watchIDs.next()
             let backlog = WatchBacklog(limit: shared.watchBufferEvents)
             self.backlog = backlog

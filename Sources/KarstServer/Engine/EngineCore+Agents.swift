@@ -1,0 +1,104 @@
+import KarstCore
+import KarstProtocol
+import KarstWire
+
+/// `io.karst.Agent`: site agents' streams. A connected agent's `Connect` call streams the runs
+/// leased to it and the stops asked of them, pushed after the batch that decided them is
+/// committed (so a lease is on disk before the agent hears of it).
+extension EngineCore {
+    /// One agent's open `Connect` stream.
+    struct AgentStream {
+        var agent: String
+        var session: UInt64
+        var send: @Sendable ([UInt8]) -> Bool
+        var respond: @Sendable ([UInt8]) -> Void
+    }
+
+    func requireExecutor(_ c: Caller, _ agent: String) throws(VarlinkError) {
+        guard c.canExecute else { throw denied(c, "act as site agent \(agent)") }
+    }
+
+    func agentConnect(_ agent: String, datacenter: String, backend: String, host: String?, _ r: EngineRequest,
+                      _ now: Instant) throws(VarlinkError) -> Outcome {
+        try requireExecutor(r.caller, agent)
+        // The connection serves one stream at a time: a second one has none.
+        guard let send = r.stream else { throw VarlinkError.expectedMore }
+        let (session, leases) = try core { () throws(SchedulerError) in
+            try state.connectAgent(agent, datacenter: datacenter, now: now)
+        }
+        // An older stream of the same agent is over: its session is no longer current.
+        for (id, s) in agentStreams where s.agent == agent { endAgentStream(id, AgentRefusal.superseded(agent)) }
+        agentStreams[r.watchID] = AgentStream(agent: agent, session: session, send: send, respond: { r.answer($0) })
+        let line = "agent \(agent) of \(datacenter) connected (backend \(backend), host \(host ?? "?"), session \(session), "
+            + "\(leases.count) runs)"
+        logger.notice("\(line)", metadata: ["agent": "\(agent)", "datacenter": "\(datacenter)"])
+        let timeouts = state.agents.timeouts
+        let first = AgentInterface.Connect.Reply(
+            session: Int(session), leases: withState { s in leases.compactMap { Self.wireLease($0, in: s) } },
+            reportIntervalSeconds: timeouts.reportInterval, fenceSeconds: timeouts.fence)
+        if !send(VarlinkReply.frame(parameters: first, continues: true)) { endAgentStream(r.watchID, nil) }
+        return .streaming
+    }
+
+    /// The connection of a `Connect` stream closed.
+    func agentStreamClosed(_ id: UInt64) {
+        guard let s = agentStreams.removeValue(forKey: id) else { return }
+        state.disconnectAgent(s.agent, session: s.session)
+        logger.notice("agent \(s.agent) disconnected (session \(s.session))", metadata: ["agent": "\(s.agent)"])
+    }
+
+    /// After a committed batch: pushes new leases and stops to their agents, and ends the streams
+    /// of agents the book no longer counts (lost, or connected again elsewhere).
+    func pushToAgents(_ events: [Event]) {
+        guard !agentStreams.isEmpty else { return }
+        var byAgent: [String: [WireLease]] = [:]
+        withState { s in
+            for e in events where e.kind == .placed || e.kind == .stopping {
+                guard let lease = s.agents.lease(of: e.job.id), let wire = Self.wireLease(lease, in: s) else { continue }
+                byAgent[lease.agent.name, default: []].append(wire)
+            }
+        }
+        let book = state.agents.allAgents
+        for (id, stream) in agentStreams {
+            guard let known = book.first(where: { $0.id.name == stream.agent }), known.session == stream.session,
+                  known.state != .lost else {
+                endAgentStream(id, AgentRefusal.lost(stream.agent))
+                continue
+            }
+            guard let leases = byAgent[stream.agent], !leases.isEmpty else { continue }
+            let frame = VarlinkReply.frame(parameters: AgentInterface.Connect.Reply(session: Int(stream.session), leases: leases),
+                                           continues: true)
+            if !stream.send(frame) { endAgentStream(id, VarlinkError.slowConsumer(behind: configuration.server.watchBufferEvents)) }
+        }
+    }
+
+    private func endAgentStream(_ id: UInt64, _ error: VarlinkError?) {
+        guard let s = agentStreams.removeValue(forKey: id) else { return }
+        state.disconnectAgent(s.agent, session: s.session)
+        if let error { s.respond(VarlinkReply.frame(error: error)) }
+    }
+
+    /// A lease as its agent receives it.
+    static func wireLease(_ lease: AgentBook.Lease, in state: borrowing SchedulerState) -> WireLease? {
+        guard let job = state.job(lease.run.job) else { return nil }
+        let spec = job.spec
+        return WireLease(
+            job: job.id.description, attempt: lease.run.attempt, command: spec.command,
+            environment: spec.environment.isEmpty ? nil : spec.environment, workingDirectory: spec.workingDirectory,
+            cpu: spec.resources.cpu, memoryGiB: spec.resources.memoryGiB,
+            accelerators: spec.resources.accelerators == 0 ? nil : spec.resources.accelerators, replicas: spec.replicas,
+            durationSeconds: spec.durationSeconds, stop: lease.stopReason?.rawValue)
+    }
+}
+
+/// Why an agent's stream is ended.
+enum AgentRefusal {
+    static func lost(_ agent: String) -> VarlinkError {
+        SchedulerInterface.AgentRefused(agent: agent, reason: "declared lost; its runs were requeued: kill every run "
+            + "and connect again").varlinkError
+    }
+
+    static func superseded(_ agent: String) -> VarlinkError {
+        SchedulerInterface.AgentRefused(agent: agent, reason: "connected again: this stream is over").varlinkError
+    }
+}
