@@ -132,7 +132,10 @@ fuzz: fuzz-build
 install: deps
 	$(SWIFT) build -c release --product karstd
 	$(SWIFT) build -c release --product karstctl
+	$(SWIFT) build -c release --product karst-agent
 	install -D -m 0755 .build/release/karstd $(DESTDIR)$(PREFIX)/bin/karstd
+	install -D -m 0755 .build/release/karst-agent $(DESTDIR)$(PREFIX)/bin/karst-agent
+	install -D -m 0644 Deploy/karst-agent@.service $(DESTDIR)$(PREFIX)/lib/systemd/system/karst-agent@.service
 	install -D -m 0755 .build/release/karstctl $(DESTDIR)$(PREFIX)/bin/karstctl
 	install -D -m 0644 Deploy/karstd.service $(DESTDIR)$(PREFIX)/lib/systemd/system/karstd.service
 	install -D -m 0644 Deploy/karstd.socket $(DESTDIR)$(PREFIX)/lib/systemd/system/karstd.socket

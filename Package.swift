@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "karst-sim", targets: ["karst-sim"]),
         .executable(name: "karst-bench", targets: ["karst-bench"]),
         .executable(name: "karst-fuzz", targets: ["karst-fuzz"]),
+        .executable(name: "karst-agent", targets: ["karst-agent"]),
         .library(name: "KarstCore", targets: ["KarstCore"]),
     ],
     dependencies: [
@@ -131,6 +132,16 @@ let package = Package(
                 "KarstCore", "KarstConfig", "KarstTesting", "KarstClient", "KarstProtocol", "KarstStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        // Site agents: the loop and the process backend, and the thin executable.
+        .target(
+            name: "KarstAgent",
+            dependencies: ["KarstCore", "KarstProtocol", "KarstClient", .product(name: "Logging", package: "swift-log")]
+        ),
+        .executableTarget(
+            name: "karst-agent",
+            dependencies: ["KarstAgent", "KarstSystemd", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // In-process fuzz targets (libFuzzer under `make fuzz`; replayed by KarstFuzzTests).
         .target(

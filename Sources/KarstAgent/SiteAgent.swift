@@ -1,0 +1,265 @@
+import Foundation
+import KarstClient
+import KarstCore
+import KarstProtocol
+import Logging
+import Synchronization
+
+/// A site agent: connects to the daemon as `name` of `datacenter`, runs what it is leased with
+/// its backend, and reports starts, ends and that it is alive. It never runs a lease twice (a
+/// run is its job and attempt), kills a run the daemon no longer leases to it, and kills every
+/// run once it has not reached the daemon for the fence timeout (`AgentFence`), so a run is
+/// never alive while the daemon requeues it elsewhere. What it started and what it still owes
+/// the daemon is kept in its state directory: a restarted agent finds its runs again.
+public final class SiteAgent: @unchecked Sendable {
+    public struct Options: Sendable {
+        public var socket: String
+        public var name: String
+        public var datacenter: String
+        public var host: String
+        public var stateDirectory: String
+        public init(socket: String, name: String, datacenter: String, host: String, stateDirectory: String) {
+            self.socket = socket
+            self.name = name
+            self.datacenter = datacenter
+            self.host = host
+            self.stateDirectory = stateDirectory
+        }
+    }
+
+    let options: Options
+    let backend: ProcessBackend
+    let logger: Logger
+    var runs: [String: AgentRun] = [:]
+    var session: Int?
+    var reports: VarlinkConnection?
+    var stream: VarlinkConnection?
+    /// What the stream's reader thread hands over; `generation` tells this connection's reader
+    /// from one of an earlier connection still winding down.
+    let inbox = Mutex<(leases: [WireLease], closed: Bool, generation: Int)>(([], false, 0))
+    var fence: AgentFence
+    var lastHeartbeat = 0.0
+    var onReady: (@Sendable () -> Void)?
+    var onLoop: (@Sendable () -> Void)?
+
+    public init(options: Options, backend: ProcessBackend, logger: Logger) throws {
+        self.options = options
+        self.backend = backend
+        self.logger = logger
+        fence = AgentFence(timeouts: AgentTimeouts(), now: Self.monotonic())
+        runs = try AgentState.load(options.stateDirectory)
+    }
+
+    /// Called once connected (systemd: READY=1), and at every turn of the loop (WATCHDOG=1).
+    public func hooks(ready: @escaping @Sendable () -> Void, loop: @escaping @Sendable () -> Void) {
+        onReady = ready
+        onLoop = loop
+    }
+
+    /// Runs until the process is stopped.
+    public func run() -> Never {
+        logger.notice("karst-agent \(options.name) of \(options.datacenter): \(runs.count) runs in its state")
+        var backoff = 0.2
+        while true {
+            onLoop?()
+            if stream == nil {
+                if connect() { backoff = 0.2 } else {
+                    Thread.sleep(forTimeInterval: backoff)
+                    backoff = min(backoff * 2, 2)
+                }
+            }
+            turn()
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
+
+    /// One turn: leases in, runs polled, reports out, the fence kept.
+    func turn() {
+        let (leases, closed) = inbox.withLock { box -> ([WireLease], Bool) in
+            defer {
+                box.leases = []
+                box.closed = false
+            }
+            return (box.leases, box.closed)
+        }
+        if closed { disconnect("the daemon closed the stream") }
+        for lease in leases { take(lease) }
+        pollRuns()
+        let dayAgo = Date().timeIntervalSince1970 - 86_400
+        for (key, run) in runs where (run.reportedAt ?? .infinity) < dayAgo { runs[key] = nil }
+        if let session, let reports { report(session, reports) }
+        let now = Self.monotonic()
+        if fence.mustFence(at: now), runs.values.contains(where: { $0.isRunning }) {
+            logger.error("no contact with the daemon for \(fence.timeouts.fence) s: killing every run (fence)")
+            for key in runs.keys where runs[key]!.isRunning { end(key, status: nil, message: "killed: agent fenced (no contact with the daemon)") }
+        }
+        save()
+    }
+
+    // MARK: - Connection
+
+    func connect() -> Bool {
+        do {
+            let s = try VarlinkConnection(path: options.socket)
+            let r = try VarlinkConnection(path: options.socket)
+            try s.stream(AgentInterface.Connect.name, AgentInterface.Connect.Parameters(
+                agent: options.name, datacenter: options.datacenter, backend: "process", host: options.host).jsonObject)
+            let reply = try s.receive()
+            if let e = reply.error { throw e }
+            let first = try AgentInterface.Connect.Reply(object: reply.parameters, path: .root, strict: false)
+            session = first.session
+            fence = AgentFence(timeouts: AgentTimeouts(reportInterval: first.reportIntervalSeconds ?? 1,
+                                                      fence: first.fenceSeconds ?? 10), now: Self.monotonic())
+            stream = s
+            reports = r
+            reconcile(first.leases)
+            startReader(s)
+            logger.notice("connected as \(options.name), session \(first.session), \(first.leases.count) runs leased")
+            onReady?()
+            return true
+        } catch {
+            logger.warning("cannot connect to \(options.socket): \(error)")
+            return false
+        }
+    }
+
+    func disconnect(_ why: String) {
+        logger.warning("disconnected: \(why)")
+        stream?.close()
+        reports?.close()
+        stream = nil
+        reports = nil
+        session = nil
+    }
+
+    private func startReader(_ s: VarlinkConnection) {
+        let generation = inbox.withLock { box -> Int in
+            box.generation += 1
+            box.closed = false
+            return box.generation
+        }
+        Thread.detachNewThread { [self] in
+            while true {
+                guard let reply = try? s.receive(), reply.error == nil,
+                      let update = try? AgentInterface.Connect.Reply(object: reply.parameters, path: .root, strict: false)
+                else {
+                    self.inbox.withLock { if $0.generation == generation { $0.closed = true } }
+                    return
+                }
+                self.inbox.withLock { if $0.generation == generation { $0.leases += update.leases } }
+            }
+        }
+    }
+
+    // MARK: - Runs
+
+    /// The first reply's leases: start what is missing, kill what is not leased any more.
+    func reconcile(_ leases: [WireLease]) {
+        let leased = Set(leases.map { AgentRun.key($0.job, $0.attempt) })
+        for (key, run) in runs where run.isRunning && !leased.contains(key) {
+            logger.warning("\(key) is not leased to this agent any more: killing it")
+            end(key, status: nil, message: "killed: not leased to this agent any more")
+        }
+        for lease in leases { take(lease) }
+    }
+
+    func take(_ lease: WireLease) {
+        let key = AgentRun.key(lease.job, lease.attempt)
+        if lease.stop != nil {
+            if runs[key]?.isRunning == true {
+                logger.notice("\(key): stop (\(lease.stop!))")
+                end(key, status: nil, message: "killed: \(lease.stop!)")
+            } else if runs[key] == nil {
+                // Asked to stop a run it never started: its end is owed all the same.
+                runs[key] = AgentRun(job: lease.job, attempt: lease.attempt, pgid: 0, startReported: true, ended: true,
+                                     exitStatus: nil, message: "stopped before it started", endReported: false)
+            }
+            return
+        }
+        guard runs[key] == nil else { return }  // known: running, or ended (never run twice)
+        do {
+            let pgid = try backend.start(lease)
+            runs[key] = AgentRun(job: lease.job, attempt: lease.attempt, pgid: pgid)
+            logger.notice("\(key) started: pid \(pgid), output \(backend.directory(job: lease.job, attempt: lease.attempt))/output",
+                          metadata: ["job_id": "\(lease.job)", "attempt": "\(lease.attempt)", "datacenter": "\(options.datacenter)"])
+        } catch {
+            runs[key] = AgentRun(job: lease.job, attempt: lease.attempt, pgid: 0, startReported: true, ended: true,
+                                 exitStatus: nil, message: "\(error)", endReported: false)
+        }
+    }
+
+    func pollRuns() {
+        for (key, run) in runs where run.isRunning {
+            if let status = backend.exitStatus(job: run.job, attempt: run.attempt) {
+                end(key, status: status, message: status == 0 ? nil : "exit status \(status)", kill: false)
+            } else if !backend.isAlive(run.pgid) {
+                end(key, status: nil, message: "the process ended without an exit status (killed by a signal?)", kill: false)
+            }
+        }
+    }
+
+    func end(_ key: String, status: Int?, message: String?, kill: Bool = true) {
+        guard var run = runs[key], !run.ended else { return }
+        if kill { backend.stop(run.pgid) }
+        run.ended = true
+        run.exitStatus = status ?? backend.exitStatus(job: run.job, attempt: run.attempt).flatMap { kill ? nil : $0 }
+        run.message = message
+        runs[key] = run
+        logger.notice("\(key) ended: \(message ?? "exit status 0")", metadata: ["job_id": "\(run.job)", "attempt": "\(run.attempt)"])
+    }
+
+    // MARK: - Reports
+
+    func report(_ session: Int, _ c: VarlinkConnection) {
+        let now = Self.monotonic()
+        do {
+            for (key, run) in runs.sorted(by: { $0.key < $1.key }) {
+                if !run.startReported {
+                    let reply = try c.call(AgentInterface.Started.name, AgentInterface.Started.Parameters(
+                        agent: options.name, session: session, job: run.job, attempt: run.attempt, siteID: "pgid \(run.pgid)").jsonObject)
+                    runs[key]!.startReported = true
+                    if reply["action"] == .string("kill") { end(key, status: nil, message: "killed: the daemon said so") }
+                    fence.heard(at: now)
+                }
+                if runs[key]!.ended && !runs[key]!.endReported {
+                    let r = runs[key]!
+                    let succeeded = r.exitStatus == 0
+                    _ = try c.call(AgentInterface.Ended.name, AgentInterface.Ended.Parameters(
+                        agent: options.name, session: session, job: r.job, attempt: r.attempt, succeeded: succeeded,
+                        exitStatus: r.exitStatus, message: r.message).jsonObject)
+                    // Reported (accepted, repeated or stale alike). Kept a day as a tombstone, so a
+                    // lease of the same run arriving late is never started again.
+                    runs[key]!.endReported = true
+                    runs[key]!.reportedAt = Date().timeIntervalSince1970
+                    fence.heard(at: now)
+                }
+            }
+            if now - lastHeartbeat >= fence.timeouts.reportInterval {
+                _ = try c.call(AgentInterface.Heartbeat.name, AgentInterface.Heartbeat.Parameters(agent: options.name, session: session).jsonObject)
+                lastHeartbeat = now
+                fence.heard(at: now)
+            }
+        } catch let e as VarlinkError where e.name == SchedulerInterface.AgentRefused.name {
+            let reason = e.parameters["reason"]?.stringValue ?? "refused"
+            logger.error("the daemon refused this agent: \(reason)")
+            if reason.contains("lost") {
+                for key in runs.keys where runs[key]!.isRunning { end(key, status: nil, message: "killed: agent declared lost") }
+            }
+            disconnect(reason)
+        } catch {
+            disconnect("\(error)")
+        }
+    }
+
+    func save() {
+        do { try AgentState.save(runs, to: options.stateDirectory) } catch {
+            logger.error("cannot save the agent's state: \(error)")
+        }
+    }
+
+    static func monotonic() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}
