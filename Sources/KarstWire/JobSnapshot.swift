@@ -11,6 +11,9 @@ public final class JobSnapshot: Sendable {
     public let pool: String?
     public let shardPools: [String]
     public let queuePosition: Int?
+    /// The site agent its current run is leased to, and the site's id for the run.
+    public let agent: String?
+    public let siteID: String?
 
     public init(_ job: Job, in state: borrowing SchedulerState, queuePosition: Int? = nil) {
         self.job = job
@@ -18,6 +21,9 @@ public final class JobSnapshot: Sendable {
         datacenter = place?.datacenter
         pool = place?.pool
         shardPools = job.shards.map { state.names(of: $0.pool).pool }
+        let lease = job.spec.runsCommand ? state.agents.lease(of: job.id) : nil
+        agent = lease?.agent.name
+        siteID = lease?.siteID
         self.queuePosition = queuePosition
     }
 }

@@ -69,6 +69,8 @@ public enum WireMapping {
             wire.shards = zip(j.shards, s.shardPools).map { WireShard(pool: $1, replicas: $0.replicas) }
         }
         if j.borrowed, j.state.holdsCapacity { wire.borrowed = true }
+        wire.agent = s.agent
+        wire.siteID = s.siteID
         return wire
     }
 

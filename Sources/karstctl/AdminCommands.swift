@@ -173,3 +173,24 @@ struct Backup: ParsableCommand {
         }
     }
 }
+
+struct Agents: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The site agents the daemon knows: data centre, state, last report, runs (docs/AGENTS.md).")
+    @OptionGroup var connection: Connection
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        try karstctl.run {
+            let reply = try connection.call(AdminInterface.Agents.name)
+            if output.json { return printJSON(reply) }
+            let agents = try decodeList(reply, "agents", WireAgent.self)
+            guard !agents.isEmpty else { return print("no site agents (none has connected since the daemon started)") }
+            var rows = [["AGENT", "DATACENTRE", "STATE", "LAST REPORT", "RUNS"]]
+            for a in agents {
+                rows.append([a.name, a.datacenter, a.state, a.lastReport.map { age(since: $0) + " ago" } ?? "-", String(a.runs)])
+            }
+            print(table(rows))
+        }
+    }
+}

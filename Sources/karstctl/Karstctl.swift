@@ -24,7 +24,8 @@ struct Karstctl: ParsableCommand {
         version: "0.2.0",
         subcommands: [
             Submit.self, Get.self, List.self, Cancel.self, Hold.self, Release.self, Complete.self, Watch.self,
-            Topology.self, Drain.self, Resume.self, Offline.self, Stats.self, Metrics.self, Reload.self, Backup.self, Info.self,
+            Topology.self, Agents.self, Drain.self, Resume.self, Offline.self, Stats.self, Metrics.self, Reload.self, Backup.self,
+            Info.self,
             ExportTrace.self, LoadTrace.self,
         ])
 }

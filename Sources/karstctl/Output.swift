@@ -163,6 +163,9 @@ func describe(_ j: WireJob) -> String {
         lines.append(("Duration", "\(number(d)) s (\(runsCommand ? "expected" : "modelled"))"))
     }
     lines.append(("Attempts", "\(j.attempts) (preempted \(j.preemptions)×)"))
+    if let agent = j.agent {
+        lines.append(("Agent", agent + (j.siteID.map { " (\($0), attempt \(j.attempts))" } ?? " (attempt \(j.attempts), not started yet)")))
+    }
     if let m = j.message { lines.append(("Message", m)) }
     let w = lines.map(\.0.count).max() ?? 0
     return lines.map { $0.0 + ":" + String(repeating: " ", count: w - $0.0.count + 1) + $0.1 }.joined(separator: "\n")

@@ -20,12 +20,16 @@ import Testing
         var daemon: Process?
         var agent: Process?
 
+        func startDaemon() throws {
+            daemon = try launch("karstd", ["--config", dir + "/karstd.toml", "--socket", socket, "--state-dir", dir + "/state",
+                                           "--log-level", "error"])
+        }
+
         init() throws {
             let toml = TestConfigs.toml(datacenters: [("model", 8, 32), ("site", 8, 32)])
                 .replacingOccurrences(of: "id = \"site\"\n", with: "id = \"site\"\nexecutor = \"agents\"\n")
             try toml.write(toFile: dir + "/karstd.toml", atomically: true, encoding: .utf8)
-            daemon = try launch("karstd", ["--config", dir + "/karstd.toml", "--socket", socket, "--state-dir", dir + "/state",
-                                           "--log-level", "error"])
+            try startDaemon()
         }
 
         func startAgent() throws {
@@ -76,6 +80,10 @@ import Testing
         #expect(try hub.state(c, ok) == "pending")
         try hub.startAgent()
         #expect(try await eventually(20) { try hub.state(c, ok) == "succeeded" })
+        var env = ProcessInfo.processInfo.environment
+        env["KARST_SOCKET"] = hub.socket
+        let listed = try runProcess(productsDirectory.appendingPathComponent("karstctl").path, ["agents"], environment: env)
+        #expect(listed.1.contains("a1") && listed.1.contains("site") && listed.1.contains("live"), "\(listed)")
         // A failing command is retried once, then fails, with its exit status.
         let bad = try hub.submit(c, #"echo "start $KARST_JOB.$KARST_ATTEMPT" >> "$LOG"; exit 3"#, retries: 1)
         #expect(try await eventually(20) { try hub.state(c, bad) == "failed" })
@@ -112,6 +120,27 @@ import Testing
         try hub.startAgent()
         #expect(try await eventually(30) { try hub.state(c, id) == "succeeded" })
         #expect(hub.log() == ["start \(id).1"], "the run was started again")
+        c.close()
+    }
+
+    @Test(.enabled(if: built, "needs built karstd and karst-agent"))
+    func theDaemonKilledWithRunsInFlightLosesAndRerunsNothing() async throws {
+        let hub = try Hub()
+        defer { hub.stop() }
+        #expect(try await eventually { FileManager.default.fileExists(atPath: hub.socket) })
+        var c = try VarlinkConnection(path: hub.socket)
+        try hub.startAgent()
+        let ids = try (0..<3).map { _ in try hub.submit(c, #"echo "start $KARST_JOB.$KARST_ATTEMPT" >> "$LOG"; sleep 2"#) }
+        #expect(try await eventually(20) { hub.log().count == 3 })
+        c.close()
+        kill(hub.daemon!.processIdentifier, SIGKILL)
+        hub.daemon!.waitUntilExit()
+        try hub.startDaemon()
+        #expect(try await eventually(20) { (try? VarlinkConnection(path: hub.socket)) != nil })
+        c = try VarlinkConnection(path: hub.socket)
+        // The agent reconnects; the runs it kept going end once, and are not started again.
+        #expect(try await eventually(30) { try ids.allSatisfy { try hub.state(c, $0) == "succeeded" } })
+        #expect(hub.log().sorted() == ids.map { "start \($0).1" }.sorted(), "\(hub.log())")
         c.close()
     }
 }

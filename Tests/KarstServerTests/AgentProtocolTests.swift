@@ -47,6 +47,12 @@ import Testing
         let started = try reports.call(AgentInterface.Started.name, AgentInterface.Started.Parameters(
             agent: "a1", session: session, job: id, attempt: 1, siteID: "pid 42").jsonObject)
         #expect(started["action"] == .string("run"))
+        let running = try client.call(SchedulerInterface.Get.name, ["id": .string(id)]).job()
+        #expect(running?.string("agent") == "a1")
+        #expect(running?.string("siteID") == "pid 42")
+        let agents = try AdminInterface.Agents.Reply(object: try client.call(AdminInterface.Agents.name), path: .root, strict: false)
+        #expect(agents.agents.map(\.name) == ["a1"])
+        #expect(agents.agents.first?.state == "live" && agents.agents.first?.runs == 1 && agents.agents.first?.datacenter == "beta")
         let ended = try reports.call(AgentInterface.Ended.name, AgentInterface.Ended.Parameters(
             agent: "a1", session: session, job: id, attempt: 1, succeeded: true, exitStatus: 0).jsonObject)
         #expect(ended["answer"] == .string("accepted"))

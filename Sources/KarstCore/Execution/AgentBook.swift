@@ -34,7 +34,7 @@ public struct AgentBook: Sendable {
     }
 
     /// `lastReport` of an agent restored but not yet ticked: its grace starts at the next tick.
-    static let notYet = Instant(microseconds: Int64.min)
+    public static let notYet = Instant(microseconds: Int64.min)
 
     /// Takes new timeouts (a reload); agents, leases and their silences stay.
     public mutating func reconfigure(timeouts: AgentTimeouts) { self.timeouts = timeouts }

@@ -344,6 +344,80 @@ public struct WireTenantStats: WireStruct {
     }
 }
 
+/// A site agent as the daemon knows it.
+public struct WireAgent: WireStruct {
+    public var name: String
+    public var datacenter: String
+    /// "live", "suspect" (silent: no new runs), "disconnected" or "lost" (its runs were requeued).
+    public var state: String
+    /// When the daemon last heard from it (absent right after a restart).
+    public var lastReport: String?
+    /// Runs leased to it now.
+    public var runs: Int
+
+    public init(name: String, datacenter: String, state: String, lastReport: String? = nil, runs: Int) {
+        self.name = name
+        self.datacenter = datacenter
+        self.state = state
+        self.lastReport = lastReport
+        self.runs = runs
+    }
+
+    public init(object: JSONObject, path: WirePath, strict: Bool) throws(VarlinkError) {
+        let base = path.description
+        func fieldPath(_ key: String) -> WirePath { WirePath(parent: base, key: key) }
+        var name: String? = nil
+        var datacenter: String? = nil
+        var state: String? = nil
+        var lastReport: String? = nil
+        var runs: Int? = nil
+        for m in object.members {
+            // null is an absent member (a required one is then missing, below); an unknown one is
+            // still unknown.
+            let isNull: Bool
+            if case .null = m.value { isNull = true } else { isNull = false }
+            switch m.key {
+            case "name":
+                if !isNull { name = try String(wire: m.value, path: fieldPath("name"), strict: strict) }
+            case "datacenter":
+                if !isNull { datacenter = try String(wire: m.value, path: fieldPath("datacenter"), strict: strict) }
+            case "state":
+                if !isNull { state = try String(wire: m.value, path: fieldPath("state"), strict: strict) }
+            case "lastReport":
+                if !isNull { lastReport = try String(wire: m.value, path: fieldPath("lastReport"), strict: strict) }
+            case "runs":
+                if !isNull { runs = try Int(wire: m.value, path: fieldPath("runs"), strict: strict) }
+            default: if strict { throw fieldPath(m.key).invalid }
+            }
+        }
+        guard let name else { throw fieldPath("name").invalid }
+        guard let datacenter else { throw fieldPath("datacenter").invalid }
+        guard let state else { throw fieldPath("state").invalid }
+        guard let runs else { throw fieldPath("runs").invalid }
+        self.init(name: name, datacenter: datacenter, state: state, lastReport: lastReport, runs: runs)
+    }
+
+    public func write(to w: inout JSONWriter) {
+        w.beginObject()
+        w.key("name"); name.write(to: &w)
+        w.key("datacenter"); datacenter.write(to: &w)
+        w.key("state"); state.write(to: &w)
+        if let lastReport { w.key("lastReport"); lastReport.write(to: &w) }
+        w.key("runs"); runs.write(to: &w)
+        w.endObject()
+    }
+
+    public var json: JSONValue {
+        var o = JSONObject()
+        o.members.append((key: "name", value: name.json))
+        o.members.append((key: "datacenter", value: datacenter.json))
+        o.members.append((key: "state", value: state.json))
+        if let lastReport { o.members.append((key: "lastReport", value: lastReport.json)) }
+        o.members.append((key: "runs", value: runs.json))
+        return .object(o)
+    }
+}
+
 /// Karst: operate the hub's data centres and the daemon.
 public enum AdminInterface {
     /// The interface's name.
@@ -794,6 +868,73 @@ public enum AdminInterface {
         }
     }
 
+    /// The site agents the daemon knows, by name.
+    ///
+    /// `io.karst.Admin.Agents`: Agents() -> (agents: []Agent).
+    public enum Agents: VarlinkMethod {
+        public static let name = "io.karst.Admin.Agents"
+
+        /// The call's parameters.
+        public struct Parameters: WireStruct {
+
+            public init() {
+            }
+
+            public init(object: JSONObject, path: WirePath, strict: Bool) throws(VarlinkError) {
+                if strict, let m = object.members.first { throw WirePath(parent: path.description, key: m.key).invalid }
+            }
+
+            public func write(to w: inout JSONWriter) {
+                w.beginObject()
+                w.endObject()
+            }
+
+            public var json: JSONValue {
+                .object(JSONObject())
+            }
+        }
+
+        /// The reply's parameters.
+        public struct Reply: WireStruct {
+            public var agents: [WireAgent]
+
+            public init(agents: [WireAgent]) {
+                self.agents = agents
+            }
+
+            public init(object: JSONObject, path: WirePath, strict: Bool) throws(VarlinkError) {
+                let base = path.description
+                func fieldPath(_ key: String) -> WirePath { WirePath(parent: base, key: key) }
+                var agents: [WireAgent]? = nil
+                for m in object.members {
+                    // null is an absent member (a required one is then missing, below); an unknown one is
+                    // still unknown.
+                    let isNull: Bool
+                    if case .null = m.value { isNull = true } else { isNull = false }
+                    switch m.key {
+                    case "agents":
+                        if !isNull { agents = try [WireAgent](wire: m.value, path: fieldPath("agents"), strict: strict) }
+                    default: if strict { throw fieldPath(m.key).invalid }
+                    }
+                }
+                guard let agents else { throw fieldPath("agents").invalid }
+                self.init(agents: agents)
+            }
+
+            public func write(to w: inout JSONWriter) {
+                w.beginObject()
+                w.key("agents"); agents.write(to: &w)
+                w.endObject()
+            }
+
+            public var json: JSONValue {
+                var o = JSONObject()
+                o.members.append((key: "agents", value: agents.json))
+                return .object(o)
+            }
+        }
+    }
+
     /// Re-reads the configuration (same as SIGHUP); replies once it is in force.
     ///
     /// `io.karst.Admin.Reload`: Reload() -> (generation: int).
@@ -1164,6 +1305,7 @@ public enum AdminInterface {
         case resume(Resume.Parameters)
         case setOffline(SetOffline.Parameters)
         case stats(Stats.Parameters)
+        case agents(Agents.Parameters)
         case reload(Reload.Parameters)
         case metrics(Metrics.Parameters)
         case backup(Backup.Parameters)
@@ -1176,6 +1318,7 @@ public enum AdminInterface {
             case "Resume": self = .resume(try .init(object: parameters, path: .root, strict: true))
             case "SetOffline": self = .setOffline(try .init(object: parameters, path: .root, strict: true))
             case "Stats": self = .stats(try .init(object: parameters, path: .root, strict: true))
+            case "Agents": self = .agents(try .init(object: parameters, path: .root, strict: true))
             case "Reload": self = .reload(try .init(object: parameters, path: .root, strict: true))
             case "Metrics": self = .metrics(try .init(object: parameters, path: .root, strict: true))
             case "Backup": self = .backup(try .init(object: parameters, path: .root, strict: true))
@@ -1191,6 +1334,7 @@ public enum AdminInterface {
             case .resume: Resume.name
             case .setOffline: SetOffline.name
             case .stats: Stats.name
+            case .agents: Agents.name
             case .reload: Reload.name
             case .metrics: Metrics.name
             case .backup: Backup.name
@@ -1205,6 +1349,7 @@ public enum AdminInterface {
         "Datacenter": WireDatacenter.self,
         "ClassStats": WireClassStats.self,
         "TenantStats": WireTenantStats.self,
+        "Agent": WireAgent.self,
         "Topology.Parameters": Topology.Parameters.self,
         "Topology.Reply": Topology.Reply.self,
         "Drain.Parameters": Drain.Parameters.self,
@@ -1215,6 +1360,8 @@ public enum AdminInterface {
         "SetOffline.Reply": SetOffline.Reply.self,
         "Stats.Parameters": Stats.Parameters.self,
         "Stats.Reply": Stats.Reply.self,
+        "Agents.Parameters": Agents.Parameters.self,
+        "Agents.Reply": Agents.Reply.self,
         "Reload.Parameters": Reload.Parameters.self,
         "Reload.Reply": Reload.Reply.self,
         "Metrics.Parameters": Metrics.Parameters.self,

@@ -330,6 +330,9 @@ public struct WireJob: WireStruct {
     public var borrowed: Bool?
     /// A dry run that could start only by preempting: the jobs it would evict.
     public var preempts: [String]?
+    /// The site agent its current run is leased to, and the site's id for the run once started.
+    public var agent: String?
+    public var siteID: String?
 
     public init(
         id: String,
@@ -348,7 +351,9 @@ public struct WireJob: WireStruct {
         message: String? = nil,
         shards: [WireShard]? = nil,
         borrowed: Bool? = nil,
-        preempts: [String]? = nil
+        preempts: [String]? = nil,
+        agent: String? = nil,
+        siteID: String? = nil
     ) {
         self.id = id
         self.spec = spec
@@ -367,6 +372,8 @@ public struct WireJob: WireStruct {
         self.shards = shards
         self.borrowed = borrowed
         self.preempts = preempts
+        self.agent = agent
+        self.siteID = siteID
     }
 
     public init(object: JSONObject, path: WirePath, strict: Bool) throws(VarlinkError) {
@@ -389,6 +396,8 @@ public struct WireJob: WireStruct {
         var shards: [WireShard]? = nil
         var borrowed: Bool? = nil
         var preempts: [String]? = nil
+        var agent: String? = nil
+        var siteID: String? = nil
         for m in object.members {
             // null is an absent member (a required one is then missing, below); an unknown one is
             // still unknown.
@@ -429,6 +438,10 @@ public struct WireJob: WireStruct {
                 if !isNull { borrowed = try Bool(wire: m.value, path: fieldPath("borrowed"), strict: strict) }
             case "preempts":
                 if !isNull { preempts = try [String](wire: m.value, path: fieldPath("preempts"), strict: strict) }
+            case "agent":
+                if !isNull { agent = try String(wire: m.value, path: fieldPath("agent"), strict: strict) }
+            case "siteID":
+                if !isNull { siteID = try String(wire: m.value, path: fieldPath("siteID"), strict: strict) }
             default: if strict { throw fieldPath(m.key).invalid }
             }
         }
@@ -455,7 +468,9 @@ public struct WireJob: WireStruct {
             message: message,
             shards: shards,
             borrowed: borrowed,
-            preempts: preempts
+            preempts: preempts,
+            agent: agent,
+            siteID: siteID
         )
     }
 
@@ -478,6 +493,8 @@ public struct WireJob: WireStruct {
         if let shards { w.key("shards"); shards.write(to: &w) }
         if let borrowed { w.key("borrowed"); borrowed.write(to: &w) }
         if let preempts { w.key("preempts"); preempts.write(to: &w) }
+        if let agent { w.key("agent"); agent.write(to: &w) }
+        if let siteID { w.key("siteID"); siteID.write(to: &w) }
         w.endObject()
     }
 
@@ -500,6 +517,8 @@ public struct WireJob: WireStruct {
         if let shards { o.members.append((key: "shards", value: shards.json)) }
         if let borrowed { o.members.append((key: "borrowed", value: borrowed.json)) }
         if let preempts { o.members.append((key: "preempts", value: preempts.json)) }
+        if let agent { o.members.append((key: "agent", value: agent.json)) }
+        if let siteID { o.members.append((key: "siteID", value: siteID.json)) }
         return .object(o)
     }
 }

@@ -172,6 +172,7 @@ public enum CallIntake {
         case .stats: return .stats
         case .reload: return .reload
         case .metrics: return .metrics
+        case .agents: return .agents
         case .backup(let p): return .backup(path: try CallBounds.checkBackupPath(p.path))
         }
     }

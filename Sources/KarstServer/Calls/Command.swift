@@ -23,6 +23,7 @@ public enum Command: Sendable {
     case stats
     case reload
     case metrics
+    case agents
     case backup(path: String)
     // io.karst.Agent
     case agentConnect(agent: String, datacenter: String, backend: String, host: String?)
@@ -50,7 +51,7 @@ public enum Command: Sendable {
         switch self {
         case .submit(_, let dryRun): !dryRun
         case .submitBatch, .cancel, .hold, .release, .complete, .drain, .resume, .setOffline, .reload, .agentEnded: true
-        case .get, .list, .watch, .topology, .stats, .metrics, .backup, .agentConnect, .agentHeartbeat, .agentStarted: false
+        case .get, .list, .watch, .topology, .stats, .metrics, .agents, .backup, .agentConnect, .agentHeartbeat, .agentStarted: false
         }
     }
 
@@ -73,6 +74,7 @@ public enum Command: Sendable {
         case .stats: AdminInterface.Stats.name
         case .reload: AdminInterface.Reload.name
         case .metrics: AdminInterface.Metrics.name
+        case .agents: AdminInterface.Agents.name
         case .backup: AdminInterface.Backup.name
         case .agentConnect: AgentInterface.Connect.name
         case .agentHeartbeat: AgentInterface.Heartbeat.name

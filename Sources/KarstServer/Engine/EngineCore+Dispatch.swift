@@ -29,6 +29,13 @@ extension EngineCore {
                 return try datacenterOp(dc, c, now: now, events: &events) { s, dc, t throws(SchedulerError) in try s.setOffline(dc, now: t) }
             case .stats: return stats()
             case .metrics: return metricsText()
+            case .agents:
+                return .reply { state, _ in
+                    VarlinkReply.frame(parameters: AdminInterface.Agents.Reply(agents: state.agents.allAgents.map { a in
+                        WireAgent(name: a.id.name, datacenter: a.datacenter, state: a.state.rawValue,
+                                  lastReport: a.lastReport == AgentBook.notYet ? nil : a.lastReport.rfc3339, runs: a.runs.count)
+                    }))
+                }
             case .reload: return try reloadCall(r, now)
             case .backup(let path): return try backup(path, r)
             case .agentConnect(let agent, let dc, let backend, let host):

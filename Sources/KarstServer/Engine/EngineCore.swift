@@ -203,6 +203,10 @@ public final class EngineCore: @unchecked Sendable {
     public var statusLine: String {
         var line = "pending \(state.pendingCount), running \(state.runningTotal), "
             + "\(formatRate(placementsPerSecond)) placements/s, config generation \(generation)"
+        let agents = state.agents.allAgents
+        if !agents.isEmpty {
+            line += ", agents \(agents.filter { $0.state == .live }.count) live of \(agents.count)"
+        }
         if let lastReloadFailure {
             line = "reload FAILED, previous configuration still in force: \(lastReloadFailure); " + line
         }

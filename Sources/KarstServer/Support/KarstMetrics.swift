@@ -112,6 +112,13 @@ final class KarstMetrics: @unchecked Sendable {
                 }
             }
         }
+        let agents = state.agents.allAgents
+        if !agents.isEmpty {
+            for s in [AgentBook.AgentState.live, .suspect, .disconnected, .lost] {
+                gauge("karst_agents", [("state", s.rawValue)], Double(agents.filter { $0.state == s }.count))
+            }
+            gauge("karst_agent_leases", [], Double(agents.reduce(0) { $0 + $1.runs.count }))
+        }
     }
 
     /// Prometheus text exposition of everything registered.
