@@ -72,20 +72,37 @@ public final class ProcessBackend: @unchecked Sendable {
     }
 
     /// Whether the process group still has a member.
-    public func isAlive(_ pgid: Int32) -> Bool {
+    public func isAlive(_ pgid: Int32) -> Bool { kill(-pgid, 0) == 0 }
+
+    /// Reaps every child that exited; returns their pids (each run's shell is its group's leader).
+    public func reapExited() -> Set<Int32> {
+        var out = Set<Int32>()
         var status: Int32 = 0
-        _ = waitpid(pgid, &status, WNOHANG)  // reap our own child, if it is one
-        return kill(-pgid, 0) == 0
+        while true {
+            let pid = waitpid(-1, &status, WNOHANG)
+            guard pid > 0 else { break }
+            out.insert(pid)
+        }
+        return out
     }
 
     /// Stops a run: SIGTERM to the group, SIGKILL after `grace` seconds.
     public func stop(_ pgid: Int32, grace: Double = 5) {
         guard pgid > 1 else { return }
+        guard grace > 0 else {
+            kill(-pgid, SIGKILL)
+            return
+        }
         kill(-pgid, SIGTERM)
         let until = Date().addingTimeInterval(grace)
-        while isAlive(pgid), Date() < until { usleep(50_000) }
+        while isAlive(pgid), Date() < until {
+            var status: Int32 = 0
+            _ = waitpid(pgid, &status, WNOHANG)  // the group's leader, if it is our child
+            usleep(20_000)
+        }
         if isAlive(pgid) { kill(-pgid, SIGKILL) }
-        _ = isAlive(pgid)
+        var status: Int32 = 0
+        _ = waitpid(pgid, &status, WNOHANG)
     }
 }
 

@@ -39,6 +39,10 @@ public final class SiteAgent: @unchecked Sendable {
     let inbox = Mutex<(leases: [WireLease], closed: Bool, generation: Int)>(([], false, 0))
     var fence: AgentFence
     var lastHeartbeat = 0.0
+    var lastSweep = 0.0
+    /// Wakes the loop when the stream brings leases (so a lease starts without waiting out a
+    /// poll interval).
+    let wake = NSCondition()
     var onReady: (@Sendable () -> Void)?
     var onLoop: (@Sendable () -> Void)?
 
@@ -69,7 +73,9 @@ public final class SiteAgent: @unchecked Sendable {
                 }
             }
             turn()
-            Thread.sleep(forTimeInterval: 0.05)
+            wake.lock()
+            if inbox.withLock({ $0.leases.isEmpty && !$0.closed }) { _ = wake.wait(until: Date().addingTimeInterval(0.02)) }
+            wake.unlock()
         }
     }
 
@@ -144,9 +150,15 @@ public final class SiteAgent: @unchecked Sendable {
                       let update = try? AgentInterface.Connect.Reply(object: reply.parameters, path: .root, strict: false)
                 else {
                     self.inbox.withLock { if $0.generation == generation { $0.closed = true } }
+                    self.wake.lock()
+                    self.wake.signal()
+                    self.wake.unlock()
                     return
                 }
                 self.inbox.withLock { if $0.generation == generation { $0.leases += update.leases } }
+                self.wake.lock()
+                self.wake.signal()
+                self.wake.unlock()
             }
         }
     }
@@ -188,11 +200,18 @@ public final class SiteAgent: @unchecked Sendable {
         }
     }
 
+    /// Judges the runs whose shell exited (reaped here), and once a second every run (those a
+    /// restarted agent adopted are not its children).
     func pollRuns() {
-        for (key, run) in runs where run.isRunning {
+        let exited = backend.reapExited()
+        let now = Self.monotonic()
+        let sweep = now - lastSweep >= 1
+        if sweep { lastSweep = now }
+        guard sweep || !exited.isEmpty else { return }
+        for (key, run) in runs where run.isRunning && (sweep || exited.contains(run.pgid)) {
             if let status = backend.exitStatus(job: run.job, attempt: run.attempt) {
                 end(key, status: status, message: status == 0 ? nil : "exit status \(status)", kill: false)
-            } else if !backend.isAlive(run.pgid) {
+            } else if exited.contains(run.pgid) || !backend.isAlive(run.pgid) {
                 end(key, status: nil, message: "the process ended without an exit status (killed by a signal?)", kill: false)
             }
         }
@@ -200,7 +219,8 @@ public final class SiteAgent: @unchecked Sendable {
 
     func end(_ key: String, status: Int?, message: String?, kill: Bool = true) {
         guard var run = runs[key], !run.ended else { return }
-        if kill { backend.stop(run.pgid) }
+        // A run is over when its command is: what it left behind in its group goes too.
+        if kill { backend.stop(run.pgid) } else { backend.stop(run.pgid, grace: 0) }
         run.ended = true
         run.exitStatus = status ?? backend.exitStatus(job: run.job, attempt: run.attempt).flatMap { kill ? nil : $0 }
         run.message = message
@@ -210,34 +230,53 @@ public final class SiteAgent: @unchecked Sendable {
 
     // MARK: - Reports
 
+    /// Sends every report owed, pipelined (one write; the answers come back in order), and a
+    /// heartbeat when one is due.
     func report(_ session: Int, _ c: VarlinkConnection) {
         let now = Self.monotonic()
+        enum Sent { case started(String), ended(String), heartbeat }
+        var frames: [UInt8] = []
+        var sent: [Sent] = []
         do {
-            for (key, run) in runs.sorted(by: { $0.key < $1.key }) {
-                if !run.startReported {
-                    let reply = try c.call(AgentInterface.Started.name, AgentInterface.Started.Parameters(
-                        agent: options.name, session: session, job: run.job, attempt: run.attempt, siteID: "pgid \(run.pgid)").jsonObject)
-                    runs[key]!.startReported = true
-                    if reply["action"] == .string("kill") { end(key, status: nil, message: "killed: the daemon said so") }
-                    fence.heard(at: now)
+            let owed = runs.filter { !$0.value.startReported || ($0.value.ended && !$0.value.endReported) }.keys.sorted()
+            for key in owed {
+                let r = runs[key]!
+                if !r.startReported {
+                    frames += VarlinkCall(method: AgentInterface.Started.name, parameters: AgentInterface.Started.Parameters(
+                        agent: options.name, session: session, job: r.job, attempt: r.attempt, siteID: "pgid \(r.pgid)").jsonObject).framed
+                    sent.append(.started(key))
                 }
-                if runs[key]!.ended && !runs[key]!.endReported {
-                    let r = runs[key]!
-                    let succeeded = r.exitStatus == 0
-                    _ = try c.call(AgentInterface.Ended.name, AgentInterface.Ended.Parameters(
-                        agent: options.name, session: session, job: r.job, attempt: r.attempt, succeeded: succeeded,
-                        exitStatus: r.exitStatus, message: r.message).jsonObject)
-                    // Reported (accepted, repeated or stale alike). Kept a day as a tombstone, so a
-                    // lease of the same run arriving late is never started again.
-                    runs[key]!.endReported = true
-                    runs[key]!.reportedAt = Date().timeIntervalSince1970
-                    fence.heard(at: now)
+                if r.ended && !r.endReported {
+                    frames += VarlinkCall(method: AgentInterface.Ended.name, parameters: AgentInterface.Ended.Parameters(
+                        agent: options.name, session: session, job: r.job, attempt: r.attempt, succeeded: r.exitStatus == 0,
+                        exitStatus: r.exitStatus, message: r.message).jsonObject).framed
+                    sent.append(.ended(key))
                 }
             }
             if now - lastHeartbeat >= fence.timeouts.reportInterval {
-                _ = try c.call(AgentInterface.Heartbeat.name, AgentInterface.Heartbeat.Parameters(agent: options.name, session: session).jsonObject)
+                frames += VarlinkCall(method: AgentInterface.Heartbeat.name,
+                                      parameters: AgentInterface.Heartbeat.Parameters(agent: options.name, session: session).jsonObject).framed
+                sent.append(.heartbeat)
                 lastHeartbeat = now
+            }
+            guard !sent.isEmpty else { return }
+            try c.send(frames)
+            for s in sent {
+                let reply = try c.receive()
+                if let error = reply.error { throw error }
                 fence.heard(at: now)
+                switch s {
+                case .started(let key):
+                    runs[key]?.startReported = true
+                    if reply.parameters["action"] == .string("kill") { end(key, status: nil, message: "killed: the daemon said so") }
+                case .ended(let key):
+                    // Reported (accepted, repeated or stale alike). Kept a day as a tombstone, so a
+                    // lease of the same run arriving late is never started again.
+                    runs[key]?.endReported = true
+                    runs[key]?.reportedAt = Date().timeIntervalSince1970
+                case .heartbeat:
+                    break
+                }
             }
         } catch let e as VarlinkError where e.name == SchedulerInterface.AgentRefused.name {
             let reason = e.parameters["reason"]?.stringValue ?? "refused"

@@ -1,0 +1,123 @@
+import ArgumentParser
+import Foundation
+import KarstClient
+import KarstConfig
+import KarstProtocol
+
+/// `karst-bench agents`: jobs that run real processes, end to end — submitted, leased, pushed
+/// to a site agent, run (`/bin/true`), reported and committed.
+struct AgentBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agents",
+        abstract: "End-to-end throughput and latency of jobs run by site agents (karst-agent, /bin/true).",
+        discussion: """
+            Starts the release karstd built beside this binary, on the built-in hub with one data
+            centre (gcbd-icloud) given to agents, and --agents karst-agent processes; submits --jobs
+            jobs of /bin/true in batches of 1,000 and follows them with a Watch. Reports jobs per
+            second from the first submit to the last end committed, submit-to-placed and
+            submit-to-end latencies, and CPU per job in the daemon and in the agents.
+            """)
+
+    @Option(help: "Site agents.") var agents = 2
+    @Option(help: "Jobs.") var jobs = 10_000
+    @Flag(help: "The daemon persists its state (group commit, synchronous=FULL).") var durable = false
+
+    func run() throws {
+        let bin = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("karst-bench-agents-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try BuiltinConfig.text.replacingOccurrences(of: "id = \"gcbd-icloud\"\n", with: "id = \"gcbd-icloud\"\nexecutor = \"agents\"\n")
+            .write(toFile: dir + "/karstd.toml", atomically: true, encoding: .utf8)
+        let socket = dir + "/k.sock"
+        let daemon = try launch(bin.appendingPathComponent("karstd"), ["--config", dir + "/karstd.toml", "--socket", socket,
+                                                                       "--log-level", "error"]
+                                + (durable ? ["--state-dir", dir + "/state"] : ["--ephemeral"]))
+        for _ in 0..<500 where !FileManager.default.fileExists(atPath: socket) { usleep(10_000) }
+        var agentProcesses: [Process] = []
+        defer {
+            for p in agentProcesses + [daemon] where p.isRunning { p.terminate(); p.waitUntilExit() }
+        }
+        for i in 0..<agents {
+            agentProcesses.append(try launch(bin.appendingPathComponent("karst-agent"),
+                                             ["--socket", socket, "--datacenter", "gcbd-icloud", "--name", "bench-\(i)",
+                                              "--state-dir", dir + "/agent-\(i)"]))
+        }
+        let admin = try VarlinkConnection(path: socket)
+        for _ in 0..<500 {
+            let listed = try admin.call(AdminInterface.Agents.name)
+            if (listed["agents"]?.arrayValue ?? []).count == agents { break }
+            usleep(10_000)
+        }
+        print("karstd (pid \(daemon.processIdentifier)), \(agents) agents, \(jobs) jobs of /bin/true"
+              + (durable ? ", durable" : ", in memory"))
+
+        let watch = try VarlinkConnection(path: socket)
+        try watch.stream(SchedulerInterface.Watch.name)
+        _ = try admin.call(AdminInterface.Stats.name)  // the watch is registered before the first submit
+        let cpuBefore = cpuSeconds(daemon.processIdentifier), agentCPUBefore = agentProcesses.map { cpuSeconds($0.processIdentifier) }
+        let spec = WireJobSpec(origin: "gba", priorityClass: "batch", resources: WireResources(cpu: 0.001, memoryGiB: 0.001),
+                               durationSeconds: 1, command: ["/bin/true"])
+        var submittedAt: [String: Double] = [:]
+        let start = now()
+        for chunk in stride(from: 0, to: jobs, by: 1000) {
+            let n = min(1000, jobs - chunk)
+            let t = now()
+            let reply = try admin.call(SchedulerInterface.SubmitBatch.name,
+                                       SchedulerInterface.SubmitBatch.Parameters(jobs: Array(repeating: spec, count: n)).jsonObject)
+            for j in reply["jobs"]?.arrayValue ?? [] { if let id = j.objectValue?["id"]?.stringValue { submittedAt[id] = t } }
+        }
+        var placed: [Double] = [], ended: [Double] = [], failed = 0, done = 0
+        while done < jobs {
+            let r = try watch.receive()
+            if let e = r.error { throw e }
+            guard let event = r.parameters["event"]?.objectValue, let kind = event["kind"]?.stringValue,
+                  let id = event["job"]?.objectValue?["id"]?.stringValue, let t0 = submittedAt[id] else { continue }
+            switch kind {
+            case "placed": placed.append(now() - t0)
+            case "succeeded", "failed":
+                ended.append(now() - t0)
+                done += 1
+                if kind == "failed" { failed += 1 }
+            default: break
+            }
+        }
+        let elapsed = now() - start
+        let daemonCPU = cpuSeconds(daemon.processIdentifier) - cpuBefore
+        let agentCPU = zip(agentProcesses, agentCPUBefore).reduce(0.0) { $0 + cpuSeconds($1.0.processIdentifier) - $1.1 }
+        placed.sort()
+        ended.sort()
+        print("""
+            jobs/s end to end:      \(Int(Double(jobs) / elapsed)) (\(jobs) in \(String(format: "%.2f", elapsed)) s, \(failed) failed)
+            submit → placed:        p50 \(ms(percentile(placed, 0.5))) ms, p99 \(ms(percentile(placed, 0.99))) ms
+            submit → end committed: p50 \(ms(percentile(ended, 0.5))) ms, p99 \(ms(percentile(ended, 0.99))) ms
+            CPU per job:            daemon \(micros(daemonCPU / Double(jobs))) µs, agents \(micros(agentCPU / Double(jobs))) µs
+            """)
+    }
+
+    func launch(_ url: URL, _ args: [String]) throws -> Process {
+        let p = Process()
+        p.executableURL = url
+        p.arguments = args
+        p.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try p.run()
+        return p
+    }
+
+    func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    func ms(_ s: Double) -> String { String(format: "%.1f", s * 1000) }
+
+    /// User + system CPU seconds of a process, from /proc.
+    func cpuSeconds(_ pid: Int32) -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return 0 }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let u = Double(fields[11]), let s = Double(fields[12]) else { return 0 }
+        return (u + s) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+}
