@@ -3,6 +3,7 @@ import Foundation
 import KarstClient
 import KarstConfig
 import KarstProtocol
+import Synchronization
 
 /// `karst-bench agents`: jobs that run real processes, end to end — submitted, leased, pushed
 /// to a site agent, run (`/bin/true`), reported and committed.
@@ -58,6 +59,17 @@ struct AgentBench: ParsableCommand {
         let cpuBefore = cpuSeconds(daemon.processIdentifier), agentCPUBefore = agentProcesses.map { cpuSeconds($0.processIdentifier) }
         let spec = WireJobSpec(origin: "gba", priorityClass: "batch", resources: WireResources(cpu: 0.001, memoryGiB: 0.001),
                                durationSeconds: 1, command: ["/bin/true"])
+        // The watch is read on a thread of its own, so it keeps up while the batches go in.
+        let seen = Mutex<[(id: String, kind: String, at: Double)]>([])
+        let reader = Thread {
+            while let r = try? watch.receive(), r.error == nil {
+                guard let event = r.parameters["event"]?.objectValue, let kind = event["kind"]?.stringValue,
+                      let id = event["job"]?.objectValue?["id"]?.stringValue else { continue }
+                let t = self.now()
+                seen.withLock { $0.append((id, kind, t)) }
+            }
+        }
+        reader.start()
         var submittedAt: [String: Double] = [:]
         let start = now()
         for chunk in stride(from: 0, to: jobs, by: 1000) {
@@ -67,22 +79,24 @@ struct AgentBench: ParsableCommand {
                                        SchedulerInterface.SubmitBatch.Parameters(jobs: Array(repeating: spec, count: n)).jsonObject)
             for j in reply["jobs"]?.arrayValue ?? [] { if let id = j.objectValue?["id"]?.stringValue { submittedAt[id] = t } }
         }
-        var placed: [Double] = [], ended: [Double] = [], failed = 0, done = 0
-        while done < jobs {
-            let r = try watch.receive()
-            if let e = r.error { throw e }
-            guard let event = r.parameters["event"]?.objectValue, let kind = event["kind"]?.stringValue,
-                  let id = event["job"]?.objectValue?["id"]?.stringValue, let t0 = submittedAt[id] else { continue }
-            switch kind {
-            case "placed": placed.append(now() - t0)
-            case "succeeded", "failed":
-                ended.append(now() - t0)
-                done += 1
-                if kind == "failed" { failed += 1 }
+        var placed: [Double] = [], ended: [Double] = [], failed = 0
+        let deadline = now() + 600
+        while now() < deadline {
+            let events = seen.withLock { $0 }
+            if events.filter({ $0.kind == "succeeded" || $0.kind == "failed" }).count >= jobs { break }
+            usleep(20_000)
+        }
+        for e in seen.withLock({ $0 }) {
+            guard let t0 = submittedAt[e.id] else { continue }
+            switch e.kind {
+            case "placed": placed.append(e.at - t0)
+            case "succeeded": ended.append(e.at - t0)
+            case "failed": ended.append(e.at - t0); failed += 1
             default: break
             }
         }
-        let elapsed = now() - start
+        let last = seen.withLock { $0.last?.at } ?? now()
+        let elapsed = last - start
         let daemonCPU = cpuSeconds(daemon.processIdentifier) - cpuBefore
         let agentCPU = zip(agentProcesses, agentCPUBefore).reduce(0.0) { $0 + cpuSeconds($1.0.processIdentifier) - $1.1 }
         placed.sort()
