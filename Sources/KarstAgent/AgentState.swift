@@ -1,4 +1,5 @@
 import Foundation
+import KarstProtocol
 
 /// One run as the agent keeps it: started under a process group, maybe ended, maybe reported.
 struct AgentRun: Codable, Hashable {
@@ -16,6 +17,12 @@ struct AgentRun: Codable, Hashable {
     var isRunning: Bool { !ended }
 
     static func key(_ job: String, _ attempt: Int) -> String { "\(job).\(attempt)" }
+
+    /// A lease this agent will not run (it could not start, or was stopped first): ended, its
+    /// end owed to the daemon.
+    static func neverStarted(_ lease: WireLease, message: String) -> AgentRun {
+        AgentRun(job: lease.job, attempt: lease.attempt, pgid: 0, startReported: true, ended: true, message: message)
+    }
 }
 
 /// The agent's state file (`runs.json` in its state directory), written atomically after each

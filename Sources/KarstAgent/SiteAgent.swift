@@ -183,8 +183,7 @@ public final class SiteAgent: @unchecked Sendable {
                 end(key, status: nil, message: "killed: \(lease.stop!)")
             } else if runs[key] == nil {
                 // Asked to stop a run it never started: its end is owed all the same.
-                runs[key] = AgentRun(job: lease.job, attempt: lease.attempt, pgid: 0, startReported: true, ended: true,
-                                     exitStatus: nil, message: "stopped before it started", endReported: false)
+                runs[key] = .neverStarted(lease, message: "stopped before it started")
             }
             return
         }
@@ -195,8 +194,7 @@ public final class SiteAgent: @unchecked Sendable {
             logger.notice("\(key) started: pid \(pgid), output \(backend.directory(job: lease.job, attempt: lease.attempt))/output",
                           metadata: ["job_id": "\(lease.job)", "attempt": "\(lease.attempt)", "datacenter": "\(options.datacenter)"])
         } catch {
-            runs[key] = AgentRun(job: lease.job, attempt: lease.attempt, pgid: 0, startReported: true, ended: true,
-                                 exitStatus: nil, message: "\(error)", endReported: false)
+            runs[key] = .neverStarted(lease, message: "\(error)")
         }
     }
 
@@ -222,7 +220,7 @@ public final class SiteAgent: @unchecked Sendable {
         // A run is over when its command is: what it left behind in its group goes too.
         if kill { backend.stop(run.pgid) } else { backend.stop(run.pgid, grace: 0) }
         run.ended = true
-        run.exitStatus = status ?? backend.exitStatus(job: run.job, attempt: run.attempt).flatMap { kill ? nil : $0 }
+        run.exitStatus = status
         run.message = message
         runs[key] = run
         logger.notice("\(key) ended: \(message ?? "exit status 0")", metadata: ["job_id": "\(run.job)", "attempt": "\(run.attempt)"])

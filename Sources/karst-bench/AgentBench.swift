@@ -65,23 +65,23 @@ struct AgentBench: ParsableCommand {
             while let r = try? watch.receive(), r.error == nil {
                 guard let event = r.parameters["event"]?.objectValue, let kind = event["kind"]?.stringValue,
                       let id = event["job"]?.objectValue?["id"]?.stringValue else { continue }
-                let t = self.now()
+                let t = monotonicSeconds()
                 seen.withLock { $0.append((id, kind, t)) }
             }
         }
         reader.start()
         var submittedAt: [String: Double] = [:]
-        let start = now()
+        let start = monotonicSeconds()
         for chunk in stride(from: 0, to: jobs, by: 1000) {
             let n = min(1000, jobs - chunk)
-            let t = now()
+            let t = monotonicSeconds()
             let reply = try admin.call(SchedulerInterface.SubmitBatch.name,
                                        SchedulerInterface.SubmitBatch.Parameters(jobs: Array(repeating: spec, count: n)).jsonObject)
             for j in reply["jobs"]?.arrayValue ?? [] { if let id = j.objectValue?["id"]?.stringValue { submittedAt[id] = t } }
         }
         var placed: [Double] = [], ended: [Double] = [], failed = 0
-        let deadline = now() + 600
-        while now() < deadline {
+        let deadline = monotonicSeconds() + 600
+        while monotonicSeconds() < deadline {
             let events = seen.withLock { $0 }
             if events.filter({ $0.kind == "succeeded" || $0.kind == "failed" }).count >= jobs { break }
             usleep(20_000)
@@ -95,7 +95,7 @@ struct AgentBench: ParsableCommand {
             default: break
             }
         }
-        let last = seen.withLock { $0.last?.at } ?? now()
+        let last = seen.withLock { $0.last?.at } ?? monotonicSeconds()
         let elapsed = last - start
         let daemonCPU = cpuSeconds(daemon.processIdentifier) - cpuBefore
         let agentCPU = zip(agentProcesses, agentCPUBefore).reduce(0.0) { $0 + cpuSeconds($1.0.processIdentifier) - $1.1 }
@@ -116,12 +116,6 @@ struct AgentBench: ParsableCommand {
         p.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try p.run()
         return p
-    }
-
-    func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 
     func ms(_ s: Double) -> String { String(format: "%.1f", s * 1000) }

@@ -110,9 +110,9 @@ struct SocketBench: ParsableCommand {
         var out: [Double] = []
         out.reserveCapacity(latencyCalls)
         for _ in 0..<latencyCalls {
-            let t = now()
+            let t = monotonicSeconds()
             try roundTrip(c, frame)
-            out.append(now() - t)
+            out.append(monotonicSeconds() - t)
         }
         return out.sorted()
     }
@@ -123,7 +123,7 @@ struct SocketBench: ParsableCommand {
         let failures = Mutex<[String]>([])
         let connections = try (0..<n).map { _ in try VarlinkConnection(path: path) }
         let finished = DispatchGroup()
-        let start = now()
+        let start = monotonicSeconds()
         let threads = connections.map { c in
             finished.enter()
             return Thread {
@@ -147,15 +147,9 @@ struct SocketBench: ParsableCommand {
         }
         for t in threads { t.start() }
         finished.wait()
-        let elapsed = now() - start
+        let elapsed = monotonicSeconds() - start
         for c in connections { c.close() }
         if let f = failures.withLock({ $0.first }) { throw ValidationError("a client failed: \(f)") }
         return Double(perClient * n) / elapsed
     }
-}
-
-private func now() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }

@@ -34,7 +34,7 @@ public struct AgentBook: Sendable {
     }
 
     /// `lastReport` of an agent restored but not yet ticked: its grace starts at the next tick.
-    public static let notYet = Instant(microseconds: Int64.min)
+    static let notYet = Instant(microseconds: Int64.min)
 
     /// Takes new timeouts (a reload); agents, leases and their silences stay.
     public mutating func reconfigure(timeouts: AgentTimeouts) { self.timeouts = timeouts }
@@ -64,6 +64,10 @@ public struct AgentBook: Sendable {
         public var session: UInt64
         /// The jobs whose runs it holds.
         public var runs: Set<JobID> = []
+
+        /// When the daemon last heard from it; nil for an agent restored from the store that has
+        /// not reported since.
+        public var lastHeard: Instant? { lastReport == AgentBook.notYet ? nil : lastReport }
     }
 
     /// Where a leased run is.
@@ -308,6 +312,9 @@ public struct AgentBook: Sendable {
 
     /// Every lease, by job.
     public var allLeases: [Lease] { leases.keys.sorted().map { leases[$0]! } }
+
+    /// The agent called `name`, if the book knows it.
+    public func agent(_ name: String) -> Agent? { agents[AgentID(name)] }
 
     /// Every agent, by name.
     public var allAgents: [Agent] { agents.keys.sorted().map { agents[$0]! } }

@@ -48,10 +48,10 @@ extension SchedulerState {
         }
         guard case .accepted(let stopped) = answer else { return (answer, []) }
         let message = outcome.message ?? outcome.exitStatus.map { "exit status \($0)" }
-        if outcome.succeeded || stopped == nil {
-            return (answer, [try complete(run.job, succeeded: outcome.succeeded, message: message, now: now)])
+        if let stopped, !outcome.succeeded {
+            return (answer, [try endStopped(run.job, reason: stopped, cause: "run \(run.attempt) stopped on \(agent)", now: now)])
         }
-        return (answer, [try endStopped(run.job, reason: stopped!, cause: "run \(run.attempt) stopped on \(agent)", now: now)])
+        return (answer, [try complete(run.job, succeeded: outcome.succeeded, message: message, now: now)])
     }
 
     /// Asks the agent running `job` to stop it for `reason`: the job is `stopping`, its capacity
@@ -63,14 +63,16 @@ extension SchedulerState {
         return Event(kind: .stopping, at: now, job: after, detail: "\(reason.rawValue): asked \(order.agent) to stop \(order.run)")
     }
 
-    /// Ends a stopped run as its stop meant: a cancellation cancels the job; anything else
-    /// (offline, drained, preempted) puts it back in the queue as a new attempt.
-    private mutating func endStopped(_ id: JobID, reason: AgentBook.StopReason, cause: String,
+    /// Ends a run that will not end by itself any more, as its stop meant: a cancellation
+    /// cancels the job; anything else (offline, drained, preempted, or no stop: its agent was
+    /// lost) puts it back in the queue as a new attempt.
+    private mutating func endStopped(_ id: JobID, reason: AgentBook.StopReason?, cause: String,
                                      now: Instant) throws(SchedulerError) -> Event {
         if reason == .cancelled {
             return Event(kind: .cancelled, at: now, job: try transition(id, .cancel, now: now), detail: cause)
         }
-        return Event(kind: .requeued, at: now, job: try transition(id, .requeue, now: now), detail: "\(cause) (\(reason.rawValue))")
+        let detail = reason.map { "\(cause) (\($0.rawValue))" } ?? cause
+        return Event(kind: .requeued, at: now, job: try transition(id, .requeue, now: now), detail: detail)
     }
 
     /// Agents silent too long: suspected (no new runs) or lost (their runs end here: requeued as
@@ -81,7 +83,7 @@ extension SchedulerState {
             for lease in leases {
                 guard let job = jobs[lease.run.job], job.state.holdsCapacity, job.attempts == lease.run.attempt else { continue }
                 let cause = "agent \(agent) lost with run \(lease.run.attempt)"
-                if let e = try? endStopped(lease.run.job, reason: lease.stopReason ?? .offline, cause: cause, now: now) {
+                if let e = try? endStopped(lease.run.job, reason: lease.stopReason, cause: cause, now: now) {
                     events.append(e)
                 }
             }

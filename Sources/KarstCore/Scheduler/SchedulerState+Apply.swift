@@ -33,14 +33,14 @@ extension SchedulerState {
                 }
             guard fits else { continue }
             for v in p.victims { events.append(preempt(v, by: job, at: plan.at, pool: g)) }
-            // A command's run is leased to a live agent of the data centre before it counts as
-            // placed (the lease is committed with the batch, then sent).
-            let dcID = topology.datacenters[p.pool.datacenter].id
-            if job.spec.runsCommand, !agents.canLease(in: dcID) { continue }
             guard let placed = try? transition(p.job, .place, now: plan.at, pool: p.pool, shards: p.shards,
                                                borrowed: p.borrowed) else { continue }
+            // A command's run is leased to a live agent of its data centre (`takesWork` above
+            // made sure there is one) in the same step; the lease is committed with the batch,
+            // then sent.
             if placed.spec.runsCommand {
-                _ = agents.lease(RunID(job: placed.id, attempt: placed.attempts), in: dcID, now: plan.at)
+                _ = agents.lease(RunID(job: placed.id, attempt: placed.attempts),
+                                 in: topology.datacenters[p.pool.datacenter].id, now: plan.at)
             }
             events.append(Event(kind: .placed, at: plan.at, job: placed,
                                 detail: p.victims.isEmpty ? nil : "preempted \(p.victims.map(\.description).joined(separator: ", "))"))

@@ -40,6 +40,46 @@ extension EngineCore {
         return .streaming
     }
 
+    func agentHeartbeat(_ agent: String, _ session: UInt64, _ c: Caller, _ now: Instant) throws(VarlinkError) -> Outcome {
+        try requireExecutor(c, agent)
+        try core { () throws(SchedulerError) in try state.agentReport(agent, session: session, now: now) }
+        return .reply { _, _ in VarlinkReply.frame(parameters: AgentInterface.Heartbeat.Reply()) }
+    }
+
+    func agentStarted(_ agent: String, _ session: UInt64, _ run: RunID, _ siteID: String, _ c: Caller,
+                      _ now: Instant) throws(VarlinkError) -> Outcome {
+        try requireExecutor(c, agent)
+        let action = try core { () throws(SchedulerError) in
+            try state.agentStarted(agent, session: session, run: run, siteID: siteID, now: now)
+        }
+        return .reply { _, _ in VarlinkReply.frame(parameters: AgentInterface.Started.Reply(action: action == .run ? "run" : "kill")) }
+    }
+
+    func agentEnded(_ agent: String, _ session: UInt64, _ run: RunID, _ outcome: AgentBook.RunOutcome, _ c: Caller,
+                    _ now: Instant, _ events: inout [Event]) throws(VarlinkError) -> Outcome {
+        try requireExecutor(c, agent)
+        let (answer, caused) = try core { () throws(SchedulerError) in
+            try state.agentEnded(agent, session: session, run: run, outcome: outcome, now: now)
+        }
+        events += caused
+        let text = switch answer {
+        case .accepted: "accepted"
+        case .repeated: "repeated"
+        case .stale: "stale"
+        }
+        return .reply { _, _ in VarlinkReply.frame(parameters: AgentInterface.Ended.Reply(answer: text)) }
+    }
+
+    /// `Admin.Agents`: every agent the book knows.
+    func agentList() -> Outcome {
+        .reply { state, _ in
+            VarlinkReply.frame(parameters: AdminInterface.Agents.Reply(agents: state.agents.allAgents.map { a in
+                WireAgent(name: a.id.name, datacenter: a.datacenter, state: a.state.rawValue,
+                          lastReport: a.lastHeard?.rfc3339, runs: a.runs.count)
+            }))
+        }
+    }
+
     /// The connection of a `Connect` stream closed.
     func agentStreamClosed(_ id: UInt64) {
         guard let s = agentStreams.removeValue(forKey: id) else { return }
@@ -58,10 +98,8 @@ extension EngineCore {
                 byAgent[lease.agent.name, default: []].append(wire)
             }
         }
-        let book = state.agents.allAgents
         for (id, stream) in agentStreams {
-            guard let known = book.first(where: { $0.id.name == stream.agent }), known.session == stream.session,
-                  known.state != .lost else {
+            guard let known = state.agents.agent(stream.agent), known.session == stream.session, known.state != .lost else {
                 endAgentStream(id, AgentRefusal.lost(stream.agent))
                 continue
             }

@@ -29,39 +29,16 @@ extension EngineCore {
                 return try datacenterOp(dc, c, now: now, events: &events) { s, dc, t throws(SchedulerError) in try s.setOffline(dc, now: t) }
             case .stats: return stats()
             case .metrics: return metricsText()
-            case .agents:
-                return .reply { state, _ in
-                    VarlinkReply.frame(parameters: AdminInterface.Agents.Reply(agents: state.agents.allAgents.map { a in
-                        WireAgent(name: a.id.name, datacenter: a.datacenter, state: a.state.rawValue,
-                                  lastReport: a.lastReport == AgentBook.notYet ? nil : a.lastReport.rfc3339, runs: a.runs.count)
-                    }))
-                }
+            case .agents: return agentList()
             case .reload: return try reloadCall(r, now)
             case .backup(let path): return try backup(path, r)
             case .agentConnect(let agent, let dc, let backend, let host):
                 return try agentConnect(agent, datacenter: dc, backend: backend, host: host, r, now)
-            case .agentHeartbeat(let agent, let session):
-                try requireExecutor(c, agent)
-                try core { () throws(SchedulerError) in try state.agentReport(agent, session: session, now: now) }
-                return .reply { _, _ in VarlinkReply.frame(parameters: AgentInterface.Heartbeat.Reply()) }
+            case .agentHeartbeat(let agent, let session): return try agentHeartbeat(agent, session, c, now)
             case .agentStarted(let agent, let session, let run, let siteID):
-                try requireExecutor(c, agent)
-                let action = try core { () throws(SchedulerError) in
-                    try state.agentStarted(agent, session: session, run: run, siteID: siteID, now: now)
-                }
-                return .reply { _, _ in VarlinkReply.frame(parameters: AgentInterface.Started.Reply(action: action == .run ? "run" : "kill")) }
+                return try agentStarted(agent, session, run, siteID, c, now)
             case .agentEnded(let agent, let session, let run, let outcome):
-                try requireExecutor(c, agent)
-                let (answer, caused) = try core { () throws(SchedulerError) in
-                    try state.agentEnded(agent, session: session, run: run, outcome: outcome, now: now)
-                }
-                events += caused
-                let text = switch answer {
-                case .accepted: "accepted"
-                case .repeated: "repeated"
-                case .stale: "stale"
-                }
-                return .reply { _, _ in VarlinkReply.frame(parameters: AgentInterface.Ended.Reply(answer: text)) }
+                return try agentEnded(agent, session, run, outcome, c, now, &events)
             }
         } catch {
             return .error(error)
