@@ -91,9 +91,11 @@ struct FuzzGenerator: Sendable {
         return safe(value)
     }
 
-    /// Whether the call is a `Watch` asking for more (then its sync may wait for ever).
+    /// Whether the call is a streaming one (`Watch`, an agent's `Connect`) asking for more (then
+    /// its sync may wait for ever).
     static func opensStream(_ call: FuzzValue) -> Bool {
-        guard case .string(FuzzTemplates.watchMethod)? = call["method"], case .bool(true)? = call["more"] else { return false }
+        guard case .string(let method)? = call["method"], FuzzTemplates.streamingMethods.contains(method),
+              case .bool(true)? = call["more"] else { return false }
         return true
     }
 }

@@ -37,10 +37,14 @@ struct FuzzTemplates: Sendable {
         return FuzzTemplates(methods: methods, vocabulary: FuzzVocabulary(interfaces: names, backupDirectory: backupDirectory))
     }
 
-    /// A valid call of `m`: `{"method": …, "parameters": {…}}`, with `"more": true` for `Watch`.
+    /// The streaming methods: called with `"more": true`.
+    static let streamingMethods: Set<String> = [watchMethod, "io.karst.Agent.Connect"]
+
+    /// A valid call of `m`: `{"method": …, "parameters": {…}}`, with `"more": true` for a
+    /// streaming method (`Watch`, an agent's `Connect`).
     func call(_ m: Method, _ rng: inout SeededRandom) -> FuzzValue {
         var members: [(key: String, value: FuzzValue)] = [("method", .string(m.name)), ("parameters", fields(m.input, m.types, &rng))]
-        if m.name == Self.watchMethod { members.append(("more", .bool(true))) }
+        if Self.streamingMethods.contains(m.name) { members.append(("more", .bool(true))) }
         return .object(members)
     }
 
