@@ -38,12 +38,18 @@ protocol DatacenterAction: ParsableCommand {
     var connection: Connection { get }
     var output: OutputOptions { get }
     var datacenter: String { get }
+    /// Further parameters of the call.
+    var extra: JSONObject { get }
 }
 
 extension DatacenterAction {
+    var extra: JSONObject { [:] }
+
     func run() throws {
         try karstctl.run {
-            let reply = try connection.call(Self.method, ["datacenter": .string(datacenter)])
+            var parameters = extra
+            parameters["datacenter"] = .string(datacenter)
+            let reply = try connection.call(Self.method, parameters)
             if output.json { return printJSON(reply) }
             let dc = try decode(reply, "datacenter", WireDatacenter.self)
             print("\(dc.id) \(dc.state)")
@@ -52,11 +58,16 @@ extension DatacenterAction {
 }
 
 struct Drain: DatacenterAction {
-    static let configuration = CommandConfiguration(abstract: "Stop new placements in a data centre; running jobs finish.")
+    static let configuration = CommandConfiguration(
+        abstract: "Stop new placements in a data centre; running jobs finish (or, with --stop-runs, are stopped and requeued).")
     static let method = "io.karst.Admin.Drain"
     @OptionGroup var connection: Connection
     @OptionGroup var output: OutputOptions
     @Argument(help: "Data centre id.") var datacenter: String
+    @Flag(help: "Also end what runs there: modelled runs are requeued at once, site agents' runs once their agent confirms it stopped them.")
+    var stopRuns = false
+
+    var extra: JSONObject { stopRuns ? ["stopRuns": .bool(true)] : [:] }
 }
 
 struct Resume: DatacenterAction {

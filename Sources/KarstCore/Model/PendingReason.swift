@@ -30,6 +30,9 @@ public enum PendingReason: Hashable, Sendable, CustomStringConvertible {
     /// It would fit now, but only in capacity reserved for a blocked job ahead of it that it would
     /// delay (backfill).
     case reservedFor(JobID)
+    /// It preempted site agents' runs and waits for them to confirm they stopped (`stopping`
+    /// runs hold their capacity until then); their capacity is held for it meanwhile.
+    case preempting(stopping: Int)
 
     public var description: String {
         switch self {
@@ -46,6 +49,7 @@ public enum PendingReason: Hashable, Sendable, CustomStringConvertible {
         case .shifted(let until): "window:shifted to \(until.rfc3339) (cheaper, cleaner power)"
         case .dependency(let id): "dependency:\(id)"
         case .reservedFor(let id): "reserved-for:\(id)"
+        case .preempting(let n): "preempting:waiting for \(n) run\(n == 1 ? "" : "s") to stop"
         }
     }
 }

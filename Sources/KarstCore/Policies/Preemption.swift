@@ -10,7 +10,9 @@
 /// preempted `maxPreemptionsPerJob` times is no longer a victim; a pool evicts at most
 /// `poolPreemptionsPerMinute` jobs a minute; a job never evicts the job that evicted it (no
 /// cycles). The eviction and the preemptor's placement are applied together, so the freed
-/// capacity goes to the preemptor and nothing else.
+/// capacity goes to the preemptor and nothing else. A site agent's run is not evicted at once:
+/// it is asked to stop, and the preemptor is nominated to its pool (`Nomination`) until every
+/// such victim confirmed.
 extension SchedulerState {
     /// A pool and the jobs to evict from it.
     struct PreemptionChoice {
@@ -39,6 +41,8 @@ extension SchedulerState {
             guard FeasibilityCheck.allowsApartFromLoad(d, site, rtt: rtt) else { continue }
             var candidates: [Candidate] = []
             for v in running[g] where v.preemptible && v.preemptions < maxPreemptions {
+                // An agent's run already asked to stop frees its capacity by itself.
+                if v.onAgent, jobs[v.id]?.state != .running { continue }
                 let lowerClass = byClass && Int(v.classIndex) > d.classIndex
                 let borrowedElsewhere = reclaim && v.borrowed && Int(v.tenantIndex) != d.tenantIndex
                 guard lowerClass || borrowedElsewhere, !taken.contains(v.id), !job.preemptedBy.contains(v.id) else { continue }

@@ -13,6 +13,8 @@ struct RunningEntry: Sendable {
     var preemptible: Bool
     /// Whether it runs on capacity borrowed beyond its tenant's quota (reclaimable).
     var borrowed: Bool
+    /// Whether a site agent runs it (then it may be `stopping`, no longer a victim to choose).
+    var onAgent: Bool
 
     init(_ job: Job, release: Release) {
         id = job.id
@@ -23,5 +25,6 @@ struct RunningEntry: Sendable {
         preemptions = Int32(clamping: job.preemptions)
         preemptible = job.demand.preemptible
         borrowed = job.borrowed
+        onAgent = job.spec.runsCommand
     }
 }

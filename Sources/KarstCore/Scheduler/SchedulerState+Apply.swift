@@ -32,7 +32,23 @@ extension SchedulerState {
                             - (s.pool == p.pool ? freed : .zero)).fits(in: capacity(of: s.pool))
                 }
             guard fits else { continue }
-            for v in p.victims { events.append(preempt(v, by: job, at: plan.at, pool: g)) }
+            // Modelled victims are evicted now; agents' runs are asked to stop, and the preemptor
+            // waits, nominated to the pool, until they confirm (`Nomination`).
+            var stopping: [RunID] = []
+            for v in p.victims {
+                if let e = stopPreempted(v, by: job, at: plan.at, pool: g) {
+                    events.append(e)
+                    stopping.append(RunID(job: v, attempt: e.job.attempts))
+                } else {
+                    events.append(preempt(v, by: job, at: plan.at, pool: g))
+                }
+            }
+            if !stopping.isEmpty {
+                nominations[p.job] = Nomination(pool: p.pool, victims: stopping)
+                jobs.update(p.job) { $0.pendingReason = .preempting(stopping: stopping.count) }
+                continue
+            }
+            nominations[p.job] = nil
             guard let placed = try? transition(p.job, .place, now: plan.at, pool: p.pool, shards: p.shards,
                                                borrowed: p.borrowed) else { continue }
             // A command's run is leased to a live agent of its data centre (`takesWork` above
@@ -104,24 +120,40 @@ extension SchedulerState {
     private func canEvict(_ victims: [JobID], from pool: PoolRef) -> Bool {
         victims.allSatisfy { v in
             guard let job = jobs[v] else { return false }
-            // A site agent's run is never a victim: its capacity is free only once the agent
-            // confirms it stopped, and the preemptor is placed in the same step.
-            return job.state == .running && !job.spec.runsCommand && job.placement == pool && job.demand.preemptible
+            return job.state == .running && job.placement == pool && job.demand.preemptible
                 && job.preemptions < topology.settings.maxPreemptionsPerJob
         }
     }
 
     /// Requeues one victim: attempts kept, `preemptions` counted, submit time kept for aging.
     private mutating func preempt(_ id: JobID, by preemptor: Job, at now: Instant, pool g: Int) -> Event {
+        let victim = (try? transition(id, .requeue, now: now)) ?? jobs[id]!
+        let marked = countPreemption(of: victim, by: preemptor, at: now, pool: g, then: "requeued")
+        return Event(kind: .preempted, at: now, job: marked, detail: marked.message)
+    }
+
+    /// Asks the agent running victim `id` to stop it (`stopping`); nil when no agent runs it.
+    /// It is requeued when the agent confirms, as a preemption.
+    private mutating func stopPreempted(_ id: JobID, by preemptor: Job, at now: Instant, pool g: Int) -> Event? {
+        guard jobs[id]?.spec.runsCommand == true, var event = try? stopAgentRun(id, reason: .preempted, now: now)
+        else { return nil }
+        event.job = countPreemption(of: event.job, by: preemptor, at: now, pool: g, then: "stopping, then requeued")
+        event.detail = event.job.message
+        return event
+    }
+
+    /// A victim's preemption counted (against the pool's rate and the job's damping) and named.
+    private mutating func countPreemption(of job: Job, by preemptor: Job, at now: Instant, pool g: Int,
+                                          then what: String) -> Job {
         recentPreemptions[g].removeAll { $0 <= now.advanced(bySeconds: -60) }
         recentPreemptions[g].append(now)
-        var victim = (try? transition(id, .requeue, now: now)) ?? jobs[id]!
+        var victim = job
         victim.preemptions += 1
         victim.preemptedBy.append(preemptor.id)
         if victim.preemptions >= topology.settings.maxPreemptionsPerJob { victim.demand.preemptible = false }
         let cls = topology.classes[preemptor.demand.classIndex].id
-        victim.message = "preempted by \(preemptor.id) (\(cls), tenant \(preemptor.tenant)); requeued"
-        jobs[id] = victim
-        return Event(kind: .preempted, at: now, job: victim, detail: victim.message)
+        victim.message = "preempted by \(preemptor.id) (\(cls), tenant \(preemptor.tenant)); \(what)"
+        jobs[victim.id] = victim
+        return victim
     }
 }

@@ -4,6 +4,18 @@ extension SchedulerState {
         try setState(datacenter, .draining)
     }
 
+    /// Drains a data centre and ends what runs there (drain with kill): modelled runs are
+    /// requeued at once; site agents are asked to stop theirs, each requeued when its agent
+    /// confirms (or is lost). Attempts are counted, submit times kept for aging.
+    public mutating func drainStopping(_ datacenter: String, now: Instant) throws(SchedulerError)
+        -> (DatacenterUsage, [Event])
+    {
+        let d = try index(of: datacenter)
+        datacenterStates[d] = .draining
+        queue.unparkAll()
+        return (usage[d], try evacuate(d, reason: .drained, detail: "datacenter \(datacenter) drained with its runs stopped", now: now))
+    }
+
     /// Lets a drained or offline data centre take new work again.
     public mutating func resume(_ datacenter: String) throws(SchedulerError) -> DatacenterUsage {
         try setState(datacenter, .active)
@@ -17,6 +29,12 @@ extension SchedulerState {
         let d = try index(of: datacenter)
         datacenterStates[d] = .offline
         queue.unparkAll()
+        return (usage[d], try evacuate(d, reason: .offline, detail: "datacenter \(datacenter) offline", now: now))
+    }
+
+    /// Ends every run in data centre `d`: requeued, or for an agent's run, asked to stop.
+    private mutating func evacuate(_ d: Int, reason: AgentBook.StopReason, detail: String,
+                                   now: Instant) throws(SchedulerError) -> [Event] {
         var victims: [JobID] = []
         jobs.forEach { id, job in
             if job.state == .running, job.placement?.datacenter == d { victims.append(id) }
@@ -24,14 +42,14 @@ extension SchedulerState {
         var events: [Event] = []
         for id in victims {
             // An agent's run is asked to stop; it is requeued when the agent confirms (or is lost).
-            if let stopping = try stopAgentRun(id, reason: .offline, now: now) {
+            if let stopping = try stopAgentRun(id, reason: reason, now: now) {
                 events.append(stopping)
                 continue
             }
             let job = try transition(id, .requeue, now: now)
-            events.append(Event(kind: .requeued, at: now, job: job, detail: "datacenter \(datacenter) offline"))
+            events.append(Event(kind: .requeued, at: now, job: job, detail: detail))
         }
-        return (usage[d], events)
+        return events
     }
 
     /// Per data centre: whether a site agent of it is live (where agents execute, the data

@@ -17,6 +17,8 @@ struct PassScratch {
     /// the job could use; one that finds victims costs 1, one that finds none costs 8 (a
     /// saturated hub with nothing to evict pays for at most four full scans per pass).
     var preemptionSearches = 32
+    /// Nominated preemptors whose share this pass holds, and the pool it is held in.
+    var nominated: [JobID: Int] = [:]
     /// What this pass placed in each pool and when it is expected to end (for profiles).
     var placedIn: [[Release]]
     var wakeAt: Instant?
@@ -46,6 +48,7 @@ extension SchedulerState {
         var p = PassScratch(now: now, sites: sites, free: zip(sites, allocated).map { $0.capacity - $1 },
                             usage: tenants.usage, evictionBudget: evictionBudgets(now: now),
                             placedIn: Array(repeating: [], count: sites.count))
+        if !nominations.isEmpty { holdNominated(&p) }
         let weights = tenants.weights
         let total = totalCapacity
         // The stack's scratch buffer moves out for the pass and back after: a copy left in
@@ -102,6 +105,7 @@ extension SchedulerState {
         func wait(_ reason: PendingReason, _ start: Instant? = nil, parkUntil: Instant? = nil) -> Plan.Waiting {
             Plan.Waiting(job: job.id, reason: reason, estimatedStart: start, parkUntil: parkUntil)
         }
+        if p.nominated[job.id] != nil { return examineNominated(job, &p) }
         if let notBefore = job.spec.notBefore, now < notBefore {
             p.wake(at: notBefore)
             return wait(.window(opens: notBefore), notBefore, parkUntil: notBefore)

@@ -9,6 +9,7 @@ extension SchedulerState {
         // The agents and their leases carry over; only the timeouts are the new configuration's.
         next.agents = agents
         next.agents.reconfigure(timeouts: topology.settings.agentTimeouts)
+        next.rebuildNominations()
         self = next
         return report
     }
@@ -52,6 +53,7 @@ extension SchedulerState {
         }
         if !leases.isEmpty {
             next.agents = AgentBook(timeouts: topology.settings.agentTimeouts, restoring: leases, datacenters: agentDatacenters)
+            next.rebuildNominations()
         }
         next.nextJobNumber = max(nextJobNumber, highest + 1)
         return (next, report)

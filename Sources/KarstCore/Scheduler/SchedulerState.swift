@@ -48,6 +48,8 @@ public struct SchedulerState: Sendable {
     var doomed: [(job: JobID, cause: JobID)] = []
     /// Jobs with deadlines: who is at risk, who is past due.
     var deadlines = DeadlineBook()
+    /// Preemptors waiting for site agents to stop their victims (see `Nomination`).
+    var nominations: [JobID: Nomination] = [:]
     /// When each pool last evicted jobs (within the last minute), for the preemption rate limit.
     var recentPreemptions: [[Instant]]
     /// Price and clean-share means for time-shifting, from the topology's curves.

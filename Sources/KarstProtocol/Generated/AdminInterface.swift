@@ -490,24 +490,29 @@ public enum AdminInterface {
         }
     }
 
-    /// No new placements; running jobs finish.
+    /// No new placements; running jobs finish. With stopRuns, what runs there is ended too: modelled
+    /// runs are requeued at once; site agents are asked to stop theirs (stopping), each requeued when
+    /// its agent confirms or is declared lost (drain with kill).
     ///
-    /// `io.karst.Admin.Drain`: Drain(datacenter: string) -> (datacenter: Datacenter).
+    /// `io.karst.Admin.Drain`: Drain(datacenter: string, stopRuns: ?bool) -> (datacenter: Datacenter).
     public enum Drain: VarlinkMethod {
         public static let name = "io.karst.Admin.Drain"
 
         /// The call's parameters.
         public struct Parameters: WireStruct {
             public var datacenter: String
+            public var stopRuns: Bool?
 
-            public init(datacenter: String) {
+            public init(datacenter: String, stopRuns: Bool? = nil) {
                 self.datacenter = datacenter
+                self.stopRuns = stopRuns
             }
 
             public init(object: JSONObject, path: WirePath, strict: Bool) throws(VarlinkError) {
                 let base = path.description
                 func fieldPath(_ key: String) -> WirePath { WirePath(parent: base, key: key) }
                 var datacenter: String? = nil
+                var stopRuns: Bool? = nil
                 for m in object.members {
                     // null is an absent member (a required one is then missing, below); an unknown one is
                     // still unknown.
@@ -516,22 +521,26 @@ public enum AdminInterface {
                     switch m.key {
                     case "datacenter":
                         if !isNull { datacenter = try String(wire: m.value, path: fieldPath("datacenter"), strict: strict) }
+                    case "stopRuns":
+                        if !isNull { stopRuns = try Bool(wire: m.value, path: fieldPath("stopRuns"), strict: strict) }
                     default: if strict { throw fieldPath(m.key).invalid }
                     }
                 }
                 guard let datacenter else { throw fieldPath("datacenter").invalid }
-                self.init(datacenter: datacenter)
+                self.init(datacenter: datacenter, stopRuns: stopRuns)
             }
 
             public func write(to w: inout JSONWriter) {
                 w.beginObject()
                 w.key("datacenter"); datacenter.write(to: &w)
+                if let stopRuns { w.key("stopRuns"); stopRuns.write(to: &w) }
                 w.endObject()
             }
 
             public var json: JSONValue {
                 var o = JSONObject()
                 o.members.append((key: "datacenter", value: datacenter.json))
+                if let stopRuns { o.members.append((key: "stopRuns", value: stopRuns.json)) }
                 return .object(o)
             }
         }

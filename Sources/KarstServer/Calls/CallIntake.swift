@@ -166,7 +166,7 @@ public enum CallIntake {
     private static func admin(_ call: AdminInterface.Call) throws(VarlinkError) -> Command {
         switch call {
         case .topology: return .topology
-        case .drain(let p): return .drain(datacenter: try datacenter(p.datacenter))
+        case .drain(let p): return .drain(datacenter: try datacenter(p.datacenter), stopRuns: p.stopRuns ?? false)
         case .resume(let p): return .resume(datacenter: try datacenter(p.datacenter))
         case .setOffline(let p): return .setOffline(datacenter: try datacenter(p.datacenter))
         case .stats: return .stats

@@ -17,7 +17,7 @@ public enum Command: Sendable {
     case watch(WatchFilter)
     // io.karst.Admin
     case topology
-    case drain(datacenter: String)
+    case drain(datacenter: String, stopRuns: Bool)
     case resume(datacenter: String)
     case setOffline(datacenter: String)
     case stats

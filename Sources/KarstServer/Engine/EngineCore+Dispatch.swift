@@ -21,8 +21,10 @@ extension EngineCore {
             case .complete(let id, let succeeded, let message): return try complete(id, succeeded, message, c, now, &events)
             case .watch(let filter): return try watch(filter, r)
             case .topology: return topology()
-            case .drain(let dc):
-                return try datacenterOp(dc, c, now: now, events: &events) { s, dc, _ throws(SchedulerError) in (try s.drain(dc), []) }
+            case .drain(let dc, let stopRuns):
+                return try datacenterOp(dc, c, now: now, events: &events) { s, dc, t throws(SchedulerError) in
+                    stopRuns ? try s.drainStopping(dc, now: t) : (try s.drain(dc), [])
+                }
             case .resume(let dc):
                 return try datacenterOp(dc, c, now: now, events: &events) { s, dc, _ throws(SchedulerError) in (try s.resume(dc), []) }
             case .setOffline(let dc):
