@@ -136,7 +136,7 @@ let package = Package(
         // Site agents: the loop and the process backend, and the thin executable.
         .target(
             name: "KarstAgent",
-            dependencies: ["KarstCore", "KarstProtocol", "KarstClient", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["KarstCore", "KarstProtocol", "KarstClient", "CKarstPosix", .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "karst-agent",

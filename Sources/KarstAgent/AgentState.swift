@@ -6,6 +6,14 @@ struct AgentRun: Codable, Hashable {
     var job: String
     var attempt: Int
     var pgid: Int32
+    /// The limits it runs under, as reported with its start.
+    var limits: String?
+    /// Asked to stop (SIGTERM sent): the message its end will carry, and when SIGKILL follows
+    /// (monotonic seconds).
+    var stopMessage: String?
+    /// Killed by the agent's fence (reported as such: the job is requeued, not failed).
+    var fenced = false
+    var stopDeadline: Double?
     var startReported = false
     var ended = false
     var exitStatus: Int?

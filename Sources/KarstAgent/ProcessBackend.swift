@@ -5,33 +5,46 @@ import KarstProtocol
 import Glibc
 #endif
 
-/// Runs each lease as a child process group: the command under `/bin/sh`, which writes the
-/// command's exit status to the run's directory when it ends, so an end is known even if the
-/// agent restarted meanwhile; output in `output` there. Stopping kills the whole group.
-///
-/// Resource limits are not enforced by this backend (no cgroup or rlimit is set): the job's
-/// cores and memory are what the scheduler counts, not what the kernel holds it to.
+/// Runs each lease as a child process group: the command under `/bin/sh`, which enters the run's
+/// limits (`RunLimits`: a cgroup v2 group, else an rlimit), changes to its working directory,
+/// runs the command, and writes its exit status to the run's directory when it ends, so an end
+/// is known even if the agent restarted meanwhile; output in `output` there. Stopping kills the
+/// whole group (and, with cgroups, every process of the run's group).
 public final class ProcessBackend: @unchecked Sendable {
     public let runDirectory: String
+    public let limits: RunLimits
 
-    public init(runDirectory: String) throws {
+    public init(runDirectory: String, limits: RunLimits) throws {
         // Absolute: a run changes directory before its status is written.
         self.runDirectory = runDirectory.hasPrefix("/")
             ? runDirectory : FileManager.default.currentDirectoryPath + "/" + runDirectory
+        self.limits = limits
         try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
     }
 
     /// Where a run's files live.
     public func directory(job: String, attempt: Int) -> String { "\(runDirectory)/\(job).\(attempt)" }
 
-    /// Starts a lease; returns its process group id (the site's id for the run).
-    public func start(_ lease: WireLease) throws -> Int32 {
+    /// The wrapper: `sh -c SCRIPT karst-run DIR WORKDIR CGROUP DATA-KIB COMMAND…`. The status is
+    /// one `write` of a few bytes; a reader that finds it empty looks again once the run is gone.
+    static let script = #"d=$1; w=$2; cg=$3; lim=$4; shift 4; "#
+        + #"fail() { echo "karst-agent: $1" >&2; echo 125 > "$d/status"; exit 125; }; "#
+        + #"if [ -n "$cg" ]; then echo 0 > "$cg/cgroup.procs" || fail "cannot enter the run's cgroup $cg"; fi; "#
+        + #"if [ -n "$lim" ]; then ulimit -d "$lim" || fail "cannot limit the data segment to $lim KiB"; fi; "#
+        + #"cd "$w" || fail "cannot change to the working directory $w"; "#
+        + #""$@"; s=$?; echo $s > "$d/status"; exit $s"#
+
+    /// Starts a lease; returns its process group id (the site's id for the run) and the limits
+    /// it runs under.
+    public func start(_ lease: WireLease) throws -> (pgid: Int32, limits: RunLimits.Applied) {
         let dir = directory(job: lease.job, attempt: lease.attempt)
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let replicas = Double(max(1, lease.replicas))
+        let applied = try limits.prepare("\(lease.job).\(lease.attempt)", cores: lease.cpu * replicas,
+                                         memoryGiB: lease.memoryGiB * replicas)
         let cwd = lease.workingDirectory ?? dir
-        // sh -c 'cd "$1" && shift && "$@"; echo $? > status.tmp && mv status.tmp status' sh DIR CMD…
-        let script = #"d=$1; w=$2; shift 2; cd "$w" && "$@"; s=$?; echo $s > "$d/status.tmp" && mv "$d/status.tmp" "$d/status"; exit $s"#
-        let argv = ["/bin/sh", "-c", script, "karst-run", dir, cwd] + lease.command
+        let argv = ["/bin/sh", "-c", Self.script, "karst-run", dir, cwd, applied.cgroup ?? "",
+                    applied.dataKiB.map(String.init) ?? ""] + lease.command
         var env = ["PATH=/usr/local/bin:/usr/bin:/bin", "KARST_JOB=\(lease.job)", "KARST_ATTEMPT=\(lease.attempt)",
                    "KARST_RUN_DIR=\(dir)"]
         for (k, v) in (lease.environment ?? [:]).sorted(by: { $0.key < $1.key }) { env.append("\(k)=\(v)") }
@@ -59,20 +72,78 @@ public final class ProcessBackend: @unchecked Sendable {
         let cEnv = env.map { strdup($0) } + [nil]
         defer { for p in cArgv + cEnv { free(p) } }
         let rc = posix_spawn(&pid, "/bin/sh", &actions, &attributes, cArgv, cEnv)
-        guard rc == 0 else { throw AgentFailure.spawn(String(cString: strerror(rc))) }
-        return pid
+        guard rc == 0 else {
+            limits.release("\(lease.job).\(lease.attempt)")
+            throw AgentFailure.spawn(String(cString: strerror(rc)))
+        }
+        return (pid, applied)
     }
 
     /// The exit status of a run that ended, from its status file; nil while it runs (or if it
     /// died before writing one: see `isAlive`).
     public func exitStatus(job: String, attempt: Int) -> Int? {
-        guard let text = try? String(contentsOfFile: directory(job: job, attempt: attempt) + "/status", encoding: .utf8)
+        guard let text = try? String(contentsOfFile: directory(job: job, attempt: attempt) + "/status", encoding: .utf8),
+              !text.isEmpty
         else { return nil }
         return Int(text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
-    /// Whether the process group still has a member.
-    public func isAlive(_ pgid: Int32) -> Bool { kill(-pgid, 0) == 0 }
+    /// Whether the fence keeper killed run (job, attempt) (it marks the run's directory first).
+    public func wasFenced(job: String, attempt: Int) -> Bool {
+        FileManager.default.fileExists(atPath: directory(job: job, attempt: attempt) + "/fenced")
+    }
+
+    /// Whether run (job, attempt)'s process group still has a member. A group id is not reused
+    /// while the group lives; its leader, when present, must be this run's shell (its command
+    /// line names the run's directory), or the id now belongs to someone else.
+    public func isAlive(_ pgid: Int32, job: String, attempt: Int) -> Bool {
+        Self.isRunGroup(pgid, directory: directory(job: job, attempt: attempt))
+    }
+
+    /// `isAlive` for any run directory (the fence keeper's check).
+    static func isRunGroup(_ pgid: Int32, directory: String) -> Bool {
+        guard pgid > 1, kill(-pgid, 0) == 0 else { return false }
+        // The leader is gone (or a zombie) but the group is not: a zombie member not reaped yet
+        // keeps a group "alive" to kill(2), so look for a member that really runs.
+        guard kill(pgid, 0) == 0, !isZombie(pgid) else { return hasLiveMember(pgid) }
+        return FenceKeeper.commandLine(of: pgid).contains(" \(directory) ")
+    }
+
+    /// Fields of /proc/PID/stat after the command name: state, ppid, pgrp, …
+    private static func stat(_ pid: Int32) -> [Substring]? {
+        guard let text = readProcFile("/proc/\(pid)/stat"), let close = text.lastIndex(of: ")") else { return nil }
+        return text[text.index(after: close)...].split(separator: " ")
+    }
+
+    private static func isZombie(_ pid: Int32) -> Bool { stat(pid)?.first == "Z" }
+
+    /// Whether a process of group `pgid` that is not a zombie exists.
+    private static func hasLiveMember(_ pgid: Int32) -> Bool {
+        guard let dir = opendir("/proc") else { return true }
+        defer { closedir(dir) }
+        let group = Substring(String(pgid))
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard let pid = Int32(name), let f = stat(pid), f.count > 2, f[2] == group else { continue }
+            if f[0] != "Z" { return true }
+        }
+        return false
+    }
+
+    /// A /proc file's text, read with read(2) (they report a size of 0).
+    static func readProcFile(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            guard n > 0 else { break }
+            bytes += buffer[0..<n]
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
 
     /// Reaps every child that exited; returns their pids (each run's shell is its group's leader).
     public func reapExited() -> Set<Int32> {
@@ -86,21 +157,16 @@ public final class ProcessBackend: @unchecked Sendable {
         return out
     }
 
-    /// Stops a run: SIGTERM to the group, SIGKILL after `grace` seconds.
-    public func stop(_ pgid: Int32, grace: Double = 5) {
-        guard pgid > 1 else { return }
-        guard grace > 0 else {
-            kill(-pgid, SIGKILL)
-            return
-        }
-        kill(-pgid, SIGTERM)
-        let until = Date().addingTimeInterval(grace)
-        while isAlive(pgid), Date() < until {
-            var status: Int32 = 0
-            _ = waitpid(pgid, &status, WNOHANG)  // the group's leader, if it is our child
-            usleep(20_000)
-        }
-        if isAlive(pgid) { kill(-pgid, SIGKILL) }
+    /// Asks run (job, attempt) to end: SIGTERM to its group.
+    public func terminate(_ pgid: Int32, job: String, attempt: Int) {
+        if isAlive(pgid, job: job, attempt: attempt) { kill(-pgid, SIGTERM) }
+    }
+
+    /// Kills run (job, attempt) now: SIGKILL to its group and, with cgroups, to every process
+    /// left in its cgroup (one that left the group); its shell reaped if it is our child.
+    public func stop(_ pgid: Int32, job: String, attempt: Int) {
+        if isAlive(pgid, job: job, attempt: attempt) { kill(-pgid, SIGKILL) }
+        limits.killAll("\(job).\(attempt)")
         var status: Int32 = 0
         _ = waitpid(pgid, &status, WNOHANG)
     }
@@ -110,11 +176,13 @@ public final class ProcessBackend: @unchecked Sendable {
 public enum AgentFailure: Error, CustomStringConvertible {
     case spawn(String)
     case state(String)
+    case limits(String)
 
     public var description: String {
         switch self {
         case .spawn(let reason): "cannot start the command: \(reason)"
         case .state(let reason): "the agent's state directory: \(reason)"
+        case .limits(let reason): "cannot set the run's limits: \(reason)"
         }
     }
 }

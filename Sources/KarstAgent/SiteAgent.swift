@@ -1,3 +1,4 @@
+import CKarstPosix
 import Foundation
 import KarstClient
 import KarstCore
@@ -43,6 +44,8 @@ public final class SiteAgent: @unchecked Sendable {
     /// Wakes the loop when the stream brings leases (so a lease starts without waiting out a
     /// poll interval).
     let wake = NSCondition()
+    /// Runs asked to stop and not gone yet.
+    var stopping = Set<String>()
     var onReady: (@Sendable () -> Void)?
     var onLoop: (@Sendable () -> Void)?
 
@@ -50,8 +53,34 @@ public final class SiteAgent: @unchecked Sendable {
         self.options = options
         self.backend = backend
         self.logger = logger
-        fence = AgentFence(timeouts: AgentTimeouts(), now: Self.monotonic())
+        // Orphans of its runs (a run's shell killed before its children) come to the agent, which
+        // reaps them, rather than lingering as zombies in the run's process group.
+        _ = karst_set_child_subreaper()
         runs = try AgentState.load(options.stateDirectory)
+        stopping = Set(runs.filter { $0.value.isRunning && $0.value.stopMessage != nil }.keys)
+        // The fence counts from the last contact of this agent's previous life, if it had one:
+        // a restart does not give its runs a fresh fence the daemon does not give them.
+        let previous = ContactFile.read(options.stateDirectory)
+        fence = AgentFence(timeouts: AgentTimeouts(fence: previous?.fenceSeconds ?? AgentTimeouts().fence),
+                           now: previous?.lastContact ?? monotonicSeconds())
+        writeContact(force: true)
+        let cgroup: String? = if case .cgroup(let dir) = backend.limits.mode { dir } else { nil }
+        let keeper = try FenceKeeper.ensure(stateDirectory: options.stateDirectory, runDirectory: backend.runDirectory,
+                                            cgroup: cgroup)
+        logger.notice("resource limits: \(backend.limits.why); fence keeper pid \(keeper)")
+    }
+
+    /// The contact file as last written.
+    private var contactWritten: ContactFile?
+
+    /// Records the last contact for the fence keeper (at most every quarter second, or when the
+    /// fence timeout changed).
+    func writeContact(force: Bool = false) {
+        let now = ContactFile(agentPID: getpid(), lastContact: fence.lastContact, fenceSeconds: fence.timeouts.fence)
+        if !force, let last = contactWritten, last.fenceSeconds == now.fenceSeconds,
+           now.lastContact - last.lastContact < 0.25 { return }
+        now.write(options.stateDirectory)
+        contactWritten = now
     }
 
     /// Called once connected (systemd: READY=1), and at every turn of the loop (WATCHDOG=1).
@@ -94,10 +123,10 @@ public final class SiteAgent: @unchecked Sendable {
         let dayAgo = Date().timeIntervalSince1970 - 86_400
         for (key, run) in runs where (run.reportedAt ?? .infinity) < dayAgo { runs[key] = nil }
         if let session, let reports { report(session, reports) }
-        let now = Self.monotonic()
+        let now = monotonicSeconds()
         if fence.mustFence(at: now), runs.values.contains(where: { $0.isRunning }) {
             logger.error("no contact with the daemon for \(fence.timeouts.fence) s: killing every run (fence)")
-            for key in runs.keys where runs[key]!.isRunning { end(key, status: nil, message: "killed: agent fenced (no contact with the daemon)") }
+            for key in runs.keys where runs[key]!.isRunning { end(key, status: nil, message: "killed: agent fenced (no contact with the daemon)", fenced: true) }
         }
         save()
     }
@@ -105,9 +134,13 @@ public final class SiteAgent: @unchecked Sendable {
     // MARK: - Connection
 
     func connect() -> Bool {
+        let sentAt = monotonicSeconds()
         do {
             let s = try VarlinkConnection(path: options.socket)
             let r = try VarlinkConnection(path: options.socket)
+            // A daemon that accepts but does not answer (stopped, hung) must not hold the loop:
+            // the fence has to be kept meanwhile.
+            s.setReceiveTimeout(seconds: answerTimeout)
             try s.stream(AgentInterface.Connect.name, AgentInterface.Connect.Parameters(
                 agent: options.name, datacenter: options.datacenter, backend: "process", host: options.host).jsonObject)
             let reply = try s.receive()
@@ -115,7 +148,13 @@ public final class SiteAgent: @unchecked Sendable {
             let first = try AgentInterface.Connect.Reply(object: reply.parameters, path: .root, strict: false)
             session = first.session
             fence = AgentFence(timeouts: AgentTimeouts(reportInterval: first.reportIntervalSeconds ?? 1,
-                                                      fence: first.fenceSeconds ?? 10), now: Self.monotonic())
+                                                      fence: first.fenceSeconds ?? 10), now: sentAt)
+            s.setReceiveTimeout(seconds: 0)  // the stream is quiet while there is nothing to lease
+            r.setReceiveTimeout(seconds: answerTimeout)
+            writeContact(force: true)
+            // Runs still going are reported started again on this connection: a daemon that
+            // restarted learns their site ids, output and limits anew.
+            for key in runs.keys where runs[key]!.isRunning { runs[key]!.startReported = false }
             stream = s
             reports = r
             reconcile(first.leases)
@@ -124,10 +163,14 @@ public final class SiteAgent: @unchecked Sendable {
             onReady?()
             return true
         } catch {
-            logger.warning("cannot connect to \(options.socket): \(error)")
+            logger.warning("\(error)")
             return false
         }
     }
+
+    /// How long a report may wait for its answer before the connection is judged broken: half
+    /// the fence, so the agent reconnects (or fences) in time.
+    var answerTimeout: Double { max(0.5, fence.timeouts.fence / 2) }
 
     func disconnect(_ why: String) {
         logger.warning("disconnected: \(why)")
@@ -179,8 +222,8 @@ public final class SiteAgent: @unchecked Sendable {
         let key = AgentRun.key(lease.job, lease.attempt)
         if lease.stop != nil {
             if runs[key]?.isRunning == true {
-                logger.notice("\(key): stop (\(lease.stop!))")
-                end(key, status: nil, message: "killed: \(lease.stop!)")
+                logger.notice("\(key): stop (\(lease.stop!))", metadata: metadata(lease.job, lease.attempt))
+                requestStop(key, message: "killed: \(lease.stop!)")
             } else if runs[key] == nil {
                 // Asked to stop a run it never started: its end is owed all the same.
                 runs[key] = .neverStarted(lease, message: "stopped before it started")
@@ -189,41 +232,89 @@ public final class SiteAgent: @unchecked Sendable {
         }
         guard runs[key] == nil else { return }  // known: running, or ended (never run twice)
         do {
-            let pgid = try backend.start(lease)
-            runs[key] = AgentRun(job: lease.job, attempt: lease.attempt, pgid: pgid)
-            logger.notice("\(key) started: pid \(pgid), output \(backend.directory(job: lease.job, attempt: lease.attempt))/output",
-                          metadata: ["job_id": "\(lease.job)", "attempt": "\(lease.attempt)", "datacenter": "\(options.datacenter)"])
+            let (pgid, limits) = try backend.start(lease)
+            runs[key] = AgentRun(job: lease.job, attempt: lease.attempt, pgid: pgid, limits: limits.description)
+            logger.notice("\(key) started: pid \(pgid), output \(backend.directory(job: lease.job, attempt: lease.attempt))/output; \(limits.description)",
+                          metadata: metadata(lease.job, lease.attempt))
         } catch {
             runs[key] = .neverStarted(lease, message: "\(error)")
         }
     }
 
-    /// Judges the runs whose shell exited (reaped here), and once a second every run (those a
-    /// restarted agent adopted are not its children).
+    /// Asks run `key` to stop: SIGTERM to its group now, SIGKILL once `stopGrace` has passed
+    /// (`pollRuns`); its end, with `message`, once its group is gone. The loop goes on meanwhile
+    /// (reports and heartbeats are not held up by a run slow to die).
+    func requestStop(_ key: String, message: String) {
+        guard var run = runs[key], run.isRunning, run.stopMessage == nil else { return }
+        run.stopMessage = message
+        run.stopDeadline = monotonicSeconds() + Self.stopGrace
+        runs[key] = run
+        stopping.insert(key)
+        backend.terminate(run.pgid, job: run.job, attempt: run.attempt)
+    }
+
+    /// Seconds between SIGTERM and SIGKILL when a run is asked to stop.
+    static let stopGrace = 5.0
+
+    /// Judges the runs whose shell exited (reaped here), those asked to stop at every turn, and
+    /// once a second every run (those a restarted agent adopted are not its children).
     func pollRuns() {
         let exited = backend.reapExited()
-        let now = Self.monotonic()
+        let now = monotonicSeconds()
+        for key in stopping {
+            guard let run = runs[key], run.isRunning else {
+                stopping.remove(key)
+                continue
+            }
+            if !backend.isAlive(run.pgid, job: run.job, attempt: run.attempt) {
+                end(key, status: nil, message: run.stopMessage, kill: false)
+                stopping.remove(key)
+            } else if now >= run.stopDeadline ?? 0 {
+                backend.stop(run.pgid, job: run.job, attempt: run.attempt)
+            }
+        }
         let sweep = now - lastSweep >= 1
         if sweep { lastSweep = now }
         guard sweep || !exited.isEmpty else { return }
-        for (key, run) in runs where run.isRunning && (sweep || exited.contains(run.pgid)) {
+        for (key, run) in runs where run.isRunning && run.stopMessage == nil && (sweep || exited.contains(run.pgid)) {
             if let status = backend.exitStatus(job: run.job, attempt: run.attempt) {
-                end(key, status: status, message: status == 0 ? nil : "exit status \(status)", kill: false)
-            } else if exited.contains(run.pgid) || !backend.isAlive(run.pgid) {
-                end(key, status: nil, message: "the process ended without an exit status (killed by a signal?)", kill: false)
+                end(key, status: status, message: status == 0 ? nil : "exit status \(status)" + oom(run), kill: false)
+            } else if exited.contains(run.pgid) || !backend.isAlive(run.pgid, job: run.job, attempt: run.attempt) {
+                // The status is written before the shell exits: look once more now it is gone.
+                if let status = backend.exitStatus(job: run.job, attempt: run.attempt) {
+                    end(key, status: status, message: status == 0 ? nil : "exit status \(status)" + oom(run), kill: false)
+                } else if backend.wasFenced(job: run.job, attempt: run.attempt) {
+                    end(key, status: nil, message: "killed: agent fenced (no contact with the daemon)", kill: false, fenced: true)
+                } else {
+                    end(key, status: nil, message: "the process ended without an exit status (killed by a signal?)" + oom(run), kill: false)
+                }
             }
         }
     }
 
-    func end(_ key: String, status: Int?, message: String?, kill: Bool = true) {
+    func end(_ key: String, status: Int?, message: String?, kill: Bool = true, fenced: Bool = false) {
         guard var run = runs[key], !run.ended else { return }
         // A run is over when its command is: what it left behind in its group goes too.
-        if kill { backend.stop(run.pgid) } else { backend.stop(run.pgid, grace: 0) }
+        if run.pgid > 1 {
+            backend.stop(run.pgid, job: run.job, attempt: run.attempt)
+            backend.limits.release(key)
+        }
         run.ended = true
+        run.fenced = fenced
         run.exitStatus = status
         run.message = message
         runs[key] = run
-        logger.notice("\(key) ended: \(message ?? "exit status 0")", metadata: ["job_id": "\(run.job)", "attempt": "\(run.attempt)"])
+        logger.notice("\(key) ended: \(message ?? "exit status 0")", metadata: metadata(run.job, run.attempt))
+    }
+
+    /// ", killed for want of memory" when the kernel's OOM killer hit the run (cgroups only).
+    private func oom(_ run: AgentRun) -> String {
+        backend.limits.killedForMemory(AgentRun.key(run.job, run.attempt)) ? " (killed: out of memory; \(run.limits ?? ""))" : ""
+    }
+
+    /// The journal fields of a run's log lines.
+    func metadata(_ job: String, _ attempt: Int) -> Logger.Metadata {
+        ["job_id": "\(job)", "attempt": "\(attempt)", "datacenter": "\(options.datacenter)", "agent": "\(options.name)"]
     }
 
     // MARK: - Reports
@@ -231,7 +322,7 @@ public final class SiteAgent: @unchecked Sendable {
     /// Sends every report owed, pipelined (one write; the answers come back in order), and a
     /// heartbeat when one is due.
     func report(_ session: Int, _ c: VarlinkConnection) {
-        let now = Self.monotonic()
+        let now = monotonicSeconds()
         enum Sent { case started(String), ended(String), heartbeat }
         var frames: [UInt8] = []
         var sent: [Sent] = []
@@ -241,13 +332,14 @@ public final class SiteAgent: @unchecked Sendable {
                 let r = runs[key]!
                 if !r.startReported {
                     frames += VarlinkCall(method: AgentInterface.Started.name, parameters: AgentInterface.Started.Parameters(
-                        agent: options.name, session: session, job: r.job, attempt: r.attempt, siteID: "pgid \(r.pgid)").jsonObject).framed
+                        agent: options.name, session: session, job: r.job, attempt: r.attempt, siteID: "pgid \(r.pgid)",
+                        output: backend.directory(job: r.job, attempt: r.attempt) + "/output", limits: r.limits).jsonObject).framed
                     sent.append(.started(key))
                 }
                 if r.ended && !r.endReported {
                     frames += VarlinkCall(method: AgentInterface.Ended.name, parameters: AgentInterface.Ended.Parameters(
                         agent: options.name, session: session, job: r.job, attempt: r.attempt, succeeded: r.exitStatus == 0,
-                        exitStatus: r.exitStatus, message: r.message).jsonObject).framed
+                        exitStatus: r.exitStatus, message: r.message, fenced: r.fenced ? true : nil).jsonObject).framed
                     sent.append(.ended(key))
                 }
             }
@@ -263,6 +355,7 @@ public final class SiteAgent: @unchecked Sendable {
                 let reply = try c.receive()
                 if let error = reply.error { throw error }
                 fence.heard(at: now)
+                writeContact()
                 switch s {
                 case .started(let key):
                     runs[key]?.startReported = true
@@ -280,7 +373,7 @@ public final class SiteAgent: @unchecked Sendable {
             let reason = e.parameters["reason"]?.stringValue ?? "refused"
             logger.error("the daemon refused this agent: \(reason)")
             if reason.contains("lost") {
-                for key in runs.keys where runs[key]!.isRunning { end(key, status: nil, message: "killed: agent declared lost") }
+                for key in runs.keys where runs[key]!.isRunning { end(key, status: nil, message: "killed: agent declared lost", fenced: true) }
             }
             disconnect(reason)
         } catch {
@@ -292,11 +385,5 @@ public final class SiteAgent: @unchecked Sendable {
         do { try AgentState.save(runs, to: options.stateDirectory) } catch {
             logger.error("cannot save the agent's state: \(error)")
         }
-    }
-
-    static func monotonic() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }

@@ -6,7 +6,8 @@ import KarstCore
 /// Format: `;`-separated items — `borrowed`, `deadline-missed`, `preempted-by=<job number>,…`,
 /// `shards=<pool>*<replicas>,<pool>*<replicas>` (pool ids never contain `*`, `,` or `;`),
 /// `agent=<name>` (the site agent its run is leased to; `%`, `;` and `=` percent-escaped),
-/// `stop=<reason>` (that run is stopping).
+/// `stop=<reason>` (that run is stopping), `ran=<agent>`, `site=<id>`, `out=<path>`, `lim=<limits>`
+/// (where its latest run on an agent ran: `RunPlace`).
 enum PolicyCodec {
     static func encode(_ r: JobRecord) -> String? {
         var items: [String] = []
@@ -17,6 +18,12 @@ enum PolicyCodec {
         if let lease = r.lease {
             items.append("agent=" + escape(lease.agent))
             if let stop = lease.stop { items.append("stop=" + stop.rawValue) }
+        }
+        if let run = r.lastRun {
+            items.append("ran=" + escape(run.agent))
+            items.append("site=" + escape(run.siteID))
+            if let out = run.output { items.append("out=" + escape(out)) }
+            if let lim = run.limits { items.append("lim=" + escape(lim)) }
         }
         return items.isEmpty ? nil : items.joined(separator: ";")
     }
@@ -45,6 +52,14 @@ enum PolicyCodec {
                 r.lease = (unescape(item.dropFirst("agent=".count)), r.lease?.stop)
             } else if item.hasPrefix("stop="), let reason = AgentBook.StopReason(rawValue: String(item.dropFirst("stop=".count))) {
                 r.lease = (r.lease?.agent ?? "", reason)
+            } else if item.hasPrefix("ran=") || item.hasPrefix("site=") || item.hasPrefix("out=") || item.hasPrefix("lim=") {
+                let key = item.prefix { $0 != "=" }
+                let value = unescape(item.dropFirst(key.count + 1))
+                let run = r.lastRun
+                r.lastRun = RunPlace(agent: key == "ran" ? value : run?.agent ?? "",
+                                     siteID: key == "site" ? value : run?.siteID ?? "",
+                                     output: key == "out" ? value : run?.output,
+                                     limits: key == "lim" ? value : run?.limits)
             } else {
                 throw .corrupt(reason: "job \(r.id) has unknown policy item '\(item)'")
             }

@@ -11,7 +11,8 @@ public final class JobSnapshot: Sendable {
     public let pool: String?
     public let shardPools: [String]
     public let queuePosition: Int?
-    /// The site agent its current run is leased to, and the site's id for the run.
+    /// The site agent its current run is leased to (else its latest run's), and the site's id
+    /// for the run.
     public let agent: String?
     public let siteID: String?
 
@@ -22,8 +23,8 @@ public final class JobSnapshot: Sendable {
         pool = place?.pool
         shardPools = job.shards.map { state.names(of: $0.pool).pool }
         let lease = job.spec.runsCommand ? state.agents.lease(of: job.id) : nil
-        agent = lease?.agent.name
-        siteID = lease?.siteID
+        agent = lease?.agent.name ?? job.lastRun?.agent
+        siteID = lease.map { $0.siteID } ?? job.lastRun?.siteID
         self.queuePosition = queuePosition
     }
 }

@@ -71,6 +71,8 @@ public enum WireMapping {
         if j.borrowed, j.state.holdsCapacity { wire.borrowed = true }
         wire.agent = s.agent
         wire.siteID = s.siteID
+        wire.output = j.lastRun?.output
+        wire.limits = j.lastRun?.limits
         return wire
     }
 

@@ -10,9 +10,21 @@ struct KarstAgentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "karst-agent",
         abstract: "Run what Karst places in one data centre (a site agent).",
+        subcommands: [Serve.self, FenceKeeperCommand.self],
+        defaultSubcommand: Serve.self)
+}
+
+/// The agent itself (the default subcommand).
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Connect to karstd and run what it leases to this agent (the default).",
         discussion: """
             Connects to karstd's socket with the executor role, runs each job's command as a process
-            group (output in RUN-DIR/JOB.ATTEMPT/output), and reports its start and end.
+            group (output in RUN-DIR/JOB.ATTEMPT/output) held to the job's cores and memory (cgroup v2
+            where delegated to the agent, else an rlimit on memory: the log says which), and reports
+            its start and end. A fence keeper process kills the runs if the agent loses the daemon
+            for the fence timeout, even when the agent itself is gone.
             Example: karst-agent --socket /run/karst/karstd.sock --datacenter gcbd-icloud
             """)
 
@@ -22,19 +34,48 @@ struct KarstAgentCommand: ParsableCommand {
     @Option(help: "Backend: process (each run a child process group).") var backend = "process"
     @Option(help: "Where the agent keeps what it started.") var stateDir = ProcessInfo.processInfo.environment["STATE_DIRECTORY"] ?? ".karst/agent"
     @Option(help: "Where runs' directories (output, exit status) go (default: STATE-DIR/runs).") var runDir: String?
+    @Flag(help: "Do not use cgroups even where they are delegated (rlimits only).") var noCgroups = false
+    @Option(help: "Where logs go: auto (the journal when stderr is connected to it), journal, stderr.")
+    var logTarget = "auto"
 
     func run() throws {
         guard backend == "process" else { throw ValidationError("--backend: only \"process\" is available") }
+        guard ["auto", "journal", "stderr"].contains(logTarget) else {
+            throw ValidationError("--log-target: auto, journal or stderr, not \(logTarget)")
+        }
+        let toJournal = logTarget == "journal" || (logTarget == "auto" && JournaldLogHandler.stderrIsJournal)
+        LoggingSystem.bootstrap { label in
+            if toJournal { return JournaldLogHandler(identifier: "karst-agent", level: .info) }
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .info
+            return handler
+        }
         let host = ProcessInfo.processInfo.hostName
-        var logger = Logger(label: "karst-agent")
-        logger.logLevel = .info
+        let logger = Logger(label: "karst-agent")
         let agent = try SiteAgent(
             options: .init(socket: socket, name: name ?? host, datacenter: datacenter, host: host, stateDirectory: stateDir),
-            backend: try ProcessBackend(runDirectory: runDir ?? stateDir + "/runs"), logger: logger)
+            backend: try ProcessBackend(runDirectory: runDir ?? stateDir + "/runs", limits: RunLimits.detect(cgroups: !noCgroups)),
+            logger: logger)
         if SystemdNotifier.isEnabled {
             let notifier = SystemdNotifier()
             agent.hooks(ready: { notifier.ready(status: "connected") }, loop: { notifier.watchdog() })
         }
         agent.run()
+    }
+}
+
+/// The fence keeper an agent starts (see `FenceKeeper`); not meant to be run by hand.
+struct FenceKeeperCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fence-keeper",
+        abstract: "Kill an agent's runs once it lost the daemon for the fence timeout (started by the agent).",
+        shouldDisplay: false)
+
+    @Option var stateDir: String
+    @Option var runDir: String
+    @Option var cgroup: String?
+
+    func run() throws {
+        FenceKeeper.run(stateDirectory: stateDir, runDirectory: runDir, cgroup: cgroup)
     }
 }

@@ -166,6 +166,8 @@ func describe(_ j: WireJob) -> String {
     if let agent = j.agent {
         lines.append(("Agent", agent + (j.siteID.map { " (\($0), attempt \(j.attempts))" } ?? " (attempt \(j.attempts), not started yet)")))
     }
+    if let o = j.output { lines.append(("Output", o + (j.agent.map { " (on \($0)'s host)" } ?? ""))) }
+    if let l = j.limits { lines.append(("Limits", l)) }
     if let m = j.message { lines.append(("Message", m)) }
     let w = lines.map(\.0.count).max() ?? 0
     return lines.map { $0.0 + ":" + String(repeating: " ", count: w - $0.0.count + 1) + $0.1 }.joined(separator: "\n")

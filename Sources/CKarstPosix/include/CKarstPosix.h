@@ -2,6 +2,7 @@
 #define C_KARST_POSIX_H
 
 #include <sys/types.h>
+#include <sys/prctl.h>
 
 /// Layout-identical to glibc's `struct ucred` (which needs _GNU_SOURCE and so is invisible to
 /// Swift): the peer credentials that SO_PEERCRED returns for a Unix socket.
@@ -10,5 +11,12 @@ struct karst_ucred {
     uid_t uid;
     gid_t gid;
 };
+
+/// Makes the calling process the reaper of its orphaned descendants (prctl is variadic, which
+/// Swift cannot call): a site agent reaps its runs' processes whose parent died, so a run's
+/// process group does not linger as zombies that init has not reaped yet.
+static inline int karst_set_child_subreaper(void) {
+    return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+}
 
 #endif

@@ -115,11 +115,16 @@ public struct AgentBook: Sendable {
         /// The exit status, when the run had one.
         public var exitStatus: Int?
         public var message: String?
+        /// The agent killed the run itself, not for anything the run did: it had lost the
+        /// daemon for the fence timeout. The job is requeued as a new attempt (its own
+        /// failure would have used up a retry).
+        public var fenced: Bool
 
-        public init(succeeded: Bool, exitStatus: Int? = nil, message: String? = nil) {
+        public init(succeeded: Bool, exitStatus: Int? = nil, message: String? = nil, fenced: Bool = false) {
             self.succeeded = succeeded
             self.exitStatus = exitStatus
             self.message = message
+            self.fenced = fenced
         }
     }
 

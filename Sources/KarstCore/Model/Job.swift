@@ -34,6 +34,8 @@ public struct Job: Hashable, Sendable {
     /// The jobs that preempted this one, oldest first (at most `maxPreemptionsPerJob`): this job
     /// never preempts any of them in turn, so preemption never cycles.
     public var preemptedBy: [JobID] = []
+    /// Where its latest run on a site agent ran (agent, site id, output, limits).
+    public var lastRun: RunPlace?
     /// When the last pass expects it to start (reservation, time shift, window); nil if unknown.
     public internal(set) var estimatedStart: Instant?
     /// Its index in its pool's list of running jobs (see `SchedulerState.running`).

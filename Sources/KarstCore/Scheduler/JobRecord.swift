@@ -23,6 +23,8 @@ public struct JobRecord: Hashable, Sendable {
     /// The site agent its current run is leased to, and why it is stopping (if it is). Its
     /// started/running phase is not kept: after a restart the agent reports it again.
     public var lease: (agent: String, stop: AgentBook.StopReason?)?
+    /// Where its latest run on a site agent ran.
+    public var lastRun: RunPlace?
 
     public init(id: JobID, spec: JobSpec, tenant: String, state: JobState, submittedAt: Instant,
                 startedAt: Instant? = nil, finishedAt: Instant? = nil, placement: (datacenter: String, pool: String)? = nil,
@@ -48,7 +50,7 @@ public struct JobRecord: Hashable, Sendable {
             && a.preemptions == b.preemptions && a.message == b.message
             && a.shards.map(\.pool) == b.shards.map(\.pool) && a.shards.map(\.replicas) == b.shards.map(\.replicas)
             && a.borrowed == b.borrowed && a.preemptedBy == b.preemptedBy && a.deadlineMissed == b.deadlineMissed
-            && a.lease?.agent == b.lease?.agent && a.lease?.stop == b.lease?.stop
+            && a.lease?.agent == b.lease?.agent && a.lease?.stop == b.lease?.stop && a.lastRun == b.lastRun
     }
 
     public func hash(into h: inout Hasher) {
@@ -67,6 +69,7 @@ extension SchedulerState {
         r.borrowed = job.borrowed
         r.preemptedBy = job.preemptedBy
         r.deadlineMissed = job.deadlineMissed
+        r.lastRun = job.lastRun
         if let lease = agents.lease(of: job.id), lease.run.attempt == job.attempts {
             r.lease = (lease.agent.name, lease.stopReason)
         }

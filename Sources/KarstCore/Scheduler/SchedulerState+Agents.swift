@@ -29,17 +29,26 @@ extension SchedulerState {
         do { try agents.heard(AgentID(agent), session: session, now: now) } catch { throw Self.refusal(error) }
     }
 
-    /// The agent started `run` under the site's `siteID`: let it run, or kill it.
+    /// The agent started `run` under the site's `siteID` (its output at `output`, held to
+    /// `limits`): let it run, or kill it. What it said is kept with the job (`lastRun`).
     public mutating func agentStarted(_ agent: String, session: UInt64, run: RunID, siteID: String,
+                                      output: String? = nil, limits: String? = nil,
                                       now: Instant) throws(SchedulerError) -> AgentBook.StartAnswer {
-        do { return try agents.started(AgentID(agent), session: session, run: run, siteID: siteID, now: now) } catch {
+        let answer: AgentBook.StartAnswer
+        do { answer = try agents.started(AgentID(agent), session: session, run: run, siteID: siteID, now: now) } catch {
             throw Self.refusal(error)
         }
+        if answer == .run || agents.lease(of: run.job)?.run == run {
+            let place = RunPlace(agent: agent, siteID: siteID, output: output, limits: limits)
+            jobs.update(run.job) { if $0.lastRun != place { $0.lastRun = place } }
+        }
+        return answer
     }
 
     /// The agent reports `run` ended. The first report of the current attempt ends the job's run
-    /// (its capacity freed): succeeded; failed (retried while retries remain); or, for a run that
-    /// was stopping and did not succeed, the stop's end (cancelled, or requeued).
+    /// (its capacity freed): succeeded; failed (retried while retries remain); for a run that
+    /// was stopping and did not succeed, the stop's end (cancelled, or requeued); for a run its
+    /// agent's fence killed, requeued.
     public mutating func agentEnded(_ agent: String, session: UInt64, run: RunID, outcome: AgentBook.RunOutcome,
                                     now: Instant) throws(SchedulerError) -> (AgentBook.EndAnswer, [Event]) {
         let answer: AgentBook.EndAnswer
@@ -50,6 +59,10 @@ extension SchedulerState {
         let message = outcome.message ?? outcome.exitStatus.map { "exit status \($0)" }
         if let stopped, !outcome.succeeded {
             return (answer, [try endStopped(run.job, reason: stopped, cause: "run \(run.attempt) stopped on \(agent)", now: now)])
+        }
+        if outcome.fenced, !outcome.succeeded {
+            return (answer, [try endStopped(run.job, reason: nil, cause: "run \(run.attempt) killed by \(agent)'s fence "
+                + "(it had lost the daemon)", now: now)])
         }
         return (answer, [try complete(run.job, succeeded: outcome.succeeded, message: message, now: now)])
     }
@@ -72,7 +85,12 @@ extension SchedulerState {
             return Event(kind: .cancelled, at: now, job: try transition(id, .cancel, now: now), detail: cause)
         }
         let detail = reason.map { "\(cause) (\($0.rawValue))" } ?? cause
-        return Event(kind: .requeued, at: now, job: try transition(id, .requeue, now: now), detail: detail)
+        var job = try transition(id, .requeue, now: now)
+        if reason != .preempted {  // a preempted job's message already names its preemptor
+            job.message = "requeued: " + detail
+            jobs[id] = job
+        }
+        return Event(kind: .requeued, at: now, job: job, detail: detail)
     }
 
     /// Agents silent too long: suspected (no new runs) or lost (their runs end here: requeued as

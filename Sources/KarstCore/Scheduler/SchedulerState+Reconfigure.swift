@@ -72,6 +72,7 @@ extension SchedulerState {
         job.borrowed = r.borrowed
         job.preemptedBy = r.preemptedBy
         job.deadlineMissed = r.deadlineMissed
+        job.lastRun = r.lastRun
         job.pendingReason = r.state == .pending ? .priority : (r.state == .held ? .held : nil)
         job.placement = r.placement.flatMap { n in
             topology.datacenterIndex(of: n.datacenter).flatMap { d in

@@ -374,10 +374,12 @@ public enum AgentInterface {
         }
     }
 
-    /// A run started under the site's own id for it (a pid, a unit, a Slurm job id). `action` is
-    /// "run", or "kill" when the run is not the job's current attempt or a stop is pending.
+    /// A run started under the site's own id for it (a pid, a unit, a Slurm job id), its output at
+    /// `output` (a path on the agent's host), held to `limits` (what enforces its cores and memory).
+    /// `action` is "run", or "kill" when the run is not the job's current attempt or a stop is
+    /// pending. An agent reports it again on each new connection while the run lasts.
     ///
-    /// `io.karst.Agent.Started`: Started(agent: string, session: int, job: string, attempt: int, siteID: string) -> (action: string).
+    /// `io.karst.Agent.Started`: Started(agent: string, session: int, job: string, attempt: int, siteID: string, output: ?string, limits: ?string) -> (action: string).
     public enum Started: VarlinkMethod {
         public static let name = "io.karst.Agent.Started"
 
@@ -388,13 +390,25 @@ public enum AgentInterface {
             public var job: String
             public var attempt: Int
             public var siteID: String
+            public var output: String?
+            public var limits: String?
 
-            public init(agent: String, session: Int, job: String, attempt: Int, siteID: String) {
+            public init(
+                agent: String,
+                session: Int,
+                job: String,
+                attempt: Int,
+                siteID: String,
+                output: String? = nil,
+                limits: String? = nil
+            ) {
                 self.agent = agent
                 self.session = session
                 self.job = job
                 self.attempt = attempt
                 self.siteID = siteID
+                self.output = output
+                self.limits = limits
             }
 
             public init(object: JSONObject, path: WirePath, strict: Bool) throws(VarlinkError) {
@@ -405,6 +419,8 @@ public enum AgentInterface {
                 var job: String? = nil
                 var attempt: Int? = nil
                 var siteID: String? = nil
+                var output: String? = nil
+                var limits: String? = nil
                 for m in object.members {
                     // null is an absent member (a required one is then missing, below); an unknown one is
                     // still unknown.
@@ -421,6 +437,10 @@ public enum AgentInterface {
                         if !isNull { attempt = try Int(wire: m.value, path: fieldPath("attempt"), strict: strict) }
                     case "siteID":
                         if !isNull { siteID = try String(wire: m.value, path: fieldPath("siteID"), strict: strict) }
+                    case "output":
+                        if !isNull { output = try String(wire: m.value, path: fieldPath("output"), strict: strict) }
+                    case "limits":
+                        if !isNull { limits = try String(wire: m.value, path: fieldPath("limits"), strict: strict) }
                     default: if strict { throw fieldPath(m.key).invalid }
                     }
                 }
@@ -429,7 +449,15 @@ public enum AgentInterface {
                 guard let job else { throw fieldPath("job").invalid }
                 guard let attempt else { throw fieldPath("attempt").invalid }
                 guard let siteID else { throw fieldPath("siteID").invalid }
-                self.init(agent: agent, session: session, job: job, attempt: attempt, siteID: siteID)
+                self.init(
+                    agent: agent,
+                    session: session,
+                    job: job,
+                    attempt: attempt,
+                    siteID: siteID,
+                    output: output,
+                    limits: limits
+                )
             }
 
             public func write(to w: inout JSONWriter) {
@@ -439,6 +467,8 @@ public enum AgentInterface {
                 w.key("job"); job.write(to: &w)
                 w.key("attempt"); attempt.write(to: &w)
                 w.key("siteID"); siteID.write(to: &w)
+                if let output { w.key("output"); output.write(to: &w) }
+                if let limits { w.key("limits"); limits.write(to: &w) }
                 w.endObject()
             }
 
@@ -449,6 +479,8 @@ public enum AgentInterface {
                 o.members.append((key: "job", value: job.json))
                 o.members.append((key: "attempt", value: attempt.json))
                 o.members.append((key: "siteID", value: siteID.json))
+                if let output { o.members.append((key: "output", value: output.json)) }
+                if let limits { o.members.append((key: "limits", value: limits.json)) }
                 return .object(o)
             }
         }
@@ -494,10 +526,11 @@ public enum AgentInterface {
         }
     }
 
-    /// A run ended. `answer` is "accepted" (the first report of it), "repeated" (already reported)
-    /// or "stale" (not the job's current attempt: nothing changed).
+    /// A run ended. `fenced`: the agent killed it itself, having lost the daemon for the fence
+    /// timeout (the job is requeued, not failed). `answer` is "accepted" (the first report of it),
+    /// "repeated" (already reported) or "stale" (not the job's current attempt: nothing changed).
     ///
-    /// `io.karst.Agent.Ended`: Ended(agent: string, session: int, job: string, attempt: int, succeeded: bool, exitStatus: ?int, message: ?string) -> (answer: string).
+    /// `io.karst.Agent.Ended`: Ended(agent: string, session: int, job: string, attempt: int, succeeded: bool, exitStatus: ?int, message: ?string, fenced: ?bool) -> (answer: string).
     public enum Ended: VarlinkMethod {
         public static let name = "io.karst.Agent.Ended"
 
@@ -510,6 +543,7 @@ public enum AgentInterface {
             public var succeeded: Bool
             public var exitStatus: Int?
             public var message: String?
+            public var fenced: Bool?
 
             public init(
                 agent: String,
@@ -518,7 +552,8 @@ public enum AgentInterface {
                 attempt: Int,
                 succeeded: Bool,
                 exitStatus: Int? = nil,
-                message: String? = nil
+                message: String? = nil,
+                fenced: Bool? = nil
             ) {
                 self.agent = agent
                 self.session = session
@@ -527,6 +562,7 @@ public enum AgentInterface {
                 self.succeeded = succeeded
                 self.exitStatus = exitStatus
                 self.message = message
+                self.fenced = fenced
             }
 
             public init(object: JSONObject, path: WirePath, strict: Bool) throws(VarlinkError) {
@@ -539,6 +575,7 @@ public enum AgentInterface {
                 var succeeded: Bool? = nil
                 var exitStatus: Int? = nil
                 var message: String? = nil
+                var fenced: Bool? = nil
                 for m in object.members {
                     // null is an absent member (a required one is then missing, below); an unknown one is
                     // still unknown.
@@ -559,6 +596,8 @@ public enum AgentInterface {
                         if !isNull { exitStatus = try Int(wire: m.value, path: fieldPath("exitStatus"), strict: strict) }
                     case "message":
                         if !isNull { message = try String(wire: m.value, path: fieldPath("message"), strict: strict) }
+                    case "fenced":
+                        if !isNull { fenced = try Bool(wire: m.value, path: fieldPath("fenced"), strict: strict) }
                     default: if strict { throw fieldPath(m.key).invalid }
                     }
                 }
@@ -574,7 +613,8 @@ public enum AgentInterface {
                     attempt: attempt,
                     succeeded: succeeded,
                     exitStatus: exitStatus,
-                    message: message
+                    message: message,
+                    fenced: fenced
                 )
             }
 
@@ -587,6 +627,7 @@ public enum AgentInterface {
                 w.key("succeeded"); succeeded.write(to: &w)
                 if let exitStatus { w.key("exitStatus"); exitStatus.write(to: &w) }
                 if let message { w.key("message"); message.write(to: &w) }
+                if let fenced { w.key("fenced"); fenced.write(to: &w) }
                 w.endObject()
             }
 
@@ -599,6 +640,7 @@ public enum AgentInterface {
                 o.members.append((key: "succeeded", value: succeeded.json))
                 if let exitStatus { o.members.append((key: "exitStatus", value: exitStatus.json)) }
                 if let message { o.members.append((key: "message", value: message.json)) }
+                if let fenced { o.members.append((key: "fenced", value: fenced.json)) }
                 return .object(o)
             }
         }

@@ -330,9 +330,12 @@ public struct WireJob: WireStruct {
     public var borrowed: Bool?
     /// A dry run that could start only by preempting: the jobs it would evict.
     public var preempts: [String]?
-    /// The site agent its current run is leased to, and the site's id for the run once started.
+    /// The site agent its current (else latest) run is leased to, and the site's id for the run
+    /// once started; where that run's output is on the agent's host, and what limits it ran under.
     public var agent: String?
     public var siteID: String?
+    public var output: String?
+    public var limits: String?
 
     public init(
         id: String,
@@ -353,7 +356,9 @@ public struct WireJob: WireStruct {
         borrowed: Bool? = nil,
         preempts: [String]? = nil,
         agent: String? = nil,
-        siteID: String? = nil
+        siteID: String? = nil,
+        output: String? = nil,
+        limits: String? = nil
     ) {
         self.id = id
         self.spec = spec
@@ -374,6 +379,8 @@ public struct WireJob: WireStruct {
         self.preempts = preempts
         self.agent = agent
         self.siteID = siteID
+        self.output = output
+        self.limits = limits
     }
 
     public init(object: JSONObject, path: WirePath, strict: Bool) throws(VarlinkError) {
@@ -398,6 +405,8 @@ public struct WireJob: WireStruct {
         var preempts: [String]? = nil
         var agent: String? = nil
         var siteID: String? = nil
+        var output: String? = nil
+        var limits: String? = nil
         for m in object.members {
             // null is an absent member (a required one is then missing, below); an unknown one is
             // still unknown.
@@ -442,6 +451,10 @@ public struct WireJob: WireStruct {
                 if !isNull { agent = try String(wire: m.value, path: fieldPath("agent"), strict: strict) }
             case "siteID":
                 if !isNull { siteID = try String(wire: m.value, path: fieldPath("siteID"), strict: strict) }
+            case "output":
+                if !isNull { output = try String(wire: m.value, path: fieldPath("output"), strict: strict) }
+            case "limits":
+                if !isNull { limits = try String(wire: m.value, path: fieldPath("limits"), strict: strict) }
             default: if strict { throw fieldPath(m.key).invalid }
             }
         }
@@ -470,7 +483,9 @@ public struct WireJob: WireStruct {
             borrowed: borrowed,
             preempts: preempts,
             agent: agent,
-            siteID: siteID
+            siteID: siteID,
+            output: output,
+            limits: limits
         )
     }
 
@@ -495,6 +510,8 @@ public struct WireJob: WireStruct {
         if let preempts { w.key("preempts"); preempts.write(to: &w) }
         if let agent { w.key("agent"); agent.write(to: &w) }
         if let siteID { w.key("siteID"); siteID.write(to: &w) }
+        if let output { w.key("output"); output.write(to: &w) }
+        if let limits { w.key("limits"); limits.write(to: &w) }
         w.endObject()
     }
 
@@ -519,6 +536,8 @@ public struct WireJob: WireStruct {
         if let preempts { o.members.append((key: "preempts", value: preempts.json)) }
         if let agent { o.members.append((key: "agent", value: agent.json)) }
         if let siteID { o.members.append((key: "siteID", value: siteID.json)) }
+        if let output { o.members.append((key: "output", value: output.json)) }
+        if let limits { o.members.append((key: "limits", value: limits.json)) }
         return .object(o)
     }
 }

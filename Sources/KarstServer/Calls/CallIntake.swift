@@ -201,12 +201,16 @@ public enum CallIntake {
         case .started(let p):
             try CallBounds.checkName(p.agent, "agent")
             try CallBounds.checkName(p.siteID, "siteID")
-            return .agentStarted(agent: p.agent, session: try session(p.session), run: try run(p.job, p.attempt), siteID: p.siteID)
+            try CallBounds.check(p.output?.utf8.count ?? 0, atMost: CallBounds.maxPathBytes, "output", "bytes")
+            try CallBounds.check(p.limits?.utf8.count ?? 0, atMost: CallBounds.maxCompleteMessageBytes, "limits", "bytes")
+            return .agentStarted(session: try session(p.session), run: try run(p.job, p.attempt),
+                                 place: RunPlace(agent: p.agent, siteID: p.siteID, output: p.output, limits: p.limits))
         case .ended(let p):
             try CallBounds.checkName(p.agent, "agent")
             try CallBounds.check(p.message?.utf8.count ?? 0, atMost: CallBounds.maxCompleteMessageBytes, "message", "bytes")
             return .agentEnded(agent: p.agent, session: try session(p.session), run: try run(p.job, p.attempt),
-                               outcome: AgentBook.RunOutcome(succeeded: p.succeeded, exitStatus: p.exitStatus, message: p.message))
+                               outcome: AgentBook.RunOutcome(succeeded: p.succeeded, exitStatus: p.exitStatus, message: p.message,
+                                                             fenced: p.fenced ?? false))
         }
     }
 

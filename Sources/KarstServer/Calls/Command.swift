@@ -28,7 +28,7 @@ public enum Command: Sendable {
     // io.karst.Agent
     case agentConnect(agent: String, datacenter: String, backend: String, host: String?)
     case agentHeartbeat(agent: String, session: UInt64)
-    case agentStarted(agent: String, session: UInt64, run: RunID, siteID: String)
+    case agentStarted(session: UInt64, run: RunID, place: RunPlace)
     case agentEnded(agent: String, session: UInt64, run: RunID, outcome: AgentBook.RunOutcome)
 
     /// `List`'s filters.

@@ -37,8 +37,8 @@ extension EngineCore {
             case .agentConnect(let agent, let dc, let backend, let host):
                 return try agentConnect(agent, datacenter: dc, backend: backend, host: host, r, now)
             case .agentHeartbeat(let agent, let session): return try agentHeartbeat(agent, session, c, now)
-            case .agentStarted(let agent, let session, let run, let siteID):
-                return try agentStarted(agent, session, run, siteID, c, now)
+            case .agentStarted(let session, let run, let place):
+                return try agentStarted(place, session, run, c, now)
             case .agentEnded(let agent, let session, let run, let outcome):
                 return try agentEnded(agent, session, run, outcome, c, now, &events)
             }

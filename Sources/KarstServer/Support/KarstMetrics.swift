@@ -18,7 +18,7 @@ final class KarstMetrics: @unchecked Sendable {
         f.defaultDurationHistogramBuckets = [.microseconds(50), .microseconds(100), .microseconds(250),
                                              .microseconds(500), .milliseconds(1), .milliseconds(2),
                                              .milliseconds(5), .milliseconds(10), .milliseconds(50),
-                                             .milliseconds(250), .seconds(1)]
+                                             .milliseconds(250), .seconds(1), .seconds(5), .seconds(60)]
         factory = f
     }
 
@@ -72,6 +72,13 @@ final class KarstMetrics: @unchecked Sendable {
             }
             waitRecorders[cls]!.record(e.job.submittedAt.seconds(to: started))
         }
+    }
+
+    private lazy var startTimer = CoreMetrics.Timer(label: "karst_submit_to_started_seconds", factory: factory)
+
+    /// A job's first run reported started by its agent, `seconds` after the job was submitted.
+    func submitToStarted(seconds: Double) {
+        startTimer.recordNanoseconds(Int64(max(0, seconds) * 1e9))
     }
 
     /// The timer last used, for the next call of the same method (a batch is mostly one).

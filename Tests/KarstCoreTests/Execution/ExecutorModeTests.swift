@@ -88,6 +88,23 @@ import Testing
         #expect(h.job(id)?.attempts == 2)
     }
 
+    @Test func aRunKilledByItsAgentsFenceIsRequeuedNotFailed() throws {
+        var h = ScenarioHarness(hub.topology)
+        let s = try h.state.connectAgent("a1", datacenter: "site", now: h.now).session
+        let id = try h.submit(.job().cpu(2).running("/bin/sleep", "600"))
+        h.tick()
+        let (answer, events) = try h.state.agentEnded("a1", session: s, run: RunID(job: id, attempt: 1),
+                                                      outcome: .init(succeeded: false, message: "killed: agent fenced", fenced: true),
+                                                      now: h.now)
+        #expect(answer == .accepted(stopped: nil))
+        #expect(events.map(\.kind) == [.requeued])
+        #expect(h.job(id)?.state == .pending, "no retries, yet not failed: the fence is not the job's failure")
+        #expect(h.job(id)?.message?.contains("fence") == true)
+        h.tick()
+        #expect(h.state.agents.lease(of: id)?.run == RunID(job: id, attempt: 2))
+        #expect(h.capacityViolation() == nil)
+    }
+
     @Test func aCancelledRunHoldsItsCapacityUntilTheAgentConfirms() throws {
         var h = ScenarioHarness(hub.topology)
         let s = try h.state.connectAgent("a1", datacenter: "site", now: h.now).session
