@@ -17,7 +17,8 @@ public struct WireLease: WireStruct {
     public var replicas: Int
     /// The expected run time (an estimate).
     public var durationSeconds: Double?
-    /// Set when the run must stop ("cancelled", "offline"): kill it and report its end.
+    /// Set when the run must stop ("cancelled", "preempted", "drained", "offline"): stop it
+    /// (SIGTERM, then SIGKILL) and report its end.
     public var stop: String?
 
     public init(
