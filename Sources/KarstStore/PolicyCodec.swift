@@ -6,8 +6,8 @@ import KarstCore
 /// Format: `;`-separated items — `borrowed`, `deadline-missed`, `preempted-by=<job number>,…`,
 /// `shards=<pool>*<replicas>,<pool>*<replicas>` (pool ids never contain `*`, `,` or `;`),
 /// `agent=<name>` (the site agent its run is leased to; `%`, `;` and `=` percent-escaped),
-/// `stop=<reason>` (that run is stopping), `ran=<agent>`, `site=<id>`, `out=<path>`, `lim=<limits>`
-/// (where its latest run on an agent ran: `RunPlace`).
+/// `stop=<reason>` (that run is stopping), `ran=<agent>`, `run=<attempt>`, `site=<id>`, `out=<path>`,
+/// `lim=<limits>` (where its latest run on an agent ran: `RunPlace`).
 enum PolicyCodec {
     static func encode(_ r: JobRecord) -> String? {
         var items: [String] = []
@@ -21,6 +21,7 @@ enum PolicyCodec {
         }
         if let run = r.lastRun {
             items.append("ran=" + escape(run.agent))
+            items.append("run=\(run.attempt)")
             items.append("site=" + escape(run.siteID))
             if let out = run.output { items.append("out=" + escape(out)) }
             if let lim = run.limits { items.append("lim=" + escape(lim)) }
@@ -52,11 +53,14 @@ enum PolicyCodec {
                 r.lease = (unescape(item.dropFirst("agent=".count)), r.lease?.stop)
             } else if item.hasPrefix("stop="), let reason = AgentBook.StopReason(rawValue: String(item.dropFirst("stop=".count))) {
                 r.lease = (r.lease?.agent ?? "", reason)
-            } else if item.hasPrefix("ran=") || item.hasPrefix("site=") || item.hasPrefix("out=") || item.hasPrefix("lim=") {
+            } else if item.hasPrefix("ran=") || item.hasPrefix("run=") || item.hasPrefix("site=") || item.hasPrefix("out=")
+                        || item.hasPrefix("lim=") {
                 let key = item.prefix { $0 != "=" }
                 let value = unescape(item.dropFirst(key.count + 1))
                 let run = r.lastRun
+                guard key != "run" || Int(value) != nil else { throw .corrupt(reason: "job \(r.id) has a malformed '\(item)'") }
                 r.lastRun = RunPlace(agent: key == "ran" ? value : run?.agent ?? "",
+                                     attempt: key == "run" ? Int(value)! : run?.attempt ?? 0,
                                      siteID: key == "site" ? value : run?.siteID ?? "",
                                      output: key == "out" ? value : run?.output,
                                      limits: key == "lim" ? value : run?.limits)

@@ -103,5 +103,7 @@ public enum JobEventMessageID {
         "held": "6c0a3f7e2d8b4a1f9e5c7b3d1a2f4e67",
         "released": "6c0a3f7e2d8b4a1f9e5c7b3d1a2f4e68",
         "deadline-missed": "6c0a3f7e2d8b4a1f9e5c7b3d1a2f4e69",
+        "started": "6c0a3f7e2d8b4a1f9e5c7b3d1a2f4e6a",
+        "stopping": "6c0a3f7e2d8b4a1f9e5c7b3d1a2f4e6b",
     ]
 }

@@ -13,14 +13,17 @@ struct AgentBench: ParsableCommand {
         abstract: "End-to-end throughput and latency of jobs run by site agents (karst-agent, /bin/true).",
         discussion: """
             Starts the release karstd built beside this binary, on the built-in hub with one data
-            centre (gcbd-icloud) given to agents, and --agents karst-agent processes; submits --jobs
-            jobs of /bin/true in batches of 1,000 and follows them with a Watch. Reports jobs per
-            second from the first submit to the last end committed, submit-to-placed and
-            submit-to-end latencies, and CPU per job in the daemon and in the agents.
+            centre (gcbd-icloud) given to agents, and --agents karst-agent processes. First, at low
+            load, --latency-jobs jobs one at a time: submit-to-started latency (the agent's start
+            report, as a Watch sees it). Then --jobs jobs of /bin/true in batches of 1,000, followed
+            with a Watch: jobs per second from the first submit to the last end committed,
+            submit-to-placed, -started and -end latencies, and CPU per job in the daemon, in the
+            agents, and in the runs themselves (the shell and /bin/true, reaped by the agents).
             """)
 
     @Option(help: "Site agents.") var agents = 2
     @Option(help: "Jobs.") var jobs = 10_000
+    @Option(help: "Jobs submitted one at a time first, for the latency at low load.") var latencyJobs = 200
     @Flag(help: "The daemon persists its state (group commit, synchronous=FULL).") var durable = false
 
     func run() throws {
@@ -56,7 +59,6 @@ struct AgentBench: ParsableCommand {
         let watch = try VarlinkConnection(path: socket)
         try watch.stream(SchedulerInterface.Watch.name)
         _ = try admin.call(AdminInterface.Stats.name)  // the watch is registered before the first submit
-        let cpuBefore = cpuSeconds(daemon.processIdentifier), agentCPUBefore = agentProcesses.map { cpuSeconds($0.processIdentifier) }
         let spec = WireJobSpec(origin: "gba", priorityClass: "batch", resources: WireResources(cpu: 0.001, memoryGiB: 0.001),
                                durationSeconds: 1, command: ["/bin/true"])
         // The watch is read on a thread of its own, so it keeps up while the batches go in.
@@ -70,6 +72,30 @@ struct AgentBench: ParsableCommand {
             }
         }
         reader.start()
+
+        // Low load: one job at a time, each waited for (its start report) before the next.
+        var quiet: [Double] = []
+        for _ in 0..<latencyJobs {
+            let t = monotonicSeconds()
+            let reply = try admin.call(SchedulerInterface.Submit.name, SchedulerInterface.Submit.Parameters(job: spec).jsonObject)
+            guard let id = reply["job"]?.objectValue?["id"]?.stringValue else { continue }
+            let until = t + 10
+            var started: Double?
+            while started == nil, monotonicSeconds() < until {
+                started = seen.withLock { $0.last { $0.id == id && $0.kind == "started" }?.at }
+                if started == nil { usleep(100) }
+            }
+            if let started { quiet.append(started - t) }
+        }
+        quiet.sort()
+        // Let the last of them end before the throughput phase starts counting.
+        for _ in 0..<500 where seen.withLock({ $0.filter { $0.kind == "succeeded" || $0.kind == "failed" }.count }) < latencyJobs {
+            usleep(10_000)
+        }
+        seen.withLock { $0.removeAll() }
+
+        let cpuBefore = cpuSeconds(daemon.processIdentifier), agentCPUBefore = agentProcesses.map { cpuSeconds($0.processIdentifier) }
+        let childCPUBefore = agentProcesses.map { childCPUSeconds($0.processIdentifier) }
         var submittedAt: [String: Double] = [:]
         let start = monotonicSeconds()
         for chunk in stride(from: 0, to: jobs, by: 1000) {
@@ -79,7 +105,7 @@ struct AgentBench: ParsableCommand {
                                        SchedulerInterface.SubmitBatch.Parameters(jobs: Array(repeating: spec, count: n)).jsonObject)
             for j in reply["jobs"]?.arrayValue ?? [] { if let id = j.objectValue?["id"]?.stringValue { submittedAt[id] = t } }
         }
-        var placed: [Double] = [], ended: [Double] = [], failed = 0
+        var placed: [Double] = [], started: [Double] = [], ended: [Double] = [], failed = 0
         let deadline = monotonicSeconds() + 600
         while monotonicSeconds() < deadline {
             let events = seen.withLock { $0 }
@@ -90,6 +116,7 @@ struct AgentBench: ParsableCommand {
             guard let t0 = submittedAt[e.id] else { continue }
             switch e.kind {
             case "placed": placed.append(e.at - t0)
+            case "started": started.append(e.at - t0)
             case "succeeded": ended.append(e.at - t0)
             case "failed": ended.append(e.at - t0); failed += 1
             default: break
@@ -99,13 +126,20 @@ struct AgentBench: ParsableCommand {
         let elapsed = last - start
         let daemonCPU = cpuSeconds(daemon.processIdentifier) - cpuBefore
         let agentCPU = zip(agentProcesses, agentCPUBefore).reduce(0.0) { $0 + cpuSeconds($1.0.processIdentifier) - $1.1 }
+        let childCPU = zip(agentProcesses, childCPUBefore).reduce(0.0) { $0 + childCPUSeconds($1.0.processIdentifier) - $1.1 }
         placed.sort()
+        started.sort()
         ended.sort()
         print("""
-            jobs/s end to end:      \(Int(Double(jobs) / elapsed)) (\(jobs) in \(String(format: "%.2f", elapsed)) s, \(failed) failed)
-            submit → placed:        p50 \(ms(percentile(placed, 0.5))) ms, p99 \(ms(percentile(placed, 0.99))) ms
-            submit → end committed: p50 \(ms(percentile(ended, 0.5))) ms, p99 \(ms(percentile(ended, 0.99))) ms
-            CPU per job:            daemon \(micros(daemonCPU / Double(jobs))) µs, agents \(micros(agentCPU / Double(jobs))) µs
+            low load, \(quiet.count) jobs one at a time:
+              submit → started:     p50 \(ms(percentile(quiet, 0.5))) ms, p99 \(ms(percentile(quiet, 0.99))) ms, max \(ms(quiet.last ?? 0)) ms
+            \(jobs) jobs in batches of 1,000:
+              jobs/s end to end:    \(Int(Double(jobs) / elapsed)) (\(jobs) in \(String(format: "%.2f", elapsed)) s, \(failed) failed)
+              submit → placed:      p50 \(ms(percentile(placed, 0.5))) ms, p99 \(ms(percentile(placed, 0.99))) ms
+              submit → started:     p50 \(ms(percentile(started, 0.5))) ms, p99 \(ms(percentile(started, 0.99))) ms
+              submit → end:         p50 \(ms(percentile(ended, 0.5))) ms, p99 \(ms(percentile(ended, 0.99))) ms
+              CPU per job:          daemon \(micros(daemonCPU / Double(jobs))) µs, agents \(micros(agentCPU / Double(jobs))) µs, \
+            runs (sh + /bin/true) \(micros(childCPU / Double(jobs))) µs
             """)
     }
 
@@ -121,11 +155,16 @@ struct AgentBench: ParsableCommand {
     func ms(_ s: Double) -> String { String(format: "%.1f", s * 1000) }
 
     /// User + system CPU seconds of a process, from /proc.
-    func cpuSeconds(_ pid: Int32) -> Double {
+    func cpuSeconds(_ pid: Int32) -> Double { statSeconds(pid, fields: 11, 12) }
+
+    /// User + system CPU seconds of the children a process reaped (an agent's runs).
+    func childCPUSeconds(_ pid: Int32) -> Double { statSeconds(pid, fields: 13, 14) }
+
+    private func statSeconds(_ pid: Int32, fields a: Int, _ b: Int) -> Double {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let close = text.lastIndex(of: ")") else { return 0 }
         let fields = text[text.index(after: close)...].split(separator: " ")
-        guard fields.count > 13, let u = Double(fields[11]), let s = Double(fields[12]) else { return 0 }
+        guard fields.count > b, let u = Double(fields[a]), let s = Double(fields[b]) else { return 0 }
         return (u + s) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 }

@@ -18,6 +18,10 @@ import Testing
         let running = try h.submit(.job().cpu(2).running("/bin/sleep", "600"))
         let stopping = try h.submit(.job().cpu(2).running("/bin/sleep", "600"))
         h.tick()
+        // Where the run is, as its agent reported it: kept with the job, awkward characters and all.
+        let s = h.state.agents.agent("gui'an;node=1%")!.session
+        _ = try h.state.agentStarted("gui'an;node=1%", session: s, run: RunID(job: running, attempt: 1), siteID: "pgid 7=7",
+                                     output: "/var/runs/a;b=c%/output", limits: "rlimits: RLIMIT_DATA 2048 MiB", now: h.now)
         _ = try h.state.cancel(stopping, now: h.now)
         #expect(h.job(stopping)?.state == .stopping)
 
@@ -31,6 +35,8 @@ import Testing
         #expect(stored.records == h.state.records)
         #expect(stored.records.map { $0.lease?.agent } == ["gui'an;node=1%", "gui'an;node=1%"])
         #expect(stored.records.map { $0.lease?.stop } == [nil, .cancelled])
+        #expect(stored.records.first?.lastRun == RunPlace(agent: "gui'an;node=1%", attempt: 1, siteID: "pgid 7=7",
+                                                          output: "/var/runs/a;b=c%/output", limits: "rlimits: RLIMIT_DATA 2048 MiB"))
 
         var (state, _) = try SchedulerState.restore(topology: hub.topology, records: stored.records,
                                                     nextJobNumber: stored.nextJobNumber)

@@ -27,6 +27,8 @@ public enum EventKind: String, Hashable, Sendable, CaseIterable {
     case cancelled
     case held
     case released
+    /// A site agent reported a run started (the job's `lastRun` says where: site id, output).
+    case started
     /// A site agent's run was asked to stop (cancel, offline); it ends when the agent confirms.
     case stopping
     /// A job was still unfinished at its deadline (or finished after it); emitted once per job.

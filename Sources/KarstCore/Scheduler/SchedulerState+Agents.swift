@@ -30,19 +30,23 @@ extension SchedulerState {
     }
 
     /// The agent started `run` under the site's `siteID` (its output at `output`, held to
-    /// `limits`): let it run, or kill it. What it said is kept with the job (`lastRun`).
+    /// `limits`): let it run, or kill it. What it said is kept with the job (`lastRun`); the
+    /// first report of a run is a `started` event (an agent reports its runs again after it
+    /// reconnects: those change nothing).
     public mutating func agentStarted(_ agent: String, session: UInt64, run: RunID, siteID: String,
                                       output: String? = nil, limits: String? = nil,
-                                      now: Instant) throws(SchedulerError) -> AgentBook.StartAnswer {
+                                      now: Instant) throws(SchedulerError) -> (AgentBook.StartAnswer, Event?) {
         let answer: AgentBook.StartAnswer
         do { answer = try agents.started(AgentID(agent), session: session, run: run, siteID: siteID, now: now) } catch {
             throw Self.refusal(error)
         }
-        if answer == .run || agents.lease(of: run.job)?.run == run {
-            let place = RunPlace(agent: agent, siteID: siteID, output: output, limits: limits)
-            jobs.update(run.job) { if $0.lastRun != place { $0.lastRun = place } }
-        }
-        return answer
+        guard agents.lease(of: run.job)?.run == run, var job = jobs[run.job] else { return (answer, nil) }
+        let place = RunPlace(agent: agent, attempt: run.attempt, siteID: siteID, output: output, limits: limits)
+        guard job.lastRun != place else { return (answer, nil) }
+        let first = job.lastRun?.attempt != run.attempt
+        job.lastRun = place
+        jobs[run.job] = job
+        return (answer, first ? Event(kind: .started, at: now, job: job, detail: "\(siteID) on \(agent)") : nil)
     }
 
     /// The agent reports `run` ended. The first report of the current attempt ends the job's run

@@ -593,7 +593,8 @@ public struct WireShard: WireStruct {
 /// Something that happened to a job.
 public struct WireEvent: WireStruct {
     /// "submitted", "placed", "preempted", "requeued", "succeeded", "failed", "cancelled",
-    /// "held", "released", "stopping" or "deadline-missed".
+    /// "held", "released", "started" (a site agent reports the run started), "stopping" or
+    /// "deadline-missed".
     public var kind: String
     public var job: WireJob
     public var at: String

@@ -204,7 +204,8 @@ public enum CallIntake {
             try CallBounds.check(p.output?.utf8.count ?? 0, atMost: CallBounds.maxPathBytes, "output", "bytes")
             try CallBounds.check(p.limits?.utf8.count ?? 0, atMost: CallBounds.maxCompleteMessageBytes, "limits", "bytes")
             return .agentStarted(session: try session(p.session), run: try run(p.job, p.attempt),
-                                 place: RunPlace(agent: p.agent, siteID: p.siteID, output: p.output, limits: p.limits))
+                                 place: RunPlace(agent: p.agent, attempt: p.attempt, siteID: p.siteID, output: p.output,
+                                                 limits: p.limits))
         case .ended(let p):
             try CallBounds.checkName(p.agent, "agent")
             try CallBounds.check(p.message?.utf8.count ?? 0, atMost: CallBounds.maxCompleteMessageBytes, "message", "bytes")

@@ -50,8 +50,9 @@ public enum Command: Sendable {
     public var mutates: Bool {
         switch self {
         case .submit(_, let dryRun): !dryRun
-        case .submitBatch, .cancel, .hold, .release, .complete, .drain, .resume, .setOffline, .reload, .agentEnded: true
-        case .get, .list, .watch, .topology, .stats, .metrics, .agents, .backup, .agentConnect, .agentHeartbeat, .agentStarted: false
+        case .submitBatch, .cancel, .hold, .release, .complete, .drain, .resume, .setOffline, .reload, .agentStarted,
+             .agentEnded: true
+        case .get, .list, .watch, .topology, .stats, .metrics, .agents, .backup, .agentConnect, .agentHeartbeat: false
         }
     }
 

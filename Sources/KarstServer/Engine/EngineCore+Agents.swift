@@ -47,16 +47,13 @@ extension EngineCore {
     }
 
     func agentStarted(_ place: RunPlace, _ session: UInt64, _ run: RunID, _ c: Caller,
-                      _ now: Instant) throws(VarlinkError) -> Outcome {
+                      _ now: Instant, _ events: inout [Event]) throws(VarlinkError) -> Outcome {
         try requireExecutor(c, place.agent)
-        let first = run.attempt == 1 && state.agents.lease(of: run.job).map { $0.run == run && $0.phase == .leased } == true
-        let action = try core { () throws(SchedulerError) in
+        let (action, started) = try core { () throws(SchedulerError) in
             try state.agentStarted(place.agent, session: session, run: run, siteID: place.siteID, output: place.output,
                                    limits: place.limits, now: now)
         }
-        if first, action == .run, let submitted = state.job(run.job)?.submittedAt {
-            metrics.submitToStarted(seconds: submitted.seconds(to: now))
-        }
+        if let started { events.append(started) }
         return .reply { _, _ in VarlinkReply.frame(parameters: AgentInterface.Started.Reply(action: action == .run ? "run" : "kill")) }
     }
 

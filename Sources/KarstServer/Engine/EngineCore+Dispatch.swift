@@ -38,7 +38,7 @@ extension EngineCore {
                 return try agentConnect(agent, datacenter: dc, backend: backend, host: host, r, now)
             case .agentHeartbeat(let agent, let session): return try agentHeartbeat(agent, session, c, now)
             case .agentStarted(let session, let run, let place):
-                return try agentStarted(place, session, run, c, now)
+                return try agentStarted(place, session, run, c, now, &events)
             case .agentEnded(let agent, let session, let run, let outcome):
                 return try agentEnded(agent, session, run, outcome, c, now, &events)
             }

@@ -17,8 +17,8 @@ final class KarstMetrics: @unchecked Sendable {
         f.defaultValueHistogramBuckets = [1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 12 * 3600, 86400]
         f.defaultDurationHistogramBuckets = [.microseconds(50), .microseconds(100), .microseconds(250),
                                              .microseconds(500), .milliseconds(1), .milliseconds(2),
-                                             .milliseconds(5), .milliseconds(10), .milliseconds(50),
-                                             .milliseconds(250), .seconds(1), .seconds(5), .seconds(60)]
+                                             .milliseconds(5), .milliseconds(10), .milliseconds(20), .milliseconds(50),
+                                             .milliseconds(100), .milliseconds(250), .seconds(1), .seconds(5), .seconds(60)]
         factory = f
     }
 
@@ -59,12 +59,14 @@ final class KarstMetrics: @unchecked Sendable {
             case .cancelled: ("karst_jobs_cancelled_total", [("class", cls)])
             case .deadlineMissed: ("karst_deadlines_missed_total", [("class", cls)])
             case .stopping: ("karst_runs_stopping_total", [("class", cls), ("datacenter", dc)])
+            case .started: ("karst_runs_started_total", [("class", cls), ("datacenter", dc)])
             case .held, .released: (nil, [])
             }
             guard let label else { return }
             eventCounters[key] = CoreMetrics.Counter(label: label, dimensions: dims, factory: factory)
         }
         eventCounters[key]!.increment()
+        if e.kind == .started, e.job.attempts == 1 { submitToStarted(seconds: e.job.submittedAt.seconds(to: e.at)) }
         if e.kind == .placed, let started = e.job.startedAt {
             if waitRecorders[cls] == nil {
                 waitRecorders[cls] = CoreMetrics.Recorder(label: "karst_queue_wait_seconds", dimensions: [("class", cls)],
@@ -77,7 +79,7 @@ final class KarstMetrics: @unchecked Sendable {
     private lazy var startTimer = CoreMetrics.Timer(label: "karst_submit_to_started_seconds", factory: factory)
 
     /// A job's first run reported started by its agent, `seconds` after the job was submitted.
-    func submitToStarted(seconds: Double) {
+    private func submitToStarted(seconds: Double) {
         startTimer.recordNanoseconds(Int64(max(0, seconds) * 1e9))
     }
 

@@ -75,7 +75,11 @@ import Testing
         let id = try h.submit(.job().cpu(2).retries(1).running("/bin/false"))
         h.tick()
         let first = RunID(job: id, attempt: 1)
-        #expect(try h.state.agentStarted("a1", session: s, run: first, siteID: "pid 10", now: h.now) == .run)
+        let (answer, started) = try h.state.agentStarted("a1", session: s, run: first, siteID: "pid 10", output: "/r/out", now: h.now)
+        #expect(answer == .run)
+        #expect(started?.kind == .started && started?.job.lastRun?.output == "/r/out")
+        // Reported again (after a reconnect): no second event.
+        #expect(try h.state.agentStarted("a1", session: s, run: first, siteID: "pid 10", output: "/r/out", now: h.now).1 == nil)
         let (_, failed) = try h.state.agentEnded("a1", session: s, run: first, outcome: .init(succeeded: false, exitStatus: 1),
                                                  now: h.now)
         #expect(failed.map(\.kind) == [.requeued])
@@ -83,7 +87,7 @@ import Testing
         #expect(h.state.agents.lease(of: id)?.run == RunID(job: id, attempt: 2))
         // A late repeat of attempt 1: nothing changes.
         #expect(try h.state.agentEnded("a1", session: s, run: first, outcome: .init(succeeded: true), now: h.now).0 == .stale)
-        #expect(try h.state.agentStarted("a1", session: s, run: first, siteID: "pid 10", now: h.now) == .kill)
+        #expect(try h.state.agentStarted("a1", session: s, run: first, siteID: "pid 10", now: h.now).0 == .kill)
         #expect(h.job(id)?.state == .running)
         #expect(h.job(id)?.attempts == 2)
     }
