@@ -19,8 +19,6 @@ struct AgentRun: Codable, Hashable {
     var exitStatus: Int?
     var message: String?
     var endReported = false
-    /// When its end was reported (Unix seconds): tombstones are kept a day.
-    var reportedAt: Double?
 
     var isRunning: Bool { !ended }
 
@@ -33,8 +31,12 @@ struct AgentRun: Codable, Hashable {
     }
 }
 
-/// The agent's state file (`runs.json` in its state directory), written atomically after each
-/// turn that changed it.
+/// The agent's state: `runs.json` in its state directory, the runs it has not finished with
+/// (running, or ended with the end not yet reported), written atomically after each turn that
+/// changed it; and `ended.log`, one line per run whose end the daemon took (`JOB.ATTEMPT` and the
+/// Unix time), appended as they are reported and kept a day, so a late lease of a finished run
+/// is never started again. Keeping the tombstones out of `runs.json` keeps each save as small as
+/// what runs now.
 enum AgentState {
     static func load(_ directory: String) throws -> [String: AgentRun] {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -47,10 +49,40 @@ enum AgentState {
         }
     }
 
-    static func save(_ runs: [String: AgentRun], to directory: String) throws {
+    /// Writes `runs` unless they encode to `previous`; returns what was written (or `previous`).
+    static func save(_ runs: [String: AgentRun], to directory: String, unless previous: Data?) throws -> Data {
         let data = try JSONEncoder().encode(runs.keys.sorted().map { runs[$0]! })
-        let path = directory + "/runs.json"
-        if FileManager.default.contents(atPath: path) == data { return }
-        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+        if data == previous { return data }
+        try data.write(to: URL(fileURLWithPath: directory + "/runs.json"), options: .atomic)
+        return data
+    }
+
+    static let tombstoneSeconds = 86_400.0
+
+    /// The tombstones younger than a day (the file rewritten without the older ones).
+    static func loadTombstones(_ directory: String) -> [String: Double] {
+        let path = directory + "/ended.log"
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [:] }
+        let since = Date().timeIntervalSince1970 - tombstoneSeconds
+        var out: [String: Double] = [:]
+        for line in text.split(separator: "\n") {
+            let f = line.split(separator: " ")
+            guard f.count == 2, let t = Double(f[1]), t >= since else { continue }
+            out[String(f[0])] = t
+        }
+        let kept = out.sorted { $0.value < $1.value }.map { "\($0.key) \($0.value)\n" }.joined()
+        if kept.utf8.count != text.utf8.count { try? kept.write(toFile: path, atomically: true, encoding: .utf8) }
+        return out
+    }
+
+    /// Appends tombstones (one write).
+    static func appendTombstones(_ keys: [String], at time: Double, to directory: String) throws {
+        guard !keys.isEmpty else { return }
+        let path = directory + "/ended.log"
+        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
+        guard let handle = FileHandle(forWritingAtPath: path) else { throw AgentFailure.state("cannot append to \(path)") }
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(keys.map { "\($0) \(time)\n" }.joined().utf8))
     }
 }

@@ -61,11 +61,14 @@ public enum FenceKeeper {
             usleep(100_000)
             let contact = ContactFile.read(stateDirectory)
             let agentAlive = contact.map { isAgent($0.agentPID) } ?? false
+            let fence = contact.map { monotonicSeconds() - $0.lastContact >= $0.fenceSeconds } ?? false
+            // The runs are read only when they matter: past the fence, or once the agent is gone.
+            guard fence || !agentAlive else { continue }
             let runs = ((try? AgentState.load(stateDirectory)) ?? [:]).values.filter {
                 $0.isRunning && $0.pgid > 1
                     && ProcessBackend.isRunGroup($0.pgid, directory: "\(runDirectory)/\($0.job).\($0.attempt)")
             }
-            if let contact, monotonicSeconds() - contact.lastContact >= contact.fenceSeconds {
+            if fence, let contact {
                 for run in runs {
                     // Marked first: the agent, if it comes back, reports the end as fenced.
                     _ = FileManager.default.createFile(atPath: "\(runDirectory)/\(run.job).\(run.attempt)/fenced", contents: nil)

@@ -25,9 +25,11 @@ public final class ProcessBackend: @unchecked Sendable {
     /// Where a run's files live.
     public func directory(job: String, attempt: Int) -> String { "\(runDirectory)/\(job).\(attempt)" }
 
-    /// The wrapper: `sh -c SCRIPT karst-run DIR WORKDIR CGROUP DATA-KIB COMMAND…`. The status is
-    /// one `write` of a few bytes; a reader that finds it empty looks again once the run is gone.
-    static let script = #"d=$1; w=$2; cg=$3; lim=$4; shift 4; "#
+    /// The wrapper: `sh -c SCRIPT karst-run DIR WORKDIR CGROUP DATA-KIB COMMAND…`. It writes its
+    /// pid (the run's process group) to `pid` first, and the exit status to `status` last; each
+    /// is one `write` of a few bytes, and a reader that finds `status` empty looks again once the
+    /// run is gone.
+    static let script = #"d=$1; w=$2; cg=$3; lim=$4; shift 4; echo $$ > "$d/pid"; "#
         + #"fail() { echo "karst-agent: $1" >&2; echo 125 > "$d/status"; exit 125; }; "#
         + #"if [ -n "$cg" ]; then echo 0 > "$cg/cgroup.procs" || fail "cannot enter the run's cgroup $cg"; fi; "#
         + #"if [ -n "$lim" ]; then ulimit -d "$lim" || fail "cannot limit the data segment to $lim KiB"; fi; "#
@@ -88,6 +90,15 @@ public final class ProcessBackend: @unchecked Sendable {
         return Int(text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
+    /// The process group of run (job, attempt) if it was started here already: its directory
+    /// holds the pid its shell wrote (an agent that crashed after starting it and before saving
+    /// its state finds it this way rather than starting it twice). Nil if it never started.
+    public func startedBefore(job: String, attempt: Int) -> Int32? {
+        guard let text = try? String(contentsOfFile: directory(job: job, attempt: attempt) + "/pid", encoding: .utf8)
+        else { return nil }
+        return Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
     /// Whether the fence keeper killed run (job, attempt) (it marks the run's directory first).
     public func wasFenced(job: String, attempt: Int) -> Bool {
         FileManager.default.fileExists(atPath: directory(job: job, attempt: attempt) + "/fenced")
@@ -101,33 +112,16 @@ public final class ProcessBackend: @unchecked Sendable {
     }
 
     /// `isAlive` for any run directory (the fence keeper's check).
+    ///
+    /// A group whose members are all zombies still answers kill(2): such a run counts as alive
+    /// until they are reaped — by the agent itself, which is its runs' subreaper, at its next
+    /// turn (or by init, for runs of an earlier agent). Cheap: no walk over /proc.
     static func isRunGroup(_ pgid: Int32, directory: String) -> Bool {
         guard pgid > 1, kill(-pgid, 0) == 0 else { return false }
-        // The leader is gone (or a zombie) but the group is not: a zombie member not reaped yet
-        // keeps a group "alive" to kill(2), so look for a member that really runs.
-        guard kill(pgid, 0) == 0, !isZombie(pgid) else { return hasLiveMember(pgid) }
-        return FenceKeeper.commandLine(of: pgid).contains(" \(directory) ")
-    }
-
-    /// Fields of /proc/PID/stat after the command name: state, ppid, pgrp, …
-    private static func stat(_ pid: Int32) -> [Substring]? {
-        guard let text = readProcFile("/proc/\(pid)/stat"), let close = text.lastIndex(of: ")") else { return nil }
-        return text[text.index(after: close)...].split(separator: " ")
-    }
-
-    private static func isZombie(_ pid: Int32) -> Bool { stat(pid)?.first == "Z" }
-
-    /// Whether a process of group `pgid` that is not a zombie exists.
-    private static func hasLiveMember(_ pgid: Int32) -> Bool {
-        guard let dir = opendir("/proc") else { return true }
-        defer { closedir(dir) }
-        let group = Substring(String(pgid))
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            guard let pid = Int32(name), let f = stat(pid), f.count > 2, f[2] == group else { continue }
-            if f[0] != "Z" { return true }
-        }
-        return false
+        guard kill(pgid, 0) == 0 else { return true }  // the leader is gone, members are not
+        let cmdline = FenceKeeper.commandLine(of: pgid)
+        // A zombie leader has no command line: it is this run's shell, exited, not reaped yet.
+        return cmdline.isEmpty || cmdline.contains(" \(directory) ")
     }
 
     /// A /proc file's text, read with read(2) (they report a size of 0).

@@ -32,6 +32,10 @@ public final class SiteAgent: @unchecked Sendable {
     let backend: ProcessBackend
     let logger: Logger
     var runs: [String: AgentRun] = [:]
+    /// Runs whose end the daemon took, and when (Unix seconds): never started again (`AgentState`).
+    var tombstones: [String: Double] = [:]
+    /// `runs.json` as last written.
+    var saved: Data?
     var session: Int?
     var reports: VarlinkConnection?
     var stream: VarlinkConnection?
@@ -41,11 +45,15 @@ public final class SiteAgent: @unchecked Sendable {
     var fence: AgentFence
     var lastHeartbeat = 0.0
     var lastSweep = 0.0
+    var lastPrune = 0.0
     /// Wakes the loop when the stream brings leases (so a lease starts without waiting out a
     /// poll interval).
     let wake = NSCondition()
     /// Runs asked to stop and not gone yet.
     var stopping = Set<String>()
+    /// Leases received, not taken yet (FIFO; see `leasesPerTurn`).
+    var backlog: [WireLease] = []
+    static let leasesPerTurn = 64
     var onReady: (@Sendable () -> Void)?
     var onLoop: (@Sendable () -> Void)?
 
@@ -57,6 +65,12 @@ public final class SiteAgent: @unchecked Sendable {
         // reaps them, rather than lingering as zombies in the run's process group.
         _ = karst_set_child_subreaper()
         runs = try AgentState.load(options.stateDirectory)
+        tombstones = AgentState.loadTombstones(options.stateDirectory)
+        // A state of an older agent kept reported ends in runs.json: they are tombstones now.
+        for (key, run) in runs where run.ended && run.endReported {
+            runs[key] = nil
+            tombstones[key] = Date().timeIntervalSince1970
+        }
         stopping = Set(runs.filter { $0.value.isRunning && $0.value.stopMessage != nil }.keys)
         // The fence counts from the last contact of this agent's previous life, if it had one:
         // a restart does not give its runs a fresh fence the daemon does not give them.
@@ -103,7 +117,9 @@ public final class SiteAgent: @unchecked Sendable {
             }
             turn()
             wake.lock()
-            if inbox.withLock({ $0.leases.isEmpty && !$0.closed }) { _ = wake.wait(until: Date().addingTimeInterval(0.02)) }
+            if backlog.isEmpty, inbox.withLock({ $0.leases.isEmpty && !$0.closed }) {
+                _ = wake.wait(until: Date().addingTimeInterval(0.02))
+            }
             wake.unlock()
         }
     }
@@ -118,12 +134,21 @@ public final class SiteAgent: @unchecked Sendable {
             return (box.leases, box.closed)
         }
         if closed { disconnect("the daemon closed the stream") }
-        for lease in leases { take(lease) }
+        // At most `leasesPerTurn` started per turn: a burst of thousands would otherwise hold the
+        // loop for seconds, with nothing reaped, reported or fenced meanwhile.
+        backlog += leases
+        let taken = backlog.prefix(Self.leasesPerTurn)
+        backlog.removeFirst(taken.count)
+        for lease in taken { take(lease) }
         pollRuns()
-        let dayAgo = Date().timeIntervalSince1970 - 86_400
-        for (key, run) in runs where (run.reportedAt ?? .infinity) < dayAgo { runs[key] = nil }
+        var now = monotonicSeconds()
+        if now - lastPrune >= 60 {
+            lastPrune = now
+            let dayAgo = Date().timeIntervalSince1970 - AgentState.tombstoneSeconds
+            tombstones = tombstones.filter { $0.value >= dayAgo }
+        }
         if let session, let reports { report(session, reports) }
-        let now = monotonicSeconds()
+        now = monotonicSeconds()
         if fence.mustFence(at: now), runs.values.contains(where: { $0.isRunning }) {
             logger.error("no contact with the daemon for \(fence.timeouts.fence) s: killing every run (fence)")
             for key in runs.keys where runs[key]!.isRunning { end(key, status: nil, message: "killed: agent fenced (no contact with the daemon)", fenced: true) }
@@ -174,6 +199,7 @@ public final class SiteAgent: @unchecked Sendable {
 
     func disconnect(_ why: String) {
         logger.warning("disconnected: \(why)")
+        backlog = []  // the next connection's first reply lists every lease again
         stream?.close()
         reports?.close()
         stream = nil
@@ -220,6 +246,13 @@ public final class SiteAgent: @unchecked Sendable {
 
     func take(_ lease: WireLease) {
         let key = AgentRun.key(lease.job, lease.attempt)
+        if runs[key] == nil, tombstones[key] == nil, let pgid = backend.startedBefore(job: lease.job, attempt: lease.attempt) {
+            // Started by this agent before a crash that came before its state was saved: the
+            // same run, found again (and judged by `pollRuns`), not a second one.
+            logger.warning("\(key) was started before the agent's state was saved: adopting pid \(pgid)",
+                           metadata: metadata(lease.job, lease.attempt))
+            runs[key] = AgentRun(job: lease.job, attempt: lease.attempt, pgid: pgid)
+        }
         if lease.stop != nil {
             if runs[key]?.isRunning == true {
                 logger.notice("\(key): stop (\(lease.stop!))", metadata: metadata(lease.job, lease.attempt))
@@ -230,7 +263,7 @@ public final class SiteAgent: @unchecked Sendable {
             }
             return
         }
-        guard runs[key] == nil else { return }  // known: running, or ended (never run twice)
+        guard runs[key] == nil, tombstones[key] == nil else { return }  // known: running, or ended (never run twice)
         do {
             let (pgid, limits) = try backend.start(lease)
             runs[key] = AgentRun(job: lease.job, attempt: lease.attempt, pgid: pgid, limits: limits.description)
@@ -350,6 +383,22 @@ public final class SiteAgent: @unchecked Sendable {
                 lastHeartbeat = now
             }
             guard !sent.isEmpty else { return }
+            var done: [String] = []
+            defer {
+                // Reported (accepted, repeated or stale alike): a tombstone for a day, so a lease of
+                // the same run arriving late is never started again. Written before runs.json
+                // drops the run: a crash in between reports the end again ("repeated").
+                let time = Date().timeIntervalSince1970
+                do {
+                    try AgentState.appendTombstones(done, at: time, to: options.stateDirectory)
+                    for key in done {
+                        runs[key] = nil
+                        tombstones[key] = time
+                    }
+                } catch {
+                    logger.error("cannot record reported ends: \(error)")
+                }
+            }
             try c.send(frames)
             for s in sent {
                 let reply = try c.receive()
@@ -361,10 +410,7 @@ public final class SiteAgent: @unchecked Sendable {
                     runs[key]?.startReported = true
                     if reply.parameters["action"] == .string("kill") { end(key, status: nil, message: "killed: the daemon said so") }
                 case .ended(let key):
-                    // Reported (accepted, repeated or stale alike). Kept a day as a tombstone, so a
-                    // lease of the same run arriving late is never started again.
-                    runs[key]?.endReported = true
-                    runs[key]?.reportedAt = Date().timeIntervalSince1970
+                    done.append(key)
                 case .heartbeat:
                     break
                 }
@@ -382,7 +428,7 @@ public final class SiteAgent: @unchecked Sendable {
     }
 
     func save() {
-        do { try AgentState.save(runs, to: options.stateDirectory) } catch {
+        do { saved = try AgentState.save(runs, to: options.stateDirectory, unless: saved) } catch {
             logger.error("cannot save the agent's state: \(error)")
         }
     }

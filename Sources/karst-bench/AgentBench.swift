@@ -63,12 +63,17 @@ struct AgentBench: ParsableCommand {
                                durationSeconds: 1, command: ["/bin/true"])
         // The watch is read on a thread of its own, so it keeps up while the batches go in.
         let seen = Mutex<[(id: String, kind: String, at: Double)]>([])
+        let failures = Mutex<[String: Int]>([:])
         let reader = Thread {
             while let r = try? watch.receive(), r.error == nil {
                 guard let event = r.parameters["event"]?.objectValue, let kind = event["kind"]?.stringValue,
                       let id = event["job"]?.objectValue?["id"]?.stringValue else { continue }
                 let t = monotonicSeconds()
                 seen.withLock { $0.append((id, kind, t)) }
+                if kind == "failed" {
+                    let message = event["job"]?.objectValue?["message"]?.stringValue ?? "?"
+                    failures.withLock { $0[message, default: 0] += 1 }
+                }
             }
         }
         reader.start()
@@ -141,6 +146,7 @@ struct AgentBench: ParsableCommand {
               CPU per job:          daemon \(micros(daemonCPU / Double(jobs))) µs, agents \(micros(agentCPU / Double(jobs))) µs, \
             runs (sh + /bin/true) \(micros(childCPU / Double(jobs))) µs
             """)
+        for (message, n) in failures.withLock({ $0 }).sorted(by: { $0.value > $1.value }) { print("  failed \(n)×: \(message)") }
     }
 
     func launch(_ url: URL, _ args: [String]) throws -> Process {

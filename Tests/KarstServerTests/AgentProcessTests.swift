@@ -59,7 +59,9 @@ import Testing
             let p = Process()
             p.executableURL = productsDirectory.appendingPathComponent(name)
             p.arguments = args
-            _ = FileManager.default.createFile(atPath: dir + "/\(name).log", contents: nil)
+            if !FileManager.default.fileExists(atPath: dir + "/\(name).log") {
+                _ = FileManager.default.createFile(atPath: dir + "/\(name).log", contents: nil)
+            }
             let log = FileHandle(forWritingAtPath: dir + "/\(name).log")!
             log.seekToEndOfFile()
             p.standardError = log
@@ -235,6 +237,28 @@ import Testing
         #expect(try await eventually(30) { try hub.state(c, id) == "succeeded" })
         #expect(hub.log() == ["start \(id).1", "end \(id).1"], "the run was started again")
         #expect(hub.logProblems().isEmpty, "\(hub.logProblems())")
+        c.close()
+    }
+
+    @Test(.enabled(if: built, "needs built karstd and karst-agent"))
+    func anAgentThatCrashedBeforeSavingItsStateFindsItsRunRatherThanStartingItTwice() async throws {
+        let hub = try Hub()
+        defer { hub.stop() }
+        #expect(try await eventually { FileManager.default.fileExists(atPath: hub.socket) })
+        let c = try VarlinkConnection(path: hub.socket)
+        try hub.startAgent()
+        let id = try hub.submit(c, "sleep 6")
+        #expect(try await eventually(20) { hub.log().contains("start \(id).1") })
+        let pidFile = hub.dir + "/agent-a1/runs/\(id).1/pid"
+        let pid = try String(contentsOfFile: pidFile, encoding: .utf8)
+        hub.killAgent()
+        // As if it died between starting the run and saving that it did.
+        try "[]".write(toFile: hub.dir + "/agent-a1/runs.json", atomically: true, encoding: .utf8)
+        try hub.startAgent()
+        #expect(try await eventually(30) { try hub.state(c, id) == "succeeded" }, "\(hub.diagnostics())")
+        // No second shell was started for the run: the one that wrote its pid is the only one.
+        #expect(try String(contentsOfFile: pidFile, encoding: .utf8) == pid, "\(hub.diagnostics())")
+        #expect(hub.log() == ["start \(id).1", "end \(id).1"], "\(hub.diagnostics())")
         c.close()
     }
 
