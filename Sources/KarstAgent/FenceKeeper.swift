@@ -108,6 +108,9 @@ public enum FenceKeeper {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        // It says what it does on standard error (the agent's journal stream under systemd); its
+        // standard output would only keep a pipe of whoever started the agent open.
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         var pid: pid_t = 0
         let cArgv = argv.map { strdup($0) } + [nil]
         defer { for p in cArgv { free(p) } }

@@ -39,6 +39,15 @@ struct Serve: ParsableCommand {
     var logTarget = "auto"
 
     func run() throws {
+        // SIGTERM and SIGINT stop the agent (its runs go on, its fence keeper with them), even
+        // when whoever started it had them blocked or ignored: both are inherited across exec.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGTERM)
+        sigaddset(&signals, SIGINT)
+        sigprocmask(SIG_UNBLOCK, &signals, nil)
+        signal(SIGTERM, SIG_DFL)
+        signal(SIGINT, SIG_DFL)
         guard backend == "process" else { throw ValidationError("--backend: only \"process\" is available") }
         guard ["auto", "journal", "stderr"].contains(logTarget) else {
             throw ValidationError("--log-target: auto, journal or stderr, not \(logTarget)")
