@@ -6,17 +6,11 @@
 #   KARSTD KARSTCTL KARST_AGENT CONFIG WORKDIR
 set -euo pipefail
 karstd=$1 karstctl=$2 agent=$3 config=$4 work=$5
-mkdir -p "$work/log" "$work/run"
-mount -t tmpfs tmpfs /run/systemd
-mkdir -p /run/systemd/journal /run/systemd/journald.conf.d /run/log
-mount --bind "$work/log" /run/log
-printf '[Journal]\nStorage=volatile\nReadKMsg=no\nRateLimitBurst=0\n' > /run/systemd/journald.conf.d/50-test.conf
-/lib/systemd/systemd-journald &
-journald=$!
+. "$(dirname "$0")/start-journald.sh"
 "$karstd" --ephemeral --config "$config" --socket "$work/run/k.sock" --log-target journal --log-level info &
 daemon=$!
+agentpid=
 trap 'kill $agentpid $daemon $journald 2>/dev/null || true' EXIT
-for _ in $(seq 100); do [ -S /run/systemd/journal/socket ] && break; sleep 0.05; done
 for _ in $(seq 200); do [ -S "$work/run/k.sock" ] && break; sleep 0.05; done
 "$agent" --socket "$work/run/k.sock" --datacenter site --name a1 --state-dir "$work/agent" --log-target journal &
 agentpid=$!

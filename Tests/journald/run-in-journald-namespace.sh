@@ -4,15 +4,8 @@
 # Usage (as root): unshare --mount --propagation private bash run-in-journald-namespace.sh KARSTD KARSTCTL WORKDIR
 set -euo pipefail
 karstd=$1 karstctl=$2 work=$3
-mkdir -p "$work/log" "$work/run"
-mount -t tmpfs tmpfs /run/systemd
-mkdir -p /run/systemd/journal /run/systemd/journald.conf.d /run/log
-mount --bind "$work/log" /run/log
-printf '[Journal]\nStorage=volatile\nReadKMsg=no\nRateLimitBurst=0\n' > /run/systemd/journald.conf.d/50-test.conf
-/lib/systemd/systemd-journald &
-journald=$!
+. "$(dirname "$0")/start-journald.sh"
 trap 'kill $journald 2>/dev/null || true' EXIT
-for _ in $(seq 100); do [ -S /run/systemd/journal/socket ] && break; sleep 0.05; done
 "$karstd" --ephemeral --socket "$work/run/k.sock" --log-target journal --log-level info &
 daemon=$!
 for _ in $(seq 200); do [ -S "$work/run/k.sock" ] && break; sleep 0.05; done

@@ -10,10 +10,7 @@ extension SchedulerState {
     public mutating func drainStopping(_ datacenter: String, now: Instant) throws(SchedulerError)
         -> (DatacenterUsage, [Event])
     {
-        let d = try index(of: datacenter)
-        datacenterStates[d] = .draining
-        queue.unparkAll()
-        return (usage[d], try evacuate(d, reason: .drained, detail: "datacenter \(datacenter) drained with its runs stopped", now: now))
+        try evacuate(datacenter, into: .draining, reason: .drained, detail: "drained with its runs stopped", now: now)
     }
 
     /// Lets a drained or offline data centre take new work again.
@@ -26,15 +23,16 @@ extension SchedulerState {
     public mutating func setOffline(_ datacenter: String, now: Instant) throws(SchedulerError)
         -> (DatacenterUsage, [Event])
     {
-        let d = try index(of: datacenter)
-        datacenterStates[d] = .offline
-        queue.unparkAll()
-        return (usage[d], try evacuate(d, reason: .offline, detail: "datacenter \(datacenter) offline", now: now))
+        try evacuate(datacenter, into: .offline, reason: .offline, detail: "offline", now: now)
     }
 
-    /// Ends every run in data centre `d`: requeued, or for an agent's run, asked to stop.
-    private mutating func evacuate(_ d: Int, reason: AgentBook.StopReason, detail: String,
-                                   now: Instant) throws(SchedulerError) -> [Event] {
+    /// Puts a data centre in `state` and ends every run there: requeued, or for an agent's run,
+    /// asked to stop.
+    private mutating func evacuate(_ datacenter: String, into state: DatacenterState, reason: AgentBook.StopReason,
+                                   detail: String, now: Instant) throws(SchedulerError) -> (DatacenterUsage, [Event]) {
+        let d = try index(of: datacenter)
+        datacenterStates[d] = state
+        queue.unparkAll()
         var victims: [JobID] = []
         jobs.forEach { id, job in
             if job.state == .running, job.placement?.datacenter == d { victims.append(id) }
@@ -47,9 +45,9 @@ extension SchedulerState {
                 continue
             }
             let job = try transition(id, .requeue, now: now)
-            events.append(Event(kind: .requeued, at: now, job: job, detail: detail))
+            events.append(Event(kind: .requeued, at: now, job: job, detail: "datacenter \(datacenter) \(detail)"))
         }
-        return events
+        return (usage[d], events)
     }
 
     /// Per data centre: whether a site agent of it is live (where agents execute, the data
