@@ -2,27 +2,31 @@ import Foundation
 import KarstProtocol
 
 /// One run as the agent keeps it: started under a process group, maybe ended, maybe reported.
-struct AgentRun: Codable, Hashable {
-    var job: String
-    var attempt: Int
-    var pgid: Int32
+public struct AgentRun: Codable, Hashable, Sendable {
+    public var job: String
+    public var attempt: Int
+    public var pgid: Int32
+    /// The backend's id for it where that is not a process group (a Slurm job id).
+    public var handle: String?
+    /// The site's id for it, as reported with its start (`pgid N`, `slurm job N`).
+    public var siteID: String?
     /// The limits it runs under, as reported with its start.
-    var limits: String?
+    public var limits: String?
     /// Asked to stop (SIGTERM sent): the message its end will carry, and when SIGKILL follows
     /// (monotonic seconds).
-    var stopMessage: String?
+    public var stopMessage: String?
     /// Killed by the agent's fence (reported as such: the job is requeued, not failed).
-    var fenced = false
-    var stopDeadline: Double?
-    var startReported = false
-    var ended = false
-    var exitStatus: Int?
-    var message: String?
-    var endReported = false
+    public var fenced = false
+    public var stopDeadline: Double?
+    public var startReported = false
+    public var ended = false
+    public var exitStatus: Int?
+    public var message: String?
+    public var endReported = false
 
-    var isRunning: Bool { !ended }
+    public var isRunning: Bool { !ended }
 
-    static func key(_ job: String, _ attempt: Int) -> String { "\(job).\(attempt)" }
+    public static func key(_ job: String, _ attempt: Int) -> String { "\(job).\(attempt)" }
 
     /// A lease this agent will not run (it could not start, or was stopped first): ended, its
     /// end owed to the daemon.

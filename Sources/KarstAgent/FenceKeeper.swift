@@ -52,7 +52,9 @@ func monotonicSeconds() -> Double {
 /// its state is alive. A restarted agent uses the keeper still running (`keeper.pid`).
 public enum FenceKeeper {
     /// Runs the keeper until the agent is gone and no run is left; never returns.
-    public static func run(stateDirectory: String, runDirectory: String, cgroup: String?) -> Never {
+    /// Runs with a process group are killed by it (their shell must name their directory under
+    /// `runDirectory`), runs of a Slurm backend (a `handle`) with `scancel`.
+    public static func run(stateDirectory: String, runDirectory: String?, cgroup: String?) -> Never {
         let me = getpid()
         try? "\(me)\n".write(toFile: stateDirectory + "/keeper.pid", atomically: true, encoding: .utf8)
         let limits = RunLimits(mode: cgroup.map { .cgroup($0) } ?? .rlimits, why: "the agent's")
@@ -64,22 +66,29 @@ public enum FenceKeeper {
             let fence = contact.map { monotonicSeconds() - $0.lastContact >= $0.fenceSeconds } ?? false
             // The runs are read only when they matter: past the fence, or once the agent is gone.
             guard fence || !agentAlive else { continue }
-            let runs = ((try? AgentState.load(stateDirectory)) ?? [:]).values.filter {
-                $0.isRunning && $0.pgid > 1
-                    && ProcessBackend.isRunGroup($0.pgid, directory: "\(runDirectory)/\($0.job).\($0.attempt)")
+            let runs = ((try? AgentState.load(stateDirectory)) ?? [:]).values.filter { run in
+                guard run.isRunning else { return false }
+                if run.handle != nil { return true }
+                guard let runDirectory, run.pgid > 1 else { return false }
+                return ProcessBackend.isRunGroup(run.pgid, directory: "\(runDirectory)/\(run.job).\(run.attempt)")
             }
             if fence, let contact {
-                for run in runs {
-                    // Marked first: the agent, if it comes back, reports the end as fenced.
-                    _ = FileManager.default.createFile(atPath: "\(runDirectory)/\(run.job).\(run.attempt)/fenced", contents: nil)
-                    kill(-run.pgid, SIGKILL)
-                    limits.killAll("\(run.job).\(run.attempt)")
+                for run in runs where !fenced.contains(AgentRun.key(run.job, run.attempt)) || run.handle == nil {
+                    if let handle = run.handle {
+                        SlurmBackend.cancelForFence(handle, stateDirectory: stateDirectory)
+                    } else if let runDirectory {
+                        // Marked first: the agent, if it comes back, reports the end as fenced.
+                        _ = FileManager.default.createFile(atPath: "\(runDirectory)/\(run.job).\(run.attempt)/fenced", contents: nil)
+                        kill(-run.pgid, SIGKILL)
+                        limits.killAll("\(run.job).\(run.attempt)")
+                    }
                     if fenced.insert(AgentRun.key(run.job, run.attempt)).inserted {
                         log("fence: no contact with the daemon for \(contact.fenceSeconds) s: killed \(run.job) attempt \(run.attempt)")
                     }
                 }
             }
-            if !agentAlive && runs.isEmpty {
+            // Slurm runs are gone once cancelled (their end is Slurm's to report to the agent).
+            if !agentAlive && runs.allSatisfy({ $0.handle != nil && fenced.contains(AgentRun.key($0.job, $0.attempt)) }) {
                 if (try? String(contentsOfFile: stateDirectory + "/keeper.pid", encoding: .utf8))?
                     .trimmingCharacters(in: .whitespacesAndNewlines) == "\(me)" {
                     unlink(stateDirectory + "/keeper.pid")
@@ -90,14 +99,13 @@ public enum FenceKeeper {
     }
 
     /// Starts a keeper for the agent's state unless one is running; returns its pid.
-    static func ensure(stateDirectory: String, runDirectory: String, cgroup: String?) throws -> Int32 {
+    static func ensure(stateDirectory: String, arguments: [String]) throws -> Int32 {
         if let text = try? String(contentsOfFile: stateDirectory + "/keeper.pid", encoding: .utf8),
            let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), commandLine(of: pid).contains("fence-keeper") {
             return pid
         }
         let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        let argv = [exe, "fence-keeper", "--state-dir", stateDirectory, "--run-dir", runDirectory]
-            + (cgroup.map { ["--cgroup", $0] } ?? [])
+        let argv = [exe, "fence-keeper", "--state-dir", stateDirectory] + arguments
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }

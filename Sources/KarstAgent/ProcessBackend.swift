@@ -10,7 +10,54 @@ import Glibc
 /// runs the command, and writes its exit status to the run's directory when it ends, so an end
 /// is known even if the agent restarted meanwhile; output in `output` there. Stopping kills the
 /// whole group (and, with cgroups, every process of the run's group).
-public final class ProcessBackend: @unchecked Sendable {
+public final class ProcessBackend: RunBackend, @unchecked Sendable {
+    public var name: String { "process" }
+    public var limitsSummary: String { limits.why }
+    public var keeperArguments: [String] {
+        ["--run-dir", runDirectory] + (limits.cgroupDirectory.map { ["--cgroup", $0] } ?? [])
+    }
+
+    public func output(job: String, attempt: Int) -> String { directory(job: job, attempt: attempt) + "/output" }
+
+    public func start(_ lease: WireLease) throws -> StartedRun {
+        let (pgid, applied) = try spawn(lease)
+        return StartedRun(pgid: pgid, siteID: "pgid \(pgid)", limits: applied.description)
+    }
+
+    public func startedBefore(job: String, attempt: Int) -> StartedRun? {
+        startedPGID(job: job, attempt: attempt).map { StartedRun(pgid: $0, siteID: "pgid \($0)") }
+    }
+
+    /// Reaps what exited; judges the runs whose shell exited, and at a sweep every run (those a
+    /// restarted agent adopted are not its children).
+    public func ended(_ runs: [AgentRun], sweep: Bool) -> [String: RunEnd] {
+        let exited = reapExited()
+        guard sweep || !exited.isEmpty else { return [:] }
+        var out: [String: RunEnd] = [:]
+        for run in runs where sweep || exited.contains(run.pgid) {
+            let key = AgentRun.key(run.job, run.attempt)
+            let oom = limits.killedForMemory(key) ? " (killed: out of memory; \(run.limits ?? ""))" : ""
+            if let status = exitStatus(job: run.job, attempt: run.attempt) {
+                out[key] = .exited(status, note: oom)
+            } else if exited.contains(run.pgid) || !isAlive(run.pgid, job: run.job, attempt: run.attempt) {
+                // The status is written before the shell exits: look once more now it is gone.
+                if let status = exitStatus(job: run.job, attempt: run.attempt) {
+                    out[key] = .exited(status, note: oom)
+                } else if wasFenced(job: run.job, attempt: run.attempt) {
+                    out[key] = RunEnd(message: "killed: agent fenced (no contact with the daemon)", fenced: true)
+                } else {
+                    out[key] = RunEnd(message: "the process ended without an exit status (killed by a signal?)" + oom)
+                }
+            }
+        }
+        return out
+    }
+
+    public func isGone(_ run: AgentRun) -> Bool { !isAlive(run.pgid, job: run.job, attempt: run.attempt) }
+    public func terminate(_ run: AgentRun) { terminate(run.pgid, job: run.job, attempt: run.attempt) }
+    public func kill(_ run: AgentRun) { stop(run.pgid, job: run.job, attempt: run.attempt) }
+    public func release(_ run: AgentRun) { limits.release(AgentRun.key(run.job, run.attempt)) }
+
     public let runDirectory: String
     public let limits: RunLimits
 
@@ -38,7 +85,7 @@ public final class ProcessBackend: @unchecked Sendable {
 
     /// Starts a lease; returns its process group id (the site's id for the run) and the limits
     /// it runs under.
-    public func start(_ lease: WireLease) throws -> (pgid: Int32, limits: RunLimits.Applied) {
+    func spawn(_ lease: WireLease) throws -> (pgid: Int32, limits: RunLimits.Applied) {
         let dir = directory(job: lease.job, attempt: lease.attempt)
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let replicas = Double(max(1, lease.replicas))
@@ -93,7 +140,7 @@ public final class ProcessBackend: @unchecked Sendable {
     /// The process group of run (job, attempt) if it was started here already: its directory
     /// holds the pid its shell wrote (an agent that crashed after starting it and before saving
     /// its state finds it this way rather than starting it twice). Nil if it never started.
-    public func startedBefore(job: String, attempt: Int) -> Int32? {
+    func startedPGID(job: String, attempt: Int) -> Int32? {
         guard let text = try? String(contentsOfFile: directory(job: job, attempt: attempt) + "/pid", encoding: .utf8)
         else { return nil }
         return Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
@@ -117,8 +164,8 @@ public final class ProcessBackend: @unchecked Sendable {
     /// until they are reaped — by the agent itself, which is its runs' subreaper, at its next
     /// turn (or by init, for runs of an earlier agent). Cheap: no walk over /proc.
     static func isRunGroup(_ pgid: Int32, directory: String) -> Bool {
-        guard pgid > 1, kill(-pgid, 0) == 0 else { return false }
-        guard kill(pgid, 0) == 0 else { return true }  // the leader is gone, members are not
+        guard pgid > 1, Glibc.kill(-pgid, 0) == 0 else { return false }
+        guard Glibc.kill(pgid, 0) == 0 else { return true }  // the leader is gone, members are not
         let cmdline = FenceKeeper.commandLine(of: pgid)
         // A zombie leader has no command line: it is this run's shell, exited, not reaped yet.
         return cmdline.isEmpty || cmdline.contains(" \(directory) ")
@@ -140,7 +187,7 @@ public final class ProcessBackend: @unchecked Sendable {
     }
 
     /// Reaps every child that exited; returns their pids (each run's shell is its group's leader).
-    public func reapExited() -> Set<Int32> {
+    func reapExited() -> Set<Int32> {
         var out = Set<Int32>()
         var status: Int32 = 0
         while true {
@@ -153,13 +200,13 @@ public final class ProcessBackend: @unchecked Sendable {
 
     /// Asks run (job, attempt) to end: SIGTERM to its group.
     public func terminate(_ pgid: Int32, job: String, attempt: Int) {
-        if isAlive(pgid, job: job, attempt: attempt) { kill(-pgid, SIGTERM) }
+        if isAlive(pgid, job: job, attempt: attempt) { Glibc.kill(-pgid, SIGTERM) }
     }
 
     /// Kills run (job, attempt) now: SIGKILL to its group and, with cgroups, to every process
     /// left in its cgroup (one that left the group); its shell reaped if it is our child.
     public func stop(_ pgid: Int32, job: String, attempt: Int) {
-        if isAlive(pgid, job: job, attempt: attempt) { kill(-pgid, SIGKILL) }
+        if isAlive(pgid, job: job, attempt: attempt) { Glibc.kill(-pgid, SIGKILL) }
         limits.killAll("\(job).\(attempt)")
         var status: Int32 = 0
         _ = waitpid(pgid, &status, WNOHANG)

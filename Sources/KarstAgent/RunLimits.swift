@@ -32,6 +32,9 @@ public struct RunLimits: Sendable {
     /// Why this mode (what was found), for the agent's log.
     public let why: String
 
+    /// The cgroup directory of the runs, in cgroup mode.
+    public var cgroupDirectory: String? { if case .cgroup(let dir) = mode { dir } else { nil } }
+
     /// Detects what the machine allows; with `cgroups: false`, rlimits whatever it allows.
     public static func detect(cgroups: Bool = true) -> RunLimits {
         guard cgroups else { return RunLimits(mode: .rlimits, why: "cgroups turned off (--no-cgroups)") }

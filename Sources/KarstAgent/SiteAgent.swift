@@ -29,7 +29,7 @@ public final class SiteAgent: @unchecked Sendable {
     }
 
     let options: Options
-    let backend: ProcessBackend
+    let backend: any RunBackend
     let logger: Logger
     var runs: [String: AgentRun] = [:]
     /// Runs whose end the daemon took, and when (Unix seconds): never started again (`AgentState`).
@@ -57,7 +57,7 @@ public final class SiteAgent: @unchecked Sendable {
     var onReady: (@Sendable () -> Void)?
     var onLoop: (@Sendable () -> Void)?
 
-    public init(options: Options, backend: ProcessBackend, logger: Logger) throws {
+    public init(options: Options, backend: any RunBackend, logger: Logger) throws {
         self.options = options
         self.backend = backend
         self.logger = logger
@@ -78,10 +78,8 @@ public final class SiteAgent: @unchecked Sendable {
         fence = AgentFence(timeouts: AgentTimeouts(fence: previous?.fenceSeconds ?? AgentTimeouts().fence),
                            now: previous?.lastContact ?? monotonicSeconds())
         writeContact(force: true)
-        let cgroup: String? = if case .cgroup(let dir) = backend.limits.mode { dir } else { nil }
-        let keeper = try FenceKeeper.ensure(stateDirectory: options.stateDirectory, runDirectory: backend.runDirectory,
-                                            cgroup: cgroup)
-        logger.notice("resource limits: \(backend.limits.why); fence keeper pid \(keeper)")
+        let keeper = try FenceKeeper.ensure(stateDirectory: options.stateDirectory, arguments: backend.keeperArguments)
+        logger.notice("backend \(backend.name); resource limits: \(backend.limitsSummary); fence keeper pid \(keeper)")
     }
 
     /// The contact file as last written.
@@ -167,7 +165,7 @@ public final class SiteAgent: @unchecked Sendable {
             // the fence has to be kept meanwhile.
             s.setReceiveTimeout(seconds: answerTimeout)
             try s.stream(AgentInterface.Connect.name, AgentInterface.Connect.Parameters(
-                agent: options.name, datacenter: options.datacenter, backend: "process", host: options.host).jsonObject)
+                agent: options.name, datacenter: options.datacenter, backend: backend.name, host: options.host).jsonObject)
             let reply = try s.receive()
             if let e = reply.error { throw e }
             let first = try AgentInterface.Connect.Reply(object: reply.parameters, path: .root, strict: false)
@@ -246,12 +244,13 @@ public final class SiteAgent: @unchecked Sendable {
 
     func take(_ lease: WireLease) {
         let key = AgentRun.key(lease.job, lease.attempt)
-        if runs[key] == nil, tombstones[key] == nil, let pgid = backend.startedBefore(job: lease.job, attempt: lease.attempt) {
+        if runs[key] == nil, tombstones[key] == nil, let found = backend.startedBefore(job: lease.job, attempt: lease.attempt) {
             // Started by this agent before a crash that came before its state was saved: the
             // same run, found again (and judged by `pollRuns`), not a second one.
-            logger.warning("\(key) was started before the agent's state was saved: adopting pid \(pgid)",
+            logger.warning("\(key) was started before the agent's state was saved: adopting \(found.siteID)",
                            metadata: metadata(lease.job, lease.attempt))
-            runs[key] = AgentRun(job: lease.job, attempt: lease.attempt, pgid: pgid)
+            runs[key] = AgentRun(job: lease.job, attempt: lease.attempt, pgid: found.pgid, handle: found.handle,
+                                 siteID: found.siteID)
         }
         if lease.stop != nil {
             if runs[key]?.isRunning == true {
@@ -265,9 +264,10 @@ public final class SiteAgent: @unchecked Sendable {
         }
         guard runs[key] == nil, tombstones[key] == nil else { return }  // known: running, or ended (never run twice)
         do {
-            let (pgid, limits) = try backend.start(lease)
-            runs[key] = AgentRun(job: lease.job, attempt: lease.attempt, pgid: pgid, limits: limits.description)
-            logger.notice("\(key) started: pid \(pgid), output \(backend.directory(job: lease.job, attempt: lease.attempt))/output; \(limits.description)",
+            let started = try backend.start(lease)
+            runs[key] = AgentRun(job: lease.job, attempt: lease.attempt, pgid: started.pgid, handle: started.handle,
+                                 siteID: started.siteID, limits: started.limits)
+            logger.notice("\(key) started: \(started.siteID), output \(backend.output(job: lease.job, attempt: lease.attempt)); \(started.limits ?? "")",
                           metadata: metadata(lease.job, lease.attempt))
         } catch {
             runs[key] = .neverStarted(lease, message: "\(error)")
@@ -283,54 +283,42 @@ public final class SiteAgent: @unchecked Sendable {
         run.stopDeadline = monotonicSeconds() + Self.stopGrace
         runs[key] = run
         stopping.insert(key)
-        backend.terminate(run.pgid, job: run.job, attempt: run.attempt)
+        backend.terminate(run)
     }
 
     /// Seconds between SIGTERM and SIGKILL when a run is asked to stop.
     static let stopGrace = 5.0
 
-    /// Judges the runs whose shell exited (reaped here), those asked to stop at every turn, and
-    /// once a second every run (those a restarted agent adopted are not its children).
+    /// Judges the runs asked to stop at every turn, and lets the backend judge the others (it
+    /// looks at every run once a second, `sweep`).
     func pollRuns() {
-        let exited = backend.reapExited()
         let now = monotonicSeconds()
         for key in stopping {
             guard let run = runs[key], run.isRunning else {
                 stopping.remove(key)
                 continue
             }
-            if !backend.isAlive(run.pgid, job: run.job, attempt: run.attempt) {
+            if backend.isGone(run) {
                 end(key, status: nil, message: run.stopMessage, kill: false)
                 stopping.remove(key)
             } else if now >= run.stopDeadline ?? 0 {
-                backend.stop(run.pgid, job: run.job, attempt: run.attempt)
+                backend.kill(run)
             }
         }
         let sweep = now - lastSweep >= 1
         if sweep { lastSweep = now }
-        guard sweep || !exited.isEmpty else { return }
-        for (key, run) in runs where run.isRunning && run.stopMessage == nil && (sweep || exited.contains(run.pgid)) {
-            if let status = backend.exitStatus(job: run.job, attempt: run.attempt) {
-                end(key, status: status, message: status == 0 ? nil : "exit status \(status)" + oom(run), kill: false)
-            } else if exited.contains(run.pgid) || !backend.isAlive(run.pgid, job: run.job, attempt: run.attempt) {
-                // The status is written before the shell exits: look once more now it is gone.
-                if let status = backend.exitStatus(job: run.job, attempt: run.attempt) {
-                    end(key, status: status, message: status == 0 ? nil : "exit status \(status)" + oom(run), kill: false)
-                } else if backend.wasFenced(job: run.job, attempt: run.attempt) {
-                    end(key, status: nil, message: "killed: agent fenced (no contact with the daemon)", kill: false, fenced: true)
-                } else {
-                    end(key, status: nil, message: "the process ended without an exit status (killed by a signal?)" + oom(run), kill: false)
-                }
-            }
+        let running = runs.values.filter { $0.isRunning && $0.stopMessage == nil }
+        for (key, end) in backend.ended(running, sweep: sweep) {
+            self.end(key, status: end.exitStatus, message: end.message, kill: false, fenced: end.fenced)
         }
     }
 
     func end(_ key: String, status: Int?, message: String?, kill: Bool = true, fenced: Bool = false) {
         guard var run = runs[key], !run.ended else { return }
-        // A run is over when its command is: what it left behind in its group goes too.
-        if run.pgid > 1 {
-            backend.stop(run.pgid, job: run.job, attempt: run.attempt)
-            backend.limits.release(key)
+        // A run is over when its command is: what it left behind goes too.
+        if run.pgid > 1 || run.handle != nil {
+            backend.kill(run)
+            backend.release(run)
         }
         run.ended = true
         run.fenced = fenced
@@ -338,11 +326,6 @@ public final class SiteAgent: @unchecked Sendable {
         run.message = message
         runs[key] = run
         logger.notice("\(key) ended: \(message ?? "exit status 0")", metadata: metadata(run.job, run.attempt))
-    }
-
-    /// ", killed for want of memory" when the kernel's OOM killer hit the run (cgroups only).
-    private func oom(_ run: AgentRun) -> String {
-        backend.limits.killedForMemory(AgentRun.key(run.job, run.attempt)) ? " (killed: out of memory; \(run.limits ?? ""))" : ""
     }
 
     /// The journal fields of a run's log lines.
@@ -365,8 +348,8 @@ public final class SiteAgent: @unchecked Sendable {
                 let r = runs[key]!
                 if !r.startReported {
                     frames += VarlinkCall(method: AgentInterface.Started.name, parameters: AgentInterface.Started.Parameters(
-                        agent: options.name, session: session, job: r.job, attempt: r.attempt, siteID: "pgid \(r.pgid)",
-                        output: backend.directory(job: r.job, attempt: r.attempt) + "/output", limits: r.limits).jsonObject).framed
+                        agent: options.name, session: session, job: r.job, attempt: r.attempt, siteID: r.siteID ?? "pgid \(r.pgid)",
+                        output: backend.output(job: r.job, attempt: r.attempt), limits: r.limits).jsonObject).framed
                     sent.append(.started(key))
                 }
                 if r.ended && !r.endReported {

@@ -31,10 +31,14 @@ struct Serve: ParsableCommand {
     @Option(help: "karstd's control socket.") var socket = ProcessInfo.processInfo.environment["KARST_SOCKET"] ?? "/run/karst/karstd.sock"
     @Option(help: "The data centre this agent serves (its executor must be \"agents\").") var datacenter: String
     @Option(help: "The agent's name, unique in the hub (default: the host name).") var name: String?
-    @Option(help: "Backend: process (each run a child process group).") var backend = "process"
+    @Option(help: "Backend: process (each run a child process group) or slurm (each run a Slurm job).") var backend = "process"
     @Option(help: "Where the agent keeps what it started.") var stateDir = ProcessInfo.processInfo.environment["STATE_DIRECTORY"] ?? ".karst/agent"
     @Option(help: "Where runs' directories (output, exit status) go (default: STATE-DIR/runs).") var runDir: String?
     @Flag(help: "Do not use cgroups even where they are delegated (rlimits only).") var noCgroups = false
+    @Option(help: ArgumentHelp("slurm: the partition a pool's runs go to, as POOL=PARTITION (repeatable).", valueName: "pool=partition"))
+    var partition: [String] = []
+    @Option(help: "slurm: the partition of runs whose pool has no --partition (default: the cluster's default).")
+    var defaultPartition: String?
     @Option(help: "Where logs go: auto (the journal when stderr is connected to it), journal, stderr.")
     var logTarget = "auto"
 
@@ -48,7 +52,17 @@ struct Serve: ParsableCommand {
         sigprocmask(SIG_UNBLOCK, &signals, nil)
         signal(SIGTERM, SIG_DFL)
         signal(SIGINT, SIG_DFL)
-        guard backend == "process" else { throw ValidationError("--backend: only \"process\" is available") }
+        guard ["process", "slurm"].contains(backend) else {
+            throw ValidationError("--backend: process or slurm, not \(backend)")
+        }
+        var partitions: [String: String] = [:]
+        for p in partition {
+            let parts = p.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                throw ValidationError("--partition: POOL=PARTITION, not \(p)")
+            }
+            partitions[parts[0]] = parts[1]
+        }
         guard ["auto", "journal", "stderr"].contains(logTarget) else {
             throw ValidationError("--log-target: auto, journal or stderr, not \(logTarget)")
         }
@@ -61,10 +75,13 @@ struct Serve: ParsableCommand {
         }
         let host = ProcessInfo.processInfo.hostName
         let logger = Logger(label: "karst-agent")
+        let runs = runDir ?? stateDir + "/runs"
+        let chosen: any RunBackend = backend == "slurm"
+            ? try SlurmBackend(runDirectory: runs, partitions: partitions, defaultPartition: defaultPartition)
+            : try ProcessBackend(runDirectory: runs, limits: RunLimits.detect(cgroups: !noCgroups))
         let agent = try SiteAgent(
             options: .init(socket: socket, name: name ?? host, datacenter: datacenter, host: host, stateDirectory: stateDir),
-            backend: try ProcessBackend(runDirectory: runDir ?? stateDir + "/runs", limits: RunLimits.detect(cgroups: !noCgroups)),
-            logger: logger)
+            backend: chosen, logger: logger)
         if SystemdNotifier.isEnabled {
             let notifier = SystemdNotifier()
             agent.hooks(ready: { notifier.ready(status: "connected") }, loop: { notifier.watchdog() })
@@ -81,7 +98,7 @@ struct FenceKeeperCommand: ParsableCommand {
         shouldDisplay: false)
 
     @Option var stateDir: String
-    @Option var runDir: String
+    @Option var runDir: String?
     @Option var cgroup: String?
 
     func run() throws {

@@ -44,9 +44,10 @@ import Testing
             try startDaemon()
         }
 
-        func startAgent(_ name: String = "a1") throws {
+        func startAgent(_ name: String = "a1", _ extra: [String] = [], environment: [String: String]? = nil) throws {
             agents[name] = try launch("karst-agent", ["--socket", socket, "--datacenter", "site", "--name", name,
-                                                      "--state-dir", dir + "/agent-" + name, "--log-target", "stderr"])
+                                                      "--state-dir", dir + "/agent-" + name, "--log-target", "stderr"] + extra,
+                                      environment: environment)
         }
 
         func killAgent(_ name: String = "a1") {
@@ -55,10 +56,11 @@ import Testing
             p.waitUntilExit()
         }
 
-        func launch(_ name: String, _ args: [String]) throws -> Process {
+        func launch(_ name: String, _ args: [String], environment: [String: String]? = nil) throws -> Process {
             let p = Process()
             p.executableURL = productsDirectory.appendingPathComponent(name)
             p.arguments = args
+            if let environment { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
             if !FileManager.default.fileExists(atPath: dir + "/\(name).log") {
                 _ = FileManager.default.createFile(atPath: dir + "/\(name).log", contents: nil)
             }

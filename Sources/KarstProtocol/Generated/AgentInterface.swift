@@ -20,6 +20,8 @@ public struct WireLease: WireStruct {
     /// Set when the run must stop ("cancelled", "preempted", "drained", "offline"): stop it
     /// (SIGTERM, then SIGKILL) and report its end.
     public var stop: String?
+    /// The pool it was placed in (a Slurm agent maps pools to partitions).
+    public var pool: String?
 
     public init(
         job: String,
@@ -32,7 +34,8 @@ public struct WireLease: WireStruct {
         accelerators: Int? = nil,
         replicas: Int,
         durationSeconds: Double? = nil,
-        stop: String? = nil
+        stop: String? = nil,
+        pool: String? = nil
     ) {
         self.job = job
         self.attempt = attempt
@@ -45,6 +48,7 @@ public struct WireLease: WireStruct {
         self.replicas = replicas
         self.durationSeconds = durationSeconds
         self.stop = stop
+        self.pool = pool
     }
 
     public init(object: JSONObject, path: WirePath, strict: Bool) throws(VarlinkError) {
@@ -61,6 +65,7 @@ public struct WireLease: WireStruct {
         var replicas: Int? = nil
         var durationSeconds: Double? = nil
         var stop: String? = nil
+        var pool: String? = nil
         for m in object.members {
             // null is an absent member (a required one is then missing, below); an unknown one is
             // still unknown.
@@ -89,6 +94,8 @@ public struct WireLease: WireStruct {
                 if !isNull { durationSeconds = try Double(wire: m.value, path: fieldPath("durationSeconds"), strict: strict) }
             case "stop":
                 if !isNull { stop = try String(wire: m.value, path: fieldPath("stop"), strict: strict) }
+            case "pool":
+                if !isNull { pool = try String(wire: m.value, path: fieldPath("pool"), strict: strict) }
             default: if strict { throw fieldPath(m.key).invalid }
             }
         }
@@ -109,7 +116,8 @@ public struct WireLease: WireStruct {
             accelerators: accelerators,
             replicas: replicas,
             durationSeconds: durationSeconds,
-            stop: stop
+            stop: stop,
+            pool: pool
         )
     }
 
@@ -126,6 +134,7 @@ public struct WireLease: WireStruct {
         w.key("replicas"); replicas.write(to: &w)
         if let durationSeconds { w.key("durationSeconds"); durationSeconds.write(to: &w) }
         if let stop { w.key("stop"); stop.write(to: &w) }
+        if let pool { w.key("pool"); pool.write(to: &w) }
         w.endObject()
     }
 
@@ -142,6 +151,7 @@ public struct WireLease: WireStruct {
         o.members.append((key: "replicas", value: replicas.json))
         if let durationSeconds { o.members.append((key: "durationSeconds", value: durationSeconds.json)) }
         if let stop { o.members.append((key: "stop", value: stop.json)) }
+        if let pool { o.members.append((key: "pool", value: pool.json)) }
         return .object(o)
     }
 }

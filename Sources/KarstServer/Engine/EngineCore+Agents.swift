@@ -127,7 +127,8 @@ extension EngineCore {
             environment: spec.environment.isEmpty ? nil : spec.environment, workingDirectory: spec.workingDirectory,
             cpu: spec.resources.cpu, memoryGiB: spec.resources.memoryGiB,
             accelerators: spec.resources.accelerators == 0 ? nil : spec.resources.accelerators, replicas: spec.replicas,
-            durationSeconds: spec.durationSeconds, stop: lease.stopReason?.rawValue)
+            durationSeconds: spec.durationSeconds, stop: lease.stopReason?.rawValue,
+            pool: job.placement.map { state.names(of: $0).pool })
     }
 }
 

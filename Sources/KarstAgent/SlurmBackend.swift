@@ -1,0 +1,204 @@
+import Foundation
+import KarstProtocol
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs each lease as a job of a Slurm cluster: `sbatch --parsable --no-requeue` of a small
+/// script in the run's directory, named `karst-JOB-ATTEMPT` (the name is the idempotency key:
+/// it is looked up before every submission), with the job's cores, memory and a time limit from
+/// its expected duration, in the partition its pool maps to. Karst owns retries, so Slurm's own
+/// requeue is off (a requeued job keeps its id and confuses whoever watches it).
+///
+/// State comes from `squeue` (once a second, for every run at once) and, for a job that ended,
+/// `scontrol show job` (its `ExitCode`); a stop is `scancel`. After an agent restart, jobs are
+/// found again by name. The commands use the agent's environment (`SLURM_CONF`, `PATH`).
+public final class SlurmBackend: RunBackend, @unchecked Sendable {
+    public var name: String { "slurm" }
+    public let runDirectory: String
+    /// Pool → partition; runs of other pools go to `defaultPartition` (nil: Slurm's default).
+    public let partitions: [String: String]
+    public let defaultPartition: String?
+    /// The time limit is the expected duration × this, plus a minute (Slurm counts minutes).
+    public let timeMargin: Double
+
+    public init(runDirectory: String, partitions: [String: String] = [:], defaultPartition: String? = nil,
+                timeMargin: Double = 1.5) throws {
+        self.runDirectory = runDirectory.hasPrefix("/")
+            ? runDirectory : FileManager.default.currentDirectoryPath + "/" + runDirectory
+        self.partitions = partitions
+        self.defaultPartition = defaultPartition
+        self.timeMargin = timeMargin
+        try FileManager.default.createDirectory(atPath: self.runDirectory, withIntermediateDirectories: true)
+        guard Self.tool("sbatch") != nil, Self.tool("squeue") != nil, Self.tool("scancel") != nil, Self.tool("scontrol") != nil
+        else { throw AgentFailure.spawn("the Slurm backend needs sbatch, squeue, scontrol and scancel on PATH") }
+    }
+
+    public var limitsSummary: String { "Slurm's (cores, memory and time limit given to sbatch; enforced by the cluster's own plugins)" }
+    public var keeperArguments: [String] { [] }
+
+    public func directory(job: String, attempt: Int) -> String { "\(runDirectory)/\(job).\(attempt)" }
+    public func output(job: String, attempt: Int) -> String { directory(job: job, attempt: attempt) + "/output" }
+    static func jobName(_ job: String, _ attempt: Int) -> String { "karst-\(job)-\(attempt)" }
+
+    public func start(_ lease: WireLease) throws -> StartedRun {
+        if let found = startedBefore(job: lease.job, attempt: lease.attempt) { return found }
+        let dir = directory(job: lease.job, attempt: lease.attempt)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try script(lease).write(toFile: dir + "/job.sh", atomically: true, encoding: .utf8)
+        let replicas = Double(max(1, lease.replicas))
+        let cores = max(1, Int((lease.cpu * replicas).rounded(.up)))
+        let megabytes = max(1, Int((lease.memoryGiB * replicas * 1024).rounded(.up)))
+        var args = ["--parsable", "--no-requeue", "--job-name", Self.jobName(lease.job, lease.attempt),
+                    "--ntasks", "1", "--cpus-per-task", "\(cores)", "--mem", "\(megabytes)M",
+                    "--output", dir + "/output", "--chdir", dir]
+        var limits = "slurm: --cpus-per-task \(cores) --mem \(megabytes)M"
+        if let seconds = lease.durationSeconds, seconds.isFinite, seconds > 0 {
+            let minutes = Int(min(seconds * timeMargin / 60 + 1, 525_600).rounded(.up))
+            args += ["--time", "\(minutes)"]
+            limits += " --time \(minutes)"
+        }
+        if let partition = lease.pool.flatMap({ partitions[$0] }) ?? defaultPartition {
+            args += ["--partition", partition]
+            limits += " --partition \(partition)"
+        }
+        let (status, out, err) = Self.run("sbatch", args + [dir + "/job.sh"])
+        guard status == 0, let id = out.split(separator: ";").first.map({ String($0).trimmingCharacters(in: .whitespacesAndNewlines) }),
+              !id.isEmpty, id.allSatisfy(\.isNumber)
+        else { throw AgentFailure.spawn("sbatch failed (\(status)): \(err.trimmingCharacters(in: .whitespacesAndNewlines))") }
+        // Kept beside the run: a job Slurm no longer lists is still known as submitted.
+        try? id.write(toFile: dir + "/slurm-id", atomically: true, encoding: .utf8)
+        return StartedRun(pgid: 0, handle: id, siteID: "slurm job \(id)", limits: limits)
+    }
+
+    /// The batch script: the environment, the working directory, then the command (each word
+    /// quoted for the shell).
+    func script(_ lease: WireLease) -> String {
+        var lines = ["#!/bin/sh", "export KARST_JOB=\(Self.quote(lease.job)) KARST_ATTEMPT=\(lease.attempt)"]
+        for (k, v) in (lease.environment ?? [:]).sorted(by: { $0.key < $1.key }) { lines.append("export \(k)=\(Self.quote(v))") }
+        if let w = lease.workingDirectory { lines.append("cd \(Self.quote(w)) || exit 125") }
+        lines.append("exec " + lease.command.map(Self.quote).joined(separator: " "))
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func quote(_ word: String) -> String { "'" + word.replacingOccurrences(of: "'", with: #"'\''"#) + "'" }
+
+    public func startedBefore(job: String, attempt: Int) -> StartedRun? {
+        let (status, out, _) = Self.run("squeue", ["--states=all", "--noheader", "--name", Self.jobName(job, attempt), "--format", "%i"])
+        let listed = status == 0 ? out.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.first { !$0.isEmpty } : nil
+        let kept = (try? String(contentsOfFile: directory(job: job, attempt: attempt) + "/slurm-id", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let id = listed ?? kept, !id.isEmpty else { return nil }
+        return StartedRun(pgid: 0, handle: id, siteID: "slurm job \(id)")
+    }
+
+    /// Slurm's states in which a job will not run any more.
+    static let finalStates: Set<String> = ["COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL",
+                                           "PREEMPTED", "BOOT_FAIL", "DEADLINE", "REVOKED", "SPECIAL_EXIT"]
+
+    public func ended(_ runs: [AgentRun], sweep: Bool) -> [String: RunEnd] {
+        guard sweep, !runs.isEmpty else { return [:] }
+        let states = self.states(of: runs.compactMap(\.handle))
+        var out: [String: RunEnd] = [:]
+        for run in runs {
+            guard let id = run.handle else { continue }
+            let key = AgentRun.key(run.job, run.attempt)
+            switch states[id] {
+            case .some(let state) where Self.finalStates.contains(state):
+                out[key] = end(of: id, state: state)
+            case .some:
+                continue
+            case .none:
+                out[key] = RunEnd(message: "Slurm job \(id) is no longer known to the cluster; its end is unknown")
+            }
+        }
+        return out
+    }
+
+    /// Each listed job's state (`squeue --states=all`), by id; a job Slurm forgot is absent.
+    func states(of ids: [String]) -> [String: String] {
+        var out: [String: String] = [:]
+        for chunk in stride(from: 0, to: ids.count, by: 200) {
+            let some = ids[chunk..<min(ids.count, chunk + 200)]
+            let (_, text, _) = Self.run("squeue", ["--states=all", "--noheader", "--jobs", some.joined(separator: ","),
+                                                   "--format", "%i|%T"])
+            for line in text.split(separator: "\n") {
+                let f = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+                if f.count == 2 { out[f[0]] = f[1] }
+            }
+        }
+        return out
+    }
+
+    /// A finished job's end from `scontrol show job`: `ExitCode=STATUS:SIGNAL`.
+    func end(of id: String, state: String) -> RunEnd {
+        let (_, text, _) = Self.run("scontrol", ["--oneliner", "show", "job", id])
+        let code = text.split(separator: " ").first { $0.hasPrefix("ExitCode=") }?.dropFirst("ExitCode=".count)
+        let parts = code?.split(separator: ":").compactMap { Int($0) } ?? []
+        let status = parts.first, signal = parts.count > 1 ? parts[1] : 0
+        switch state {
+        case "COMPLETED": return .exited(status ?? 0)
+        case "FAILED" where signal == 0 && status != nil: return .exited(status!)
+        default:
+            return RunEnd(exitStatus: signal == 0 ? status : nil,
+                          message: "Slurm job \(id) \(state.lowercased())" + (signal != 0 ? " (signal \(signal))" : ""))
+        }
+    }
+
+    /// Stopping runs are judged at most twice a second each (a `squeue` apiece).
+    private var lastLook: [String: Double] = [:]
+
+    public func isGone(_ run: AgentRun) -> Bool {
+        guard let id = run.handle else { return true }
+        let now = monotonicSeconds()
+        if let last = lastLook[id], now - last < 0.5 { return false }
+        lastLook[id] = now
+        guard let state = states(of: [id])[id] else {
+            lastLook[id] = nil
+            return true
+        }
+        if Self.finalStates.contains(state) { lastLook[id] = nil }
+        return Self.finalStates.contains(state)
+    }
+
+    public func terminate(_ run: AgentRun) {
+        if let id = run.handle { _ = Self.run("scancel", [id]) }
+    }
+
+    public func kill(_ run: AgentRun) {
+        if let id = run.handle, isGone(run) == false { _ = Self.run("scancel", ["--signal", "KILL", "--full", id]) }
+    }
+
+    public func release(_ run: AgentRun) {}
+
+    /// The fence keeper's cancellation of a run (`scancel`).
+    static func cancelForFence(_ id: String, stateDirectory: String) {
+        _ = run("scancel", [id])
+    }
+
+    // MARK: - The Slurm commands
+
+    /// The path of a Slurm command on PATH.
+    static func tool(_ name: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        return path.split(separator: ":").map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// Runs a Slurm command; its exit status, standard output and standard error.
+    static func run(_ name: String, _ args: [String]) -> (Int32, String, String) {
+        guard let path = tool(name) else { return (127, "", "\(name) is not on PATH") }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = FileHandle.nullDevice
+        do { try p.run() } catch { return (126, "", "\(error)") }
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+}
