@@ -128,16 +128,24 @@ import Testing
         }
     }
 
-    @Test(.enabled(if: possible, "needs root, karstd, karst-agent and Slurm (make deps installs slurm-wlm and munge)"))
-    func commandsRunAsSlurmJobsTheirExitDecidesAndACancelIsAnScancel() async throws {
+    /// A cluster, a daemon with a data centre run by agents, and its agent on the cluster.
+    static func start(agent arguments: [String]) async throws -> (Cluster, AgentProcessTests.Hub, VarlinkConnection) {
         let cluster = try Cluster()
-        defer { cluster.stop() }
         #expect(try await eventually(30) { cluster.ready() }, "\(cluster.logs())")
         let hub = try AgentProcessTests.Hub()
-        defer { hub.stop() }
         #expect(try await eventually { FileManager.default.fileExists(atPath: hub.socket) })
         let c = try VarlinkConnection(path: hub.socket)
-        try hub.startAgent("a1", ["--backend", "slurm", "--partition", "cpu=batch"], environment: cluster.environment)
+        try hub.startAgent("a1", arguments, environment: cluster.environment)
+        return (cluster, hub, c)
+    }
+
+    @Test(.enabled(if: possible, "needs root, karstd, karst-agent and Slurm (make deps installs slurm-wlm and munge)"))
+    func commandsRunAsSlurmJobsTheirExitDecidesAndACancelIsAnScancel() async throws {
+        let (cluster, hub, c) = try await Self.start(agent: ["--backend", "slurm", "--partition", "cpu=batch"])
+        defer {
+            hub.stop()
+            cluster.stop()
+        }
         let ok = try hub.submit(c, "echo hello")
         let bad = try hub.submit(c, "exit 3")
         #expect(try await eventually(60) { try hub.state(c, ok) == "succeeded" && hub.state(c, bad) == "failed" },
@@ -164,14 +172,11 @@ import Testing
 
     @Test(.enabled(if: possible, "needs root, karstd, karst-agent and Slurm (make deps installs slurm-wlm and munge)"))
     func anAgentRestartFindsItsSlurmJobsByNameWithoutASecondSbatch() async throws {
-        let cluster = try Cluster()
-        defer { cluster.stop() }
-        #expect(try await eventually(30) { cluster.ready() }, "\(cluster.logs())")
-        let hub = try AgentProcessTests.Hub()
-        defer { hub.stop() }
-        #expect(try await eventually { FileManager.default.fileExists(atPath: hub.socket) })
-        let c = try VarlinkConnection(path: hub.socket)
-        try hub.startAgent("a1", ["--backend", "slurm"], environment: cluster.environment)
+        let (cluster, hub, c) = try await Self.start(agent: ["--backend", "slurm"])
+        defer {
+            hub.stop()
+            cluster.stop()
+        }
         let id = try hub.submit(c, "sleep 4")
         #expect(try await eventually(60) { hub.log().contains("start \(id).1") }, "\(hub.diagnostics())")
         hub.killAgent()
