@@ -189,4 +189,32 @@ import Testing
         #expect(hub.log() == ["start \(id).1", "end \(id).1"], "\(hub.diagnostics())")
         c.close()
     }
+
+    @Test(.enabled(if: possible, "needs root, karstd, karst-agent and Slurm (make deps installs slurm-wlm and munge)"))
+    func anAgentKilledForGoodHasItsSlurmJobsCancelledByItsFenceKeeper() async throws {
+        let cluster = try Cluster()
+        defer { cluster.stop() }
+        #expect(try await eventually(30) { cluster.ready() }, "\(cluster.logs())")
+        let hub = try AgentProcessTests.Hub(settings: """
+            agent_report_interval_seconds = 0.5
+            agent_suspect_seconds = 1.5
+            agent_fence_seconds = 4
+            agent_lost_seconds = 6
+            """)
+        defer { hub.stop() }
+        #expect(try await eventually { FileManager.default.fileExists(atPath: hub.socket) })
+        let c = try VarlinkConnection(path: hub.socket)
+        try hub.startAgent("a1", ["--backend", "slurm"], environment: cluster.environment)
+        let id = try hub.submit(c, "sleep 300")
+        #expect(try await eventually(60) { hub.log().contains("start \(id).1") }, "\(hub.diagnostics())")
+        hub.killAgent()
+        // Its keeper cancels the Slurm job at the fence (4 s); the daemon requeues the job at 6 s.
+        #expect(try await eventually(30) {
+            try cluster.run("squeue", ["--states=all", "--noheader", "--name", "karst-\(id)-1", "--format", "%T"]).contains("CANCELLED")
+        }, "\(hub.diagnostics())")
+        #expect(try await eventually(30) { try hub.state(c, id) == "pending" }, "\(hub.diagnostics())")
+        #expect(try hub.job(c, id)?["attempts"] == .number(1))
+        _ = try c.call(SchedulerInterface.Cancel.name, ["id": .string(id)])
+        c.close()
+    }
 }
