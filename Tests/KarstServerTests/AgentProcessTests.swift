@@ -26,6 +26,15 @@ import Testing
                                            "--log-level", "error"])
         }
 
+        /// Short agent timeouts (reports every 0.5 s, fenced after 4 s, lost after 6 s), with room
+        /// for a loaded machine: an agent starved past its fence would kill its own runs.
+        static let shortTimeouts = """
+            agent_report_interval_seconds = 0.5
+            agent_suspect_seconds = 1.5
+            agent_fence_seconds = 4
+            agent_lost_seconds = 6
+            """
+
         /// A model data centre and an agents' one (`site`, 8 cores), classes `critical` (may
         /// preempt) and `batch` (preemptible); `settings` is added as the `[settings]` table.
         init(settings: String = "") throws {
@@ -266,14 +275,7 @@ import Testing
 
     @Test(.enabled(if: built, "needs built karstd and karst-agent"))
     func anAgentKilledForGoodIsFencedThenItsRunsRunOnAnother() async throws {
-        // Short timeouts (reports every 0.5 s, fenced after 4 s, lost after 6 s), with room for
-        // a loaded machine: an agent starved past its fence would kill its own runs.
-        let hub = try Hub(settings: """
-            agent_report_interval_seconds = 0.5
-            agent_suspect_seconds = 1.5
-            agent_fence_seconds = 4
-            agent_lost_seconds = 6
-            """)
+        let hub = try Hub(settings: Hub.shortTimeouts)
         defer { hub.stop() }
         #expect(try await eventually { FileManager.default.fileExists(atPath: hub.socket) })
         let c = try VarlinkConnection(path: hub.socket)

@@ -195,12 +195,7 @@ import Testing
         let cluster = try Cluster()
         defer { cluster.stop() }
         #expect(try await eventually(30) { cluster.ready() }, "\(cluster.logs())")
-        let hub = try AgentProcessTests.Hub(settings: """
-            agent_report_interval_seconds = 0.5
-            agent_suspect_seconds = 1.5
-            agent_fence_seconds = 4
-            agent_lost_seconds = 6
-            """)
+        let hub = try AgentProcessTests.Hub(settings: AgentProcessTests.Hub.shortTimeouts)
         defer { hub.stop() }
         #expect(try await eventually { FileManager.default.fileExists(atPath: hub.socket) })
         let c = try VarlinkConnection(path: hub.socket)
