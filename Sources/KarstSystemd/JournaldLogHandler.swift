@@ -25,6 +25,22 @@ public struct JournaldLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
+    /// The `--log-target` values: `auto` (the journal when stderr is connected to it), `journal`,
+    /// `stderr`.
+    public static let targets = ["auto", "journal", "stderr"]
+
+    /// Bootstraps swift-log for a daemon: native journal entries under `identifier` for target
+    /// `journal` (or `auto` with stderr connected to the journal), plain lines on stderr otherwise.
+    public static func bootstrap(identifier: String, target: String, level: Logger.Level) {
+        let toJournal = target == "journal" || (target == "auto" && stderrIsJournal)
+        LoggingSystem.bootstrap { label in
+            if toJournal { return JournaldLogHandler(identifier: identifier, level: level) }
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
+
     /// True when stderr is connected to the journal (systemd sets `JOURNAL_STREAM` to its
     /// device and inode): then native entries replace plain lines.
     public static var stderrIsJournal: Bool {

@@ -63,16 +63,10 @@ struct Serve: ParsableCommand {
             }
             partitions[parts[0]] = parts[1]
         }
-        guard ["auto", "journal", "stderr"].contains(logTarget) else {
+        guard JournaldLogHandler.targets.contains(logTarget) else {
             throw ValidationError("--log-target: auto, journal or stderr, not \(logTarget)")
         }
-        let toJournal = logTarget == "journal" || (logTarget == "auto" && JournaldLogHandler.stderrIsJournal)
-        LoggingSystem.bootstrap { label in
-            if toJournal { return JournaldLogHandler(identifier: "karst-agent", level: .info) }
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .info
-            return handler
-        }
+        JournaldLogHandler.bootstrap(identifier: "karst-agent", target: logTarget, level: .info)
         let host = ProcessInfo.processInfo.hostName
         let logger = Logger(label: "karst-agent")
         let runs = runDir ?? stateDir + "/runs"

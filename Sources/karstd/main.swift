@@ -68,7 +68,7 @@ struct Karstd: AsyncParsableCommand {
             throw ValidationError("--time-scale must be between 0.001 and 1000000, not \(timeScale)")
         }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level \(logLevel)") }
-        guard ["auto", "journal", "stderr"].contains(logTarget) else { throw ValidationError("--log-target: auto, journal or stderr") }
+        guard JournaldLogHandler.targets.contains(logTarget) else { throw ValidationError("--log-target: auto, journal or stderr") }
         if ephemeral && stateDir != nil { throw ValidationError("--ephemeral and --state-dir exclude each other") }
         if let m = metricsListen, parseHostPort(m) == nil {
             throw ValidationError("--metrics-listen must be HOST:PORT, e.g. 127.0.0.1:9464")
@@ -104,13 +104,7 @@ struct Karstd: AsyncParsableCommand {
             return
         }
         let level = Logger.Level(rawValue: logLevel)!
-        let toJournal = logTarget == "journal" || (logTarget == "auto" && JournaldLogHandler.stderrIsJournal)
-        LoggingSystem.bootstrap { label in
-            if toJournal { return JournaldLogHandler(identifier: "karstd", level: level) }
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        JournaldLogHandler.bootstrap(identifier: "karstd", target: logTarget, level: level)
         let logger = Logger(label: "karstd")
         let env = environment()
         // Socket activation: systemd passes the listening socket named "control" (by name —
