@@ -22,6 +22,8 @@ public struct AgentRun: Codable, Hashable, Sendable {
     public var ended = false
     public var exitStatus: Int?
     public var message: String?
+    /// Only in a `runs.json` an older agent wrote (reported ends are tombstones now, `ended.log`):
+    /// read once, at start, to move them there.
     public var endReported = false
 
     public var isRunning: Bool { !ended }

@@ -75,7 +75,7 @@ public enum FenceKeeper {
             if fence, let contact {
                 for run in runs where !fenced.contains(AgentRun.key(run.job, run.attempt)) || run.handle == nil {
                     if let handle = run.handle {
-                        SlurmBackend.cancelForFence(handle, stateDirectory: stateDirectory)
+                        SlurmBackend.cancelForFence(handle)
                     } else if let runDirectory {
                         // Marked first: the agent, if it comes back, reports the end as fenced.
                         _ = FileManager.default.createFile(atPath: "\(runDirectory)/\(run.job).\(run.attempt)/fenced", contents: nil)

@@ -56,7 +56,11 @@ public final class ProcessBackend: RunBackend, @unchecked Sendable {
     public func isGone(_ run: AgentRun) -> Bool { !isAlive(run.pgid, job: run.job, attempt: run.attempt) }
     public func terminate(_ run: AgentRun) { terminate(run.pgid, job: run.job, attempt: run.attempt) }
     public func kill(_ run: AgentRun) { stop(run.pgid, job: run.job, attempt: run.attempt) }
-    public func release(_ run: AgentRun) { limits.release(AgentRun.key(run.job, run.attempt)) }
+    /// A run is over when its command is: what it left behind in its group (or cgroup) goes too.
+    public func release(_ run: AgentRun) {
+        stop(run.pgid, job: run.job, attempt: run.attempt)
+        limits.release(AgentRun.key(run.job, run.attempt))
+    }
 
     public let runDirectory: String
     public let limits: RunLimits

@@ -53,6 +53,6 @@ public protocol RunBackend: AnyObject, Sendable {
     func terminate(_ run: AgentRun)
     /// Ends a run now (SIGKILL; scancel with KILL).
     func kill(_ run: AgentRun)
-    /// Frees what the run held once its end is known (a cgroup).
+    /// Clears what the run left once its end is known (processes left in its group, a cgroup).
     func release(_ run: AgentRun)
 }

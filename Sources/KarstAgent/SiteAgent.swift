@@ -149,7 +149,7 @@ public final class SiteAgent: @unchecked Sendable {
         now = monotonicSeconds()
         if fence.mustFence(at: now), runs.values.contains(where: { $0.isRunning }) {
             logger.error("no contact with the daemon for \(fence.timeouts.fence) s: killing every run (fence)")
-            for key in runs.keys where runs[key]!.isRunning { end(key, status: nil, message: "killed: agent fenced (no contact with the daemon)", fenced: true) }
+            fenceAll("killed: agent fenced (no contact with the daemon)")
         }
         save()
     }
@@ -313,11 +313,12 @@ public final class SiteAgent: @unchecked Sendable {
         }
     }
 
+    /// Records run `key`'s end. `kill`: the agent ends it now (fence, a stale run); otherwise its
+    /// backend saw it end, and only what it left behind is cleared (`release`).
     func end(_ key: String, status: Int?, message: String?, kill: Bool = true, fenced: Bool = false) {
         guard var run = runs[key], !run.ended else { return }
-        // A run is over when its command is: what it left behind goes too.
         if run.pgid > 1 || run.handle != nil {
-            backend.kill(run)
+            if kill { backend.kill(run) }
             backend.release(run)
         }
         run.ended = true
@@ -326,6 +327,11 @@ public final class SiteAgent: @unchecked Sendable {
         run.message = message
         runs[key] = run
         logger.notice("\(key) ended: \(message ?? "exit status 0")", metadata: metadata(run.job, run.attempt))
+    }
+
+    /// Kills every run, each ended as fenced (the daemon requeues its job rather than failing it).
+    func fenceAll(_ message: String) {
+        for key in runs.keys where runs[key]!.isRunning { end(key, status: nil, message: message, fenced: true) }
     }
 
     /// The journal fields of a run's log lines.
@@ -343,7 +349,8 @@ public final class SiteAgent: @unchecked Sendable {
         var frames: [UInt8] = []
         var sent: [Sent] = []
         do {
-            let owed = runs.filter { !$0.value.startReported || ($0.value.ended && !$0.value.endReported) }.keys.sorted()
+            // A run whose end was reported is a tombstone, no longer in `runs`: an ended run here owes its end.
+            let owed = runs.filter { !$0.value.startReported || $0.value.ended }.keys.sorted()
             for key in owed {
                 let r = runs[key]!
                 if !r.startReported {
@@ -352,7 +359,7 @@ public final class SiteAgent: @unchecked Sendable {
                         output: backend.output(job: r.job, attempt: r.attempt), limits: r.limits).jsonObject).framed
                     sent.append(.started(key))
                 }
-                if r.ended && !r.endReported {
+                if r.ended {
                     frames += VarlinkCall(method: AgentInterface.Ended.name, parameters: AgentInterface.Ended.Parameters(
                         agent: options.name, session: session, job: r.job, attempt: r.attempt, succeeded: r.exitStatus == 0,
                         exitStatus: r.exitStatus, message: r.message, fenced: r.fenced ? true : nil).jsonObject).framed
@@ -402,7 +409,7 @@ public final class SiteAgent: @unchecked Sendable {
             let reason = e.parameters["reason"]?.stringValue ?? "refused"
             logger.error("the daemon refused this agent: \(reason)")
             if reason.contains("lost") {
-                for key in runs.keys where runs[key]!.isRunning { end(key, status: nil, message: "killed: agent declared lost", fenced: true) }
+                fenceAll("killed: agent declared lost")
             }
             disconnect(reason)
         } catch {

@@ -173,7 +173,7 @@ public final class SlurmBackend: RunBackend, @unchecked Sendable {
     public func release(_ run: AgentRun) {}
 
     /// The fence keeper's cancellation of a run (`scancel`).
-    static func cancelForFence(_ id: String, stateDirectory: String) {
+    static func cancelForFence(_ id: String) {
         _ = run("scancel", [id])
     }
 

@@ -17,11 +17,12 @@ struct Nomination: Sendable, Hashable {
 
 extension SchedulerState {
     /// The victims of `preemptor`'s nomination still stopping.
-    func stoppingVictims(of n: Nomination) -> Int {
-        n.victims.reduce(0) { count, run in
-            guard let job = jobs[run.job], job.state == .stopping, job.attempts == run.attempt else { return count }
-            return count + 1
-        }
+    func stoppingVictims(of n: Nomination) -> Int { n.victims.filter { stillStopping($0) != nil }.count }
+
+    /// Victim `run`'s job while that run still stops; nil once it ended (even if its job runs again).
+    private func stillStopping(_ run: RunID) -> Job? {
+        guard let job = jobs[run.job], job.state == .stopping, job.attempts == run.attempt else { return nil }
+        return job
     }
 
     /// At the start of a pass: each nominated preemptor's share of its pool is taken out of the
@@ -40,7 +41,7 @@ extension SchedulerState {
             }
             var freed = Resources.zero
             for run in n.victims {
-                guard let victim = jobs[run.job], victim.state == .stopping, victim.attempts == run.attempt else { continue }
+                guard let victim = stillStopping(run) else { continue }
                 freed += victim.allocation(in: n.pool)
                 p.taken.insert(run.job)
             }
