@@ -107,6 +107,10 @@ import Testing
              "at most 256 bytes"),
             (#"{"method":"io.karst.Admin.Drain","parameters":{"datacenter":""# + String(repeating: "d", count: 300) + #""}}"#,
              "at most 256 bytes"),
+            (#"{"method":"io.karst.Agent.Started","parameters":{"agent":"a1","session":1,"job":"job-1","attempt":1,"siteID":"p","output":""#
+                + String(repeating: "o", count: 4096) + #""}}"#, "at most 4095 bytes"),
+            (#"{"method":"io.karst.Agent.Started","parameters":{"agent":"a1","session":1,"job":"job-1","attempt":1,"siteID":"p","limits":""#
+                + String(repeating: "l", count: 4097) + #""}}"#, "at most 4096 bytes"),
             (#"{"method":"io.karst.Admin.Backup","parameters":{"path":"relative/path"}}"#, "absolute path"),
             (#"{"method":"io.karst.Admin.Backup","parameters":{"path":"/nonexistent-karst-dir/b.db"}}"#, "must exist"),
             (#"{"method":"io.karst.Admin.Backup","parameters":{"path":"/tmp/"# + String(repeating: "n", count: 300) + #""}}"#,
