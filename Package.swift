@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
     ],
     targets: [
         .target(
@@ -83,6 +85,9 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -133,10 +138,16 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        // Site agents: the loop and the process backend, and the thin executable.
+        // Site agents: the loop, the process, Slurm and systemd backends, the TLS client of remote
+        // agents, and the thin executable.
         .target(
             name: "KarstAgent",
-            dependencies: ["KarstCore", "KarstProtocol", "KarstClient", "CKarstPosix", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["KarstCore", "KarstProtocol", "KarstClient", "CKarstPosix", "CSystemd",
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                           .product(name: "NIOTLS", package: "swift-nio"),
+                           .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "karst-agent",
@@ -164,6 +175,7 @@ let package = Package(
         .testTarget(
             name: "KarstServerTests",
             dependencies: ["KarstServer", "KarstClient", "KarstProtocol", "KarstCore", "KarstConfig", "KarstTesting", "KarstStore",
+                           "KarstAgent",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "Prometheus", package: "swift-prometheus"),
                            .product(name: "NIOCore", package: "swift-nio"),

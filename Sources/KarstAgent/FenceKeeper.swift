@@ -53,8 +53,11 @@ func monotonicSeconds() -> Double {
 public enum FenceKeeper {
     /// Runs the keeper until the agent is gone and no run is left; never returns.
     /// Runs with a process group are killed by it (their shell must name their directory under
-    /// `runDirectory`), runs of a Slurm backend (a `handle`) with `scancel`.
-    public static func run(stateDirectory: String, runDirectory: String?, cgroup: String?) -> Never {
+    /// `runDirectory`); runs with a `handle` are a Slurm backend's (`scancel`), or, with
+    /// `systemd`, a systemd backend's units (`KillUnit` with SIGKILL, over the user's manager
+    /// with `userManager`).
+    public static func run(stateDirectory: String, runDirectory: String?, cgroup: String?, systemd: Bool = false,
+                           userManager: Bool = false) -> Never {
         let me = getpid()
         try? "\(me)\n".write(toFile: stateDirectory + "/keeper.pid", atomically: true, encoding: .utf8)
         let limits = RunLimits(mode: cgroup.map { .cgroup($0) } ?? .rlimits, why: "the agent's")
@@ -74,7 +77,9 @@ public enum FenceKeeper {
             }
             if fence, let contact {
                 for run in runs where !fenced.contains(AgentRun.key(run.job, run.attempt)) || run.handle == nil {
-                    if let handle = run.handle {
+                    if let handle = run.handle, systemd {
+                        _ = SystemdBackend.killForFence(handle, stateDirectory: stateDirectory, userManager: userManager)
+                    } else if let handle = run.handle {
                         SlurmBackend.cancelForFence(handle)
                     } else if let runDirectory {
                         // Marked first: the agent, if it comes back, reports the end as fenced.
@@ -87,7 +92,7 @@ public enum FenceKeeper {
                     }
                 }
             }
-            // Slurm runs are gone once cancelled (their end is Slurm's to report to the agent).
+            // Slurm jobs and units are gone once cancelled or killed (their end is for the agent to see).
             if !agentAlive && runs.allSatisfy({ $0.handle != nil && fenced.contains(AgentRun.key($0.job, $0.attempt)) }) {
                 if (try? String(contentsOfFile: stateDirectory + "/keeper.pid", encoding: .utf8))?
                     .trimmingCharacters(in: .whitespacesAndNewlines) == "\(me)" {

@@ -222,12 +222,14 @@ public enum AgentFailure: Error, CustomStringConvertible {
     case spawn(String)
     case state(String)
     case limits(String)
+    case tls(String)
 
     public var description: String {
         switch self {
         case .spawn(let reason): "cannot start the command: \(reason)"
         case .state(let reason): "the agent's state directory: \(reason)"
         case .limits(let reason): "cannot set the run's limits: \(reason)"
+        case .tls(let reason): "TLS: \(reason)"
         }
     }
 }

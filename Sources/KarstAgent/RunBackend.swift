@@ -5,7 +5,7 @@ import KarstProtocol
 public struct StartedRun: Sendable, Equatable {
     /// The process group (process backend), else 0.
     public var pgid: Int32
-    /// The backend's own id for the run where it is not a process group (a Slurm job id).
+    /// The backend's own id for the run where it is not a process group (a Slurm job id, a unit).
     public var handle: String?
     public var siteID: String
     public var limits: String?
@@ -25,14 +25,14 @@ public struct RunEnd: Sendable, Equatable {
 }
 
 /// What runs a site agent's leases: processes on its host (`ProcessBackend`), jobs of a Slurm
-/// cluster (`SlurmBackend`). The agent keeps the leases, reports and fence; a backend starts,
+/// cluster (`SlurmBackend`), transient units of the host's systemd (`SystemdBackend`). The agent keeps the leases, reports and fence; a backend starts,
 /// finds, judges and stops runs, and says where their output is.
 ///
 /// Invariant: a run is started at most once per (job, attempt) — `startedBefore` finds a run the
 /// backend already has (after an agent crash that came before the agent saved its state), and the
 /// agent asks it before every `start`.
 public protocol RunBackend: AnyObject, Sendable {
-    /// The name `Connect` reports (`process`, `slurm`).
+    /// The name `Connect` reports (`process`, `slurm`, `systemd`).
     var name: String { get }
     /// What holds runs to their resources here, for the agent's first log line.
     var limitsSummary: String { get }
@@ -55,4 +55,11 @@ public protocol RunBackend: AnyObject, Sendable {
     func kill(_ run: AgentRun)
     /// Clears what the run left once its end is known (processes left in its group, a cgroup).
     func release(_ run: AgentRun)
+    /// The daemon took the run's end: what was kept so that the end could not be lost (a
+    /// finished unit) may go.
+    func reported(_ run: AgentRun)
+}
+
+extension RunBackend {
+    public func reported(_ run: AgentRun) {}
 }

@@ -14,13 +14,18 @@ import Synchronization
 /// the daemon is kept in its state directory: a restarted agent finds its runs again.
 public final class SiteAgent: @unchecked Sendable {
     public struct Options: Sendable {
+        /// The daemon's Unix socket (an agent on the daemon's host)…
         public var socket: String
+        /// …or its TCP address with mutual TLS (a remote agent), when set.
+        public var remote: RemoteDaemon?
         public var name: String
         public var datacenter: String
         public var host: String
         public var stateDirectory: String
-        public init(socket: String, name: String, datacenter: String, host: String, stateDirectory: String) {
+        public init(socket: String, remote: RemoteDaemon? = nil, name: String, datacenter: String, host: String,
+                    stateDirectory: String) {
             self.socket = socket
+            self.remote = remote
             self.name = name
             self.datacenter = datacenter
             self.host = host
@@ -156,11 +161,17 @@ public final class SiteAgent: @unchecked Sendable {
 
     // MARK: - Connection
 
+    /// A new connection to the daemon: its Unix socket, or over TLS for a remote agent.
+    func open() throws -> VarlinkConnection {
+        if let remote = options.remote { return try remote.connect(timeoutSeconds: answerTimeout) }
+        return try VarlinkConnection(path: options.socket)
+    }
+
     func connect() -> Bool {
         let sentAt = monotonicSeconds()
         do {
-            let s = try VarlinkConnection(path: options.socket)
-            let r = try VarlinkConnection(path: options.socket)
+            let s = try open()
+            let r = try open()
             // A daemon that accepts but does not answer (stopped, hung) must not hold the loop:
             // the fence has to be kept meanwhile.
             s.setReceiveTimeout(seconds: answerTimeout)
@@ -183,13 +194,22 @@ public final class SiteAgent: @unchecked Sendable {
             reconcile(first.leases)
             startReader(s)
             logger.notice("connected as \(options.name), session \(first.session), \(first.leases.count) runs leased")
+            lastConnectFailure = ("", 0)
             onReady?()
             return true
         } catch {
-            logger.warning("\(error)")
+            // A misconfigured agent retries every two seconds: the same reason is logged once a minute.
+            let reason = "\(error)"
+            if reason != lastConnectFailure.reason || sentAt - lastConnectFailure.at >= 60 {
+                logger.warning("\(reason)")
+                lastConnectFailure = (reason, sentAt)
+            }
             return false
         }
     }
+
+    /// The last reason a connection failed, and when it was logged.
+    var lastConnectFailure: (reason: String, at: Double) = ("", 0)
 
     /// How long a report may wait for its answer before the connection is judged broken: half
     /// the fence, so the agent reconnects (or fences) in time.
@@ -382,6 +402,7 @@ public final class SiteAgent: @unchecked Sendable {
                 do {
                     try AgentState.appendTombstones(done, at: time, to: options.stateDirectory)
                     for key in done {
+                        if let run = runs[key] { backend.reported(run) }
                         runs[key] = nil
                         tombstones[key] = time
                     }

@@ -25,7 +25,20 @@ public enum ClientError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// A blocking Varlink connection over a Unix socket: write framed calls, read framed replies.
+/// A byte stream a `VarlinkConnection` runs over instead of its Unix socket (a remote agent's
+/// TLS connection). Same thread rules as the connection.
+public protocol VarlinkTransport: AnyObject, Sendable {
+    /// Writes every byte.
+    func write(_ bytes: [UInt8]) throws(ClientError)
+    /// Reads what is there (waiting for something): the count, 0 once the peer closed.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(ClientError) -> Int
+    /// Reads give up after this long without data (0: never).
+    func setReceiveTimeout(seconds: Double)
+    func close()
+}
+
+/// A blocking Varlink connection over a Unix socket (or a `VarlinkTransport`): write framed
+/// calls, read framed replies.
 /// Calls may be pipelined (send many, then read).
 ///
 /// Thread use: at most one thread sends and at most one thread receives at a time (they may be
@@ -34,6 +47,8 @@ public enum ClientError: Error, CustomStringConvertible, Sendable {
 public final class VarlinkConnection: @unchecked Sendable {
     public let path: String
     private let fd: Int32
+    /// Used instead of `fd` when set.
+    private let transport: (any VarlinkTransport)?
     private var buffer: [UInt8] = []
     private var start = 0
     /// What one `recv` reads into, kept for the connection's life: a pipelining client reads
@@ -65,15 +80,25 @@ public final class VarlinkConnection: @unchecked Sendable {
             throw .connect(path: path, reason: reason)
         }
         self.fd = fd
+        transport = nil
         buffer.reserveCapacity(1 << 16)
     }
 
-    deinit { if !isClosed { Glibc.close(fd) } }
+    /// A connection over `transport`; `description` names the peer (as `path` does).
+    public init(transport: any VarlinkTransport, description: String) {
+        path = description
+        fd = -1
+        self.transport = transport
+        buffer.reserveCapacity(1 << 16)
+    }
+
+    deinit { if !isClosed { close() } }
 
     /// Makes every read give up after `seconds` without data (`ClientError.io`), instead of
     /// waiting for ever: for tests and scripts that must not hang on a stuck daemon.
     public func setReceiveTimeout(seconds: Double) {
         receiveTimeout = seconds
+        if let transport { return transport.setReceiveTimeout(seconds: seconds) }
         var tv = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - seconds.rounded(.down)) * 1_000_000))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
     }
@@ -82,11 +107,12 @@ public final class VarlinkConnection: @unchecked Sendable {
     public func close() {
         guard !isClosed else { return }
         isClosed = true
-        Glibc.close(fd)
+        if let transport { transport.close() } else { Glibc.close(fd) }
     }
 
     /// Writes bytes (one or more framed calls).
     public func send(_ bytes: [UInt8]) throws(ClientError) {
+        if let transport { return try transport.write(bytes) }
         var offset = 0
         while offset < bytes.count {
             let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
@@ -115,6 +141,13 @@ public final class VarlinkConnection: @unchecked Sendable {
                 start = 0
             }
             let fd = self.fd
+            if let transport {
+                let read = chunk.withUnsafeMutableBytes { raw in Result { () throws(ClientError) in try transport.read(into: raw) } }
+                let n = try read.get()
+                if n == 0 { throw .closed }
+                buffer.append(contentsOf: chunk[0..<n])
+                continue
+            }
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n < 0 {
                 if errno == EINTR { continue }

@@ -7,13 +7,16 @@ public struct KarstConfiguration: Sendable {
     public var server: ServerSettings
     public var access: AccessSettings
     public var state: StateSettings
+    /// Remote site agents' TLS listener (`[agents]`); off by default.
+    public var agents: AgentListenSettings
 
     public init(topology: Topology, server: ServerSettings = ServerSettings(), access: AccessSettings = AccessSettings(),
-                state: StateSettings = StateSettings()) {
+                state: StateSettings = StateSettings(), agents: AgentListenSettings = AgentListenSettings()) {
         self.topology = topology
         self.server = server
         self.access = access
         self.state = state
+        self.agents = agents
     }
 
     /// Parses and validates TOML text. Throws `ConfigError` listing every issue found, each with its
@@ -37,9 +40,10 @@ public struct KarstConfiguration: Sendable {
         let server = sections.readServer(&reader)
         let access = sections.readAccess(&reader)
         let state = sections.readState(&reader)
+        let agents = sections.readAgents(&reader)
         reader.finish()
         guard sink.issues.isEmpty, let topology else { throw ConfigError(source: source, issues: sink.issues) }
-        return KarstConfiguration(topology: topology, server: server, access: access, state: state)
+        return KarstConfiguration(topology: topology, server: server, access: access, state: state, agents: agents)
     }
 
     /// The built-in Guizhou hub (`Config/karstd.toml`, compiled in).

@@ -102,6 +102,13 @@ public enum KarstDaemon {
         // or backup in flight answers), then stop the engine.
         var services: [any Service] = [EngineService(engine: engine), background, server,
                                        ReloadSignalService(engine: engine, background: background, logger: logger)]
+        let agents = configuration.agents
+        if agents.listen != nil {
+            // Before the control socket's: the daemon starts serving both or neither.
+            let tls = ControlServer(target: .tls(host: agents.host, port: agents.port, context: try AgentTLSContext.make(agents)),
+                                    settings: configuration.server, access: access, engine: engine, logger: logger, group: group)
+            services.insert(tls, at: 2)
+        }
         if let m = options.metricsListen {
             services.append(MetricsHTTPServer(target: m, registry: registry, group: group, logger: logger))
         }

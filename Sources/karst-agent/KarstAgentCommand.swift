@@ -20,18 +20,32 @@ struct Serve: ParsableCommand {
         commandName: "serve",
         abstract: "Connect to karstd and run what it leases to this agent (the default).",
         discussion: """
-            Connects to karstd's socket with the executor role, runs each job's command as a process
-            group (output in RUN-DIR/JOB.ATTEMPT/output) held to the job's cores and memory (cgroup v2
-            where delegated to the agent, else an rlimit on memory: the log says which), and reports
-            its start and end. A fence keeper process kills the runs if the agent loses the daemon
-            for the fence timeout, even when the agent itself is gone.
+            Connects to karstd's socket with the executor role (or, from another host, to its
+            [agents] listen address with mutual TLS: --connect, --ca, --cert, --key), runs each
+            job's command with its backend and reports its start and end:
+              process  a process group (output in RUN-DIR/JOB.ATTEMPT/output) held to the job's cores
+                       and memory (cgroup v2 where delegated to the agent, else an rlimit on memory)
+              slurm    a Slurm batch job named karst-JOB-ATTEMPT, in the partition of its pool
+              systemd  a transient unit karst-JOB-ATTEMPT.service (CPUQuota, MemoryMax, TasksMax,
+                       RuntimeMaxSec), its output in the journal
+            A fence keeper process kills the runs if the agent loses the daemon for the fence
+            timeout, even when the agent itself is gone.
             Example: karst-agent --socket /run/karst/karstd.sock --datacenter gcbd-icloud
+                     karst-agent --connect karst.example:7443 --ca ca.pem --cert gcbd-icloud.pem \\
+                                 --key gcbd-icloud.key --datacenter gcbd-icloud --backend systemd
             """)
 
     @Option(help: "karstd's control socket.") var socket = ProcessInfo.processInfo.environment["KARST_SOCKET"] ?? "/run/karst/karstd.sock"
     @Option(help: "The data centre this agent serves (its executor must be \"agents\").") var datacenter: String
     @Option(help: "The agent's name, unique in the hub (default: the host name).") var name: String?
-    @Option(help: "Backend: process (each run a child process group) or slurm (each run a Slurm job).") var backend = "process"
+    @Option(help: ArgumentHelp("karstd's address for a remote agent, over mutual TLS (with --ca, --cert, --key).", valueName: "host:port"))
+    var connect: String?
+    @Option(help: ArgumentHelp("--connect: the CA that signed karstd's certificate (PEM).", valueName: "file")) var ca: String?
+    @Option(help: ArgumentHelp("--connect: this agent's certificate (PEM); its subject CN is the data centre.", valueName: "file"))
+    var cert: String?
+    @Option(help: ArgumentHelp("--connect: this agent's private key (PEM).", valueName: "file")) var key: String?
+    @Option(help: "Backend: process (each run a child process group), slurm (a Slurm job) or systemd (a transient unit).")
+    var backend = "process"
     @Option(help: "Where the agent keeps what it started.") var stateDir = ProcessInfo.processInfo.environment["STATE_DIRECTORY"] ?? ".karst/agent"
     @Option(help: "Where runs' directories (output, exit status) go (default: STATE-DIR/runs).") var runDir: String?
     @Flag(help: "Do not use cgroups even where they are delegated (rlimits only).") var noCgroups = false
@@ -39,6 +53,12 @@ struct Serve: ParsableCommand {
     var partition: [String] = []
     @Option(help: "slurm: the partition of runs whose pool has no --partition (default: the cluster's default).")
     var defaultPartition: String?
+    @Option(help: "systemd: the slice of the runs' units.") var slice = "karst.slice"
+    @Option(help: "systemd: the user the runs' units run as (User=; default: the manager's, root for the system one).")
+    var runAs: String?
+    @Option(help: "systemd: RuntimeMaxSec is the job's expected duration × this, plus 60 s.") var runtimeMargin = 1.5
+    @Option(help: "systemd: TasksMax of each run's unit.") var tasksMax = 4096
+    @Flag(help: "systemd: use the calling user's manager (systemctl --user), not the system's.") var userManager = false
     @Option(help: "Where logs go: auto (the journal when stderr is connected to it), journal, stderr.")
     var logTarget = "auto"
 
@@ -52,8 +72,21 @@ struct Serve: ParsableCommand {
         sigprocmask(SIG_UNBLOCK, &signals, nil)
         signal(SIGTERM, SIG_DFL)
         signal(SIGINT, SIG_DFL)
-        guard ["process", "slurm"].contains(backend) else {
-            throw ValidationError("--backend: process or slurm, not \(backend)")
+        guard ["process", "slurm", "systemd"].contains(backend) else {
+            throw ValidationError("--backend: process, slurm or systemd, not \(backend)")
+        }
+        guard runtimeMargin.isFinite, runtimeMargin >= 1, runtimeMargin <= 100 else {
+            throw ValidationError("--runtime-margin: from 1 to 100, not \(runtimeMargin)")
+        }
+        guard (1...10_000_000).contains(tasksMax) else { throw ValidationError("--tasks-max: from 1 to 10,000,000, not \(tasksMax)") }
+        var remote: RemoteDaemon?
+        if let connect {
+            guard let ca, let cert, let key else { throw ValidationError("--connect needs --ca, --cert and --key (mutual TLS)") }
+            do { remote = try RemoteDaemon(address: connect, ca: ca, certificate: cert, key: key) } catch {
+                throw ValidationError("\(error)")
+            }
+        } else if ca != nil || cert != nil || key != nil {
+            throw ValidationError("--ca, --cert and --key go with --connect")
         }
         var partitions: [String: String] = [:]
         for p in partition {
@@ -70,11 +103,18 @@ struct Serve: ParsableCommand {
         let host = ProcessInfo.processInfo.hostName
         let logger = Logger(label: "karst-agent")
         let runs = runDir ?? stateDir + "/runs"
-        let chosen: any RunBackend = backend == "slurm"
-            ? try SlurmBackend(runDirectory: runs, partitions: partitions, defaultPartition: defaultPartition)
-            : try ProcessBackend(runDirectory: runs, limits: RunLimits.detect(cgroups: !noCgroups))
+        let chosen: any RunBackend
+        switch backend {
+        case "slurm": chosen = try SlurmBackend(runDirectory: runs, partitions: partitions, defaultPartition: defaultPartition)
+        case "systemd":
+            try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
+            chosen = try SystemdBackend(stateDirectory: stateDir, datacenter: datacenter, slice: slice, user: runAs,
+                                        runtimeMargin: runtimeMargin, tasksMax: UInt64(tasksMax), userManager: userManager)
+        default: chosen = try ProcessBackend(runDirectory: runs, limits: RunLimits.detect(cgroups: !noCgroups))
+        }
         let agent = try SiteAgent(
-            options: .init(socket: socket, name: name ?? host, datacenter: datacenter, host: host, stateDirectory: stateDir),
+            options: .init(socket: socket, remote: remote, name: name ?? host, datacenter: datacenter, host: host,
+                           stateDirectory: stateDir),
             backend: chosen, logger: logger)
         if SystemdNotifier.isEnabled {
             let notifier = SystemdNotifier()
@@ -94,8 +134,10 @@ struct FenceKeeperCommand: ParsableCommand {
     @Option var stateDir: String
     @Option var runDir: String?
     @Option var cgroup: String?
+    @Flag var systemd = false
+    @Flag var userManager = false
 
     func run() throws {
-        FenceKeeper.run(stateDirectory: stateDir, runDirectory: runDir, cgroup: cgroup)
+        FenceKeeper.run(stateDirectory: stateDir, runDirectory: runDir, cgroup: cgroup, systemd: systemd, userManager: userManager)
     }
 }

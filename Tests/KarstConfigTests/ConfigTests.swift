@@ -66,6 +66,26 @@ import Testing
         #expect(t.tenantDefaults.weight == 1)
     }
 
+    @Test func theRemoteAgentsListenerIsOffByDefaultAndCheckedWhenSet() throws {
+        #expect(KarstConfiguration.builtIn().agents.listen == nil)
+        let on = try KarstConfiguration.parse(Self.minimal + """
+
+            [agents]
+            listen = "[::]:7443"
+            ca = "ca.pem"
+            certificate = "d.pem"
+            key = "d.key"
+            """, source: "test").agents
+        #expect(on.host == "::" && on.port == 7443 && on.caFile == "ca.pem")
+        #expect(issues(Self.minimal + "\n[agents]\nlisten = \"0.0.0.0:70000\"\n") == [
+            "agents.listen: must be HOST:PORT with a port from 1 to 65535 (\"0.0.0.0:7443\", \"[::]:7443\"), not \"0.0.0.0:70000\"",
+        ])
+        #expect(issues(Self.minimal + "\n[agents]\nlisten = \"0.0.0.0:7443\"\nca = \"ca.pem\"\n") == [
+            "agents.certificate: is required with listen (a PEM file): remote agents connect with mutual TLS only",
+            "agents.key: is required with listen (a PEM file): remote agents connect with mutual TLS only",
+        ])
+    }
+
     @Test func policySettingsAndBorrowLimitsAreReadAndChecked() throws {
         let t = KarstConfiguration.builtIn().topology
         #expect(t.settings.backfillReservations == 8)

@@ -20,10 +20,11 @@ import Testing
         var daemon: Process?
         var agents: [String: Process] = [:]
         var agent: Process? { agents["a1"] }
+        var daemonLogLevel = "error"
 
         func startDaemon() throws {
             daemon = try launch("karstd", ["--config", dir + "/karstd.toml", "--socket", socket, "--state-dir", dir + "/state",
-                                           "--log-level", "error"])
+                                           "--log-level", daemonLogLevel])
         }
 
         /// Short agent timeouts (reports every 0.5 s, fenced after 4 s, lost after 6 s), with room
@@ -36,8 +37,10 @@ import Testing
             """
 
         /// A model data centre and an agents' one (`site`, 8 cores), classes `critical` (may
-        /// preempt) and `batch` (preemptible); `settings` is added as the `[settings]` table.
-        init(settings: String = "") throws {
+        /// preempt) and `batch` (preemptible); `settings` is added as the `[settings]` table,
+        /// `tables` as they are; the daemon logs from `daemonLogLevel` up (to `karstd.log`).
+        init(settings: String = "", tables: String = "", daemonLogLevel: String = "error") throws {
+            self.daemonLogLevel = daemonLogLevel
             let toml = """
                 [[classes]]
                 id = "critical"
@@ -48,7 +51,7 @@ import Testing
                 """ + TestConfigs.toml(datacenters: [("model", 8, 32), ("site", 8, 32)])
                 .replacingOccurrences(of: "id = \"site\"\n", with: "id = \"site\"\nexecutor = \"agents\"\n")
                 .replacingOccurrences(of: "base_priority = 1\n", with: "base_priority = 1\npreemptible = true\n")
-                + (settings.isEmpty ? "" : "\n[settings]\n" + settings + "\n")
+                + (settings.isEmpty ? "" : "\n[settings]\n" + settings + "\n") + (tables.isEmpty ? "" : "\n" + tables + "\n")
             try toml.write(toFile: dir + "/karstd.toml", atomically: true, encoding: .utf8)
             try startDaemon()
         }
@@ -70,12 +73,9 @@ import Testing
             p.executableURL = productsDirectory.appendingPathComponent(name)
             p.arguments = args
             if let environment { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
-            if !FileManager.default.fileExists(atPath: dir + "/\(name).log") {
-                _ = FileManager.default.createFile(atPath: dir + "/\(name).log", contents: nil)
-            }
-            let log = FileHandle(forWritingAtPath: dir + "/\(name).log")!
-            log.seekToEndOfFile()
-            p.standardError = log
+            // O_APPEND: several agents write to one log without overwriting each other's lines.
+            let fd = open(dir + "/\(name).log", O_WRONLY | O_APPEND | O_CREAT, 0o644)
+            p.standardError = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
             try p.run()
             return p
         }

@@ -84,6 +84,14 @@ public enum Command: Sendable {
         }
     }
 
+    /// Whether the call is a site agent's (`io.karst.Agent`): all a remote agent may make.
+    public var isAgentCall: Bool {
+        switch self {
+        case .agentConnect, .agentHeartbeat, .agentStarted, .agentEnded: true
+        default: false
+        }
+    }
+
     /// Whether the call's replies stream (`Watch`, an agent's `Connect`).
     public var streams: Bool {
         switch self {

@@ -134,6 +134,9 @@ extension EngineCore {
     func apply(_ next: KarstConfiguration, now: Instant) -> Result<Int, VarlinkError> {
         do {
             let report = try state.reconfigure(to: next.topology, now: now)
+            if next.agents != configuration.agents {
+                logger.warning("[agents] changed: the remote agents' listener keeps its address and certificates until karstd restarts")
+            }
             configuration = next
             generation += 1
             metaChanged = true

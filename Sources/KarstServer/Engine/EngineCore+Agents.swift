@@ -14,13 +14,23 @@ extension EngineCore {
         var respond: @Sendable ([UInt8]) -> Void
     }
 
-    func requireExecutor(_ c: Caller, _ agent: String) throws(VarlinkError) {
+    /// The executor role; a remote agent (TLS) only for the data centre its certificate names:
+    /// `datacenter` it claims on `Connect`, else the one the agent is known in.
+    func requireExecutor(_ c: Caller, _ agent: String, datacenter: String? = nil) throws(VarlinkError) {
         guard c.canExecute else { throw denied(c, "act as site agent \(agent)") }
+        guard let bound = c.datacenter else { return }
+        let claimed = datacenter ?? state.agents.agent(agent)?.datacenter
+        guard claimed == bound else {
+            let reason = "its certificate is for data centre \(bound), not \(claimed ?? "the one of agent \(agent)")"
+            logger.warning("refused \(c) acting as agent \(agent): \(reason)",
+                           metadata: ["agent": "\(agent)", "datacenter": "\(bound)", "peer": "\(c.peer ?? "?")"])
+            throw AgentRefusal.certificate(agent, reason)
+        }
     }
 
     func agentConnect(_ agent: String, datacenter: String, backend: String, host: String?, _ r: EngineRequest,
                       _ now: Instant) throws(VarlinkError) -> Outcome {
-        try requireExecutor(r.caller, agent)
+        try requireExecutor(r.caller, agent, datacenter: datacenter)
         // The connection serves one stream at a time: a second one has none.
         guard let send = r.stream else { throw VarlinkError.expectedMore }
         let (session, leases) = try core { () throws(SchedulerError) in
@@ -29,7 +39,8 @@ extension EngineCore {
         // An older stream of the same agent is over: its session is no longer current.
         for (id, s) in agentStreams where s.agent == agent { endAgentStream(id, AgentRefusal.superseded(agent)) }
         agentStreams[r.watchID] = AgentStream(agent: agent, session: session, send: send, respond: { r.answer($0) })
-        let line = "agent \(agent) of \(datacenter) connected (backend \(backend), host \(host ?? "?"), session \(session), "
+        let over = r.caller.peer.map { " over TLS from \($0)" } ?? ""
+        let line = "agent \(agent) of \(datacenter) connected\(over) (backend \(backend), host \(host ?? "?"), session \(session), "
             + "\(leases.count) runs)"
         logger.notice("\(line)", metadata: ["agent": "\(agent)", "datacenter": "\(datacenter)"])
         let timeouts = state.agents.timeouts
@@ -137,6 +148,10 @@ enum AgentRefusal {
     static func lost(_ agent: String) -> VarlinkError {
         SchedulerInterface.AgentRefused(agent: agent, reason: "declared lost; its runs were requeued: kill every run "
             + "and connect again").varlinkError
+    }
+
+    static func certificate(_ agent: String, _ reason: String) -> VarlinkError {
+        SchedulerInterface.AgentRefused(agent: agent, reason: reason).varlinkError
     }
 
     static func superseded(_ agent: String) -> VarlinkError {

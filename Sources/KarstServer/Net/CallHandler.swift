@@ -66,6 +66,11 @@ final class CallHandler: ChannelDuplexHandler {
                       context)
                 return
             }
+            if caller.datacenter != nil, !call.command.isAgentCall {
+                shared.logger.warning("permission denied: \(caller) may make io.karst.Agent calls only")
+                reply(sequence, VarlinkReply.frame(error: .permissionDenied), context)
+                return
+            }
             submit(call, caller: caller, sequence: sequence, context)
         }
     }

@@ -3,6 +3,7 @@ import KarstProtocol
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import ServiceLifecycle
 import Synchronization
 
@@ -12,11 +13,15 @@ public enum ListenTarget: Sendable, CustomStringConvertible {
     case path(String)
     /// Adopt a listening socket passed by systemd (socket activation).
     case activated(fd: Int32, name: String)
+    /// Remote site agents: TCP with mutual TLS (`context` verifies their certificates). Each
+    /// connection's caller is the agent its certificate names (`CertificateIdentityHandler`).
+    case tls(host: String, port: Int, context: NIOSSLContext)
 
     public var description: String {
         switch self {
         case .path(let p): p
         case .activated(let fd, let name): "socket-activated fd \(fd) (\(name))"
+        case .tls(let host, let port, _): "\(host):\(port) for remote agents (mutual TLS)"
         }
     }
 }
@@ -87,6 +92,8 @@ public final class ControlServer: Service, Sendable {
             return channel
         case .activated(let fd, _):
             return try await bootstrap.withBoundSocket(fd).get()
+        case .tls(let host, let port, _):
+            return try await bootstrap.serverChannelOption(.socketOption(.so_reuseaddr), value: 1).bind(host: host, port: port).get()
         }
     }
 
@@ -107,12 +114,15 @@ public final class ControlServer: Service, Sendable {
         }
         channel.closeFuture.whenComplete { [self] _ in _ = connections.withLock { $0.removeValue(forKey: id) } }
         return channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.addHandlers([
-                ByteToMessageHandler(VarlinkFrameDecoder(maxFrameBytes: settings.maxMessageBytes)),
-                IdleStateHandler(readTimeout: .milliseconds(Int64(settings.idleTimeoutSeconds * 1000))),
-                PeerCredentialsHandler(access: access),
-                CallHandler(shared),
-            ])
+            let decoder = ByteToMessageHandler(VarlinkFrameDecoder(maxFrameBytes: settings.maxMessageBytes))
+            let idle = IdleStateHandler(readTimeout: .milliseconds(Int64(settings.idleTimeoutSeconds * 1000)))
+            if case .tls(_, _, let context) = target {
+                try channel.pipeline.syncOperations.addHandlers([
+                    NIOSSLServerHandler(context: context), decoder, idle, CertificateIdentityHandler(logger: logger), CallHandler(shared),
+                ])
+            } else {
+                try channel.pipeline.syncOperations.addHandlers([decoder, idle, PeerCredentialsHandler(access: access), CallHandler(shared)])
+            }
         }
     }
 
