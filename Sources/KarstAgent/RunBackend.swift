@@ -43,6 +43,9 @@ public protocol RunBackend: AnyObject, Sendable {
     func start(_ lease: WireLease) throws -> StartedRun
     /// The run of (job, attempt) this backend already started, if any.
     func startedBefore(job: String, attempt: Int) -> StartedRun?
+    /// These leases' runs are about to be looked up (`startedBefore`) and started: a backend
+    /// whose lookup is costly does it for all of them at once.
+    func prepare(_ leases: [WireLease])
     /// Among `runs` (running, not asked to stop), those that ended, by key (`AgentRun.key`).
     /// Called at every turn of the agent's loop; `sweep` is true once a second (a backend that
     /// polls something costly does it then).
@@ -62,4 +65,5 @@ public protocol RunBackend: AnyObject, Sendable {
 
 extension RunBackend {
     public func reported(_ run: AgentRun) {}
+    public func prepare(_ leases: [WireLease]) {}
 }

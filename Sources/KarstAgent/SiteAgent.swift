@@ -142,6 +142,7 @@ public final class SiteAgent: @unchecked Sendable {
         backlog += leases
         let taken = backlog.prefix(Self.leasesPerTurn)
         backlog.removeFirst(taken.count)
+        backend.prepare(taken.filter { runs[AgentRun.key($0.job, $0.attempt)] == nil })
         for lease in taken { take(lease) }
         pollRuns()
         var now = monotonicSeconds()
@@ -259,6 +260,7 @@ public final class SiteAgent: @unchecked Sendable {
             logger.warning("\(key) is not leased to this agent any more: killing it")
             end(key, status: nil, message: "killed: not leased to this agent any more")
         }
+        backend.prepare(leases.filter { runs[AgentRun.key($0.job, $0.attempt)] == nil })
         for lease in leases { take(lease) }
     }
 

@@ -42,8 +42,8 @@ public final class SlurmBackend: RunBackend, @unchecked Sendable {
     public func output(job: String, attempt: Int) -> String { directory(job: job, attempt: attempt) + "/output" }
     static func jobName(_ job: String, _ attempt: Int) -> String { "karst-\(job)-\(attempt)" }
 
+    /// Called only after `startedBefore` found nothing (the agent asks it first).
     public func start(_ lease: WireLease) throws -> StartedRun {
-        if let found = startedBefore(job: lease.job, attempt: lease.attempt) { return found }
         let dir = directory(job: lease.job, attempt: lease.attempt)
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try script(lease).write(toFile: dir + "/job.sh", atomically: true, encoding: .utf8)
@@ -84,9 +84,35 @@ public final class SlurmBackend: RunBackend, @unchecked Sendable {
 
     static func quote(_ word: String) -> String { "'" + word.replacingOccurrences(of: "'", with: #"'\''"#) + "'" }
 
+    /// Job ids by name for the leases `prepare` was given (an entry per name; nil: not submitted).
+    private var prepared: [String: String?] = [:]
+
+    /// Looks up every lease's name with one `squeue` per 200 names.
+    public func prepare(_ leases: [WireLease]) {
+        prepared = [:]
+        let names = leases.filter { $0.stop == nil }.map { Self.jobName($0.job, $0.attempt) }
+        for chunk in stride(from: 0, to: names.count, by: 200) {
+            let some = names[chunk..<min(names.count, chunk + 200)]
+            let (status, out, _) = Self.run("squeue", ["--states=all", "--noheader", "--name", some.joined(separator: ","),
+                                                       "--format", "%j|%i"])
+            guard status == 0 else { continue }  // looked up one by one then
+            for name in some { prepared[name] = .some(nil) }
+            for line in out.split(separator: "\n") {
+                let f = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+                if f.count == 2, prepared[f[0]] != nil { prepared[f[0]] = .some(f[1]) }
+            }
+        }
+    }
+
     public func startedBefore(job: String, attempt: Int) -> StartedRun? {
-        let (status, out, _) = Self.run("squeue", ["--states=all", "--noheader", "--name", Self.jobName(job, attempt), "--format", "%i"])
-        let listed = status == 0 ? out.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.first { !$0.isEmpty } : nil
+        let name = Self.jobName(job, attempt)
+        let listed: String?
+        if let known = prepared.removeValue(forKey: name) {
+            listed = known
+        } else {
+            let (status, out, _) = Self.run("squeue", ["--states=all", "--noheader", "--name", name, "--format", "%i"])
+            listed = status == 0 ? out.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.first { !$0.isEmpty } : nil
+        }
         let kept = (try? String(contentsOfFile: directory(job: job, attempt: attempt) + "/slurm-id", encoding: .utf8))?
             .trimmingCharacters(in: .whitespacesAndNewlines)
         guard let id = listed ?? kept, !id.isEmpty else { return nil }
@@ -110,7 +136,7 @@ public final class SlurmBackend: RunBackend, @unchecked Sendable {
             case .some:
                 continue
             case .none:
-                out[key] = RunEnd(message: "Slurm job \(id) is no longer known to the cluster; its end is unknown")
+                out[key] = accounted(id) ?? RunEnd(message: "Slurm job \(id) is no longer known to the cluster; its end is unknown")
             }
         }
         return out
@@ -131,10 +157,28 @@ public final class SlurmBackend: RunBackend, @unchecked Sendable {
         return out
     }
 
+    /// The end of a job slurmctld forgot (past `MinJobAge`), from accounting (`sacct`), where the
+    /// cluster keeps it; nil without accounting.
+    func accounted(_ id: String) -> RunEnd? {
+        guard Self.tool("sacct") != nil else { return nil }
+        let (status, text, _) = Self.run("sacct", ["--noheader", "--parsable2", "--allocations", "--jobs", id,
+                                                    "--format", "State,ExitCode"])
+        guard status == 0, let line = text.split(separator: "\n").first else { return nil }
+        let f = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+        guard f.count == 2, let state = f[0].split(separator: " ").first.map(String.init), Self.finalStates.contains(state)
+        else { return nil }
+        return end(state: state, exitCode: f[1], id: id)
+    }
+
     /// A finished job's end from `scontrol show job`: `ExitCode=STATUS:SIGNAL`.
     func end(of id: String, state: String) -> RunEnd {
         let (_, text, _) = Self.run("scontrol", ["--oneliner", "show", "job", id])
         let code = text.split(separator: " ").first { $0.hasPrefix("ExitCode=") }?.dropFirst("ExitCode=".count)
+        return end(state: state, exitCode: code.map(String.init), id: id)
+    }
+
+    /// The end a final state and an `ExitCode` (`STATUS:SIGNAL`) make.
+    func end(state: String, exitCode code: String?, id: String) -> RunEnd {
         let parts = code?.split(separator: ":").compactMap { Int($0) } ?? []
         let status = parts.first, signal = parts.count > 1 ? parts[1] : 0
         switch state {

@@ -94,8 +94,9 @@ public final class SystemdBackend: RunBackend, @unchecked Sendable {
         }
     }
 
+    /// Called only after `startedBefore` found nothing (the agent asks it first); a unit of the
+    /// name that appeared meanwhile is the same run (`UnitExists`).
     public func start(_ lease: WireLease) throws -> StartedRun {
-        if let found = startedBefore(job: lease.job, attempt: lease.attempt) { return found }
         let unit = Self.unitName(job: lease.job, attempt: lease.attempt)
         let replicas = Double(max(1, lease.replicas))
         let cores = max(0.01, lease.cpu * replicas)

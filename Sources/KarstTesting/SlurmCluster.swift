@@ -20,7 +20,8 @@ public final class SlurmCluster: @unchecked Sendable {
         }
     }
 
-    /// Starts the three daemons; `cpus` and `memoryMiB` are the node's.
+    /// Starts the three daemons; `cpus` and `memoryMiB` are the node's, as configured (slurmd
+    /// takes them over the hardware it finds: `config_overrides`).
     public init(cpus: Int = 2, memoryMiB: Int = 4096) throws {
         dir = TemporaryDirectories.make(prefix: "slurm")
         for sub in ["ctld", "d"] { try FileManager.default.createDirectory(atPath: dir + "/" + sub, withIntermediateDirectories: true) }
@@ -57,6 +58,7 @@ public final class SlurmCluster: @unchecked Sendable {
             MpiDefault=none
             ReturnToService=2
             KillWait=2
+            SlurmdParameters=config_overrides
             NodeName=localhost NodeAddr=127.0.0.1 CPUs=\(cpus) RealMemory=\(memoryMiB) State=UNKNOWN
             PartitionName=batch Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 

@@ -3,6 +3,7 @@ import Foundation
 import KarstClient
 import KarstConfig
 import KarstProtocol
+import KarstTesting
 import Synchronization
 
 /// `karst-bench agents`: jobs that run real processes, end to end — submitted, leased, pushed
@@ -19,14 +20,36 @@ struct AgentBench: ParsableCommand {
             with a Watch: jobs per second from the first submit to the last end committed,
             submit-to-placed, -started and -end latencies, and CPU per job in the daemon, in the
             agents, and in the runs themselves (the shell and /bin/true, reaped by the agents).
+            --backend slurm starts a single-node Slurm of its own (as the tests do; needs root and
+            slurm-wlm) and, after Karst's run, submits the same jobs to it directly with one sbatch
+            each: jobs/s and submit-to-end side by side. --backend systemd needs systemd as PID 1.
             """)
 
     @Option(help: "Site agents.") var agents = 2
     @Option(help: "Jobs.") var jobs = 10_000
     @Option(help: "Jobs submitted one at a time first, for the latency at low load.") var latencyJobs = 200
     @Flag(help: "The daemon persists its state (group commit, synchronous=FULL).") var durable = false
+    @Option(help: "The agents' backend: process, slurm or systemd.") var backend = "process"
+    @Option(help: "slurm: the node's cores (each job takes one).") var slurmCores = 32
 
     func run() throws {
+        guard ["process", "slurm", "systemd"].contains(backend) else { throw ValidationError("--backend: process, slurm or systemd") }
+        var environment: [String: String] = [:]
+        var cluster: SlurmCluster?
+        defer { cluster?.stop() }
+        switch backend {
+        case "slurm":
+            guard SlurmCluster.possible else { throw ValidationError("--backend slurm needs root and Slurm (make deps installs slurm-wlm and munge)") }
+            let c = try SlurmCluster(cpus: slurmCores, memoryMiB: slurmCores * 1024)
+            cluster = c
+            guard c.waitReady() else { throw ValidationError("the Slurm node did not come up:\n\(c.logs())") }
+            environment = c.environment
+        case "systemd":
+            guard FileManager.default.fileExists(atPath: "/run/systemd/system") else {
+                throw ValidationError("--backend systemd needs systemd as PID 1 (this machine's PID 1 is not systemd)")
+            }
+        default: break
+        }
         let bin = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("karst-bench-agents-\(getpid())").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -45,7 +68,7 @@ struct AgentBench: ParsableCommand {
         for i in 0..<agents {
             agentProcesses.append(try launch(bin.appendingPathComponent("karst-agent"),
                                              ["--socket", socket, "--datacenter", "gcbd-icloud", "--name", "bench-\(i)",
-                                              "--state-dir", dir + "/agent-\(i)"]))
+                                              "--state-dir", dir + "/agent-\(i)", "--backend", backend], environment: environment))
         }
         let admin = try VarlinkConnection(path: socket)
         for _ in 0..<500 {
@@ -53,14 +76,19 @@ struct AgentBench: ParsableCommand {
             if (listed["agents"]?.arrayValue ?? []).count == agents { break }
             usleep(10_000)
         }
-        print("karstd (pid \(daemon.processIdentifier)), \(agents) agents, \(jobs) jobs of /bin/true"
+        print("karstd (pid \(daemon.processIdentifier)), \(agents) agents (backend \(backend)), \(jobs) jobs of /bin/true"
               + (durable ? ", durable" : ", in memory"))
 
         let watch = try VarlinkConnection(path: socket)
         try watch.stream(SchedulerInterface.Watch.name)
         _ = try admin.call(AdminInterface.Stats.name)  // the watch is registered before the first submit
-        let spec = WireJobSpec(origin: "gba", priorityClass: "batch", resources: WireResources(cpu: 0.001, memoryGiB: 0.001),
-                               durationSeconds: 1, command: ["/bin/true"])
+        // Slurm: a core and 100 MiB each (its smallest unit of CPU), so the same sbatch can be
+        // made directly; a minute's duration gives Slurm a 2-minute time limit.
+        let spec = backend == "slurm"
+            ? WireJobSpec(origin: "gba", priorityClass: "batch", resources: WireResources(cpu: 1, memoryGiB: 0.1),
+                          durationSeconds: 60, command: ["/bin/true"])
+            : WireJobSpec(origin: "gba", priorityClass: "batch", resources: WireResources(cpu: 0.001, memoryGiB: 0.001),
+                          durationSeconds: 1, command: ["/bin/true"])
         // The watch is read on a thread of its own, so it keeps up while the batches go in.
         let seen = Mutex<[(id: String, kind: String, at: Double)]>([])
         let failures = Mutex<[String: Int]>([:])
@@ -147,12 +175,14 @@ struct AgentBench: ParsableCommand {
             runs (sh + /bin/true) \(micros(childCPU / Double(jobs))) µs
             """)
         for (message, n) in failures.withLock({ $0 }).sorted(by: { $0.value > $1.value }) { print("  failed \(n)×: \(message)") }
+        if let cluster { try SbatchBaseline(cluster: cluster, jobs: jobs, megabytes: 103, minutes: 2).run() }
     }
 
-    func launch(_ url: URL, _ args: [String]) throws -> Process {
+    func launch(_ url: URL, _ args: [String], environment: [String: String] = [:]) throws -> Process {
         let p = Process()
         p.executableURL = url
         p.arguments = args
+        if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         p.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try p.run()
         return p
