@@ -90,8 +90,15 @@ func readUntilClosed(_ c: VarlinkConnection) -> (Int, [String], [String]) {
 
 /// A minimal HTTP/1.0 GET on loopback; returns the whole response (headers and body) or "".
 func httpGet(port: Int, path: String) -> String {
+    let response = loopbackExchange(port: port, Array("GET \(path) HTTP/1.0\r\nHost: localhost\r\n\r\n".utf8))
+    return String(decoding: response ?? [], as: UTF8.self)
+}
+
+/// Sends `request` to 127.0.0.1:`port` over plain TCP and returns everything read until the
+/// peer closed (5 s without data at most); nil when the connection failed.
+func loopbackExchange(port: Int, _ request: [UInt8]) -> [UInt8]? {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { return "" }
+    guard fd >= 0 else { return nil }
     defer { close(fd) }
     var addr = sockaddr_in()
     addr.sin_family = sa_family_t(AF_INET)
@@ -100,11 +107,10 @@ func httpGet(port: Int, path: String) -> String {
     let rc = withUnsafePointer(to: &addr) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
     }
-    guard rc == 0 else { return "" }
+    guard rc == 0 else { return nil }
     var timeout = timeval(tv_sec: 5, tv_usec: 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-    let request = Array("GET \(path) HTTP/1.0\r\nHost: localhost\r\n\r\n".utf8)
-    _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+    _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
     var out: [UInt8] = []
     var buffer = [UInt8](repeating: 0, count: 65_536)
     while true {
@@ -112,5 +118,5 @@ func httpGet(port: Int, path: String) -> String {
         if n <= 0 { break }
         out += buffer[0..<n]
     }
-    return String(decoding: out, as: UTF8.self)
+    return out
 }

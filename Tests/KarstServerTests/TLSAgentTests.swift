@@ -151,30 +151,13 @@ import Testing
         #expect(try c.call(AdminInterface.Agents.name)["agents"]?.arrayValue?.isEmpty == true, "a refused agent was registered")
     }
 
-    /// Connects to 127.0.0.1:`port` with a plain TCP socket, sends a Varlink call, and returns
-    /// what came back before the daemon closed the connection (5 s at most).
+    /// A Varlink call over bare TCP to 127.0.0.1:`port`: what came back before the daemon closed
+    /// the connection.
     static func plaintextCall(port: Int) throws -> [UInt8] {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard rc == 0 else { throw ClientError.connect(path: "127.0.0.1:\(port)", reason: String(cString: strerror(errno))) }
-        var tv = timeval(tv_sec: 5, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         let call = Array(#"{"method":"io.karst.Protocol.Ping","parameters":{}}"#.utf8) + [0]
-        _ = call.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        var out: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n <= 0 { break }
-            out += buffer[0..<n]
+        guard let answer = loopbackExchange(port: port, call) else {
+            throw ClientError.connect(path: "127.0.0.1:\(port)", reason: "refused")
         }
-        return out
+        return answer
     }
 }
