@@ -179,9 +179,13 @@ public final class SystemdBackend: RunBackend, @unchecked Sendable {
         var result: String
         var code: Int32
         var status: Int32
+        /// A job is queued for it: just started, its start not run yet (it is `inactive` then too).
+        var pending = false
 
         /// Ran and will not run again: exited (kept by `RemainAfterExit`), failed, or stopped.
-        var isOver: Bool { !loaded || active == "failed" || active == "inactive" || (active == "active" && sub == "exited") }
+        var isOver: Bool {
+            !loaded || (!pending && (active == "failed" || active == "inactive")) || (active == "active" && sub == "exited")
+        }
     }
 
     func state(_ unit: String) throws -> UnitState {
@@ -190,9 +194,11 @@ public final class SystemdBackend: RunBackend, @unchecked Sendable {
             let unitIface = "org.freedesktop.systemd1.Unit", service = "org.freedesktop.systemd1.Service"
             let load = try bus.string(path, unitIface, "LoadState")
             guard load == "loaded" else { return UnitState(loaded: false, active: "inactive", sub: "dead", result: "", code: 0, status: 0) }
-            return UnitState(loaded: true, active: try bus.string(path, unitIface, "ActiveState"),
+            let active = try bus.string(path, unitIface, "ActiveState")
+            return UnitState(loaded: true, active: active,
                              sub: try bus.string(path, unitIface, "SubState"), result: try bus.string(path, service, "Result"),
-                             code: try bus.int32(path, service, "ExecMainCode"), status: try bus.int32(path, service, "ExecMainStatus"))
+                             code: try bus.int32(path, service, "ExecMainCode"), status: try bus.int32(path, service, "ExecMainStatus"),
+                             pending: active == "inactive" || active == "failed" ? try bus.pendingJob(path) != 0 : false)
         }
     }
 

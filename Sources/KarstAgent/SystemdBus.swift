@@ -140,6 +140,21 @@ final class SystemdBus {
         return value
     }
 
+    /// The id of the job queued for a unit (its `Job` property, `(uo)`); 0 when none is.
+    func pendingJob(_ path: String) throws -> UInt32 {
+        var error = sd_bus_error()
+        defer { sd_bus_error_free(&error) }
+        var reply: OpaquePointer?
+        var rc = sd_bus_get_property(bus, Self.destination, path, "org.freedesktop.systemd1.Unit", "Job", &error, &reply, "(uo)")
+        guard rc >= 0, let reply else { throw Self.failure(error, rc, "Job") }
+        defer { sd_bus_message_unref(reply) }
+        var id: UInt32 = 0
+        rc = sd_bus_message_enter_container(reply, Self.code("r"), "uo")
+        if rc > 0 { rc = sd_bus_message_read_basic(reply, Self.code("u"), &id) }
+        guard rc >= 0 else { throw BusError.errno(rc, "reading Job") }
+        return id
+    }
+
     private static func failure(_ error: sd_bus_error, _ rc: Int32, _ what: String) -> BusError {
         if let name = error.name {
             return BusError(name: String(cString: name), message: error.message.map { String(cString: $0) } ?? "")

@@ -129,6 +129,7 @@ struct AgentBench: ParsableCommand {
 
         let cpuBefore = cpuSeconds(daemon.processIdentifier), agentCPUBefore = agentProcesses.map { cpuSeconds($0.processIdentifier) }
         let childCPUBefore = agentProcesses.map { childCPUSeconds($0.processIdentifier) }
+        let managerCPUBefore = cpuSeconds(1)  // systemd's, for --backend systemd
         var submittedAt: [String: Double] = [:]
         let start = monotonicSeconds()
         for chunk in stride(from: 0, to: jobs, by: 1000) {
@@ -160,6 +161,7 @@ struct AgentBench: ParsableCommand {
         let daemonCPU = cpuSeconds(daemon.processIdentifier) - cpuBefore
         let agentCPU = zip(agentProcesses, agentCPUBefore).reduce(0.0) { $0 + cpuSeconds($1.0.processIdentifier) - $1.1 }
         let childCPU = zip(agentProcesses, childCPUBefore).reduce(0.0) { $0 + childCPUSeconds($1.0.processIdentifier) - $1.1 }
+        let managerCPU = cpuSeconds(1) - managerCPUBefore
         placed.sort()
         started.sort()
         ended.sort()
@@ -174,6 +176,7 @@ struct AgentBench: ParsableCommand {
               CPU per job:          daemon \(micros(daemonCPU / Double(jobs))) µs, agents \(micros(agentCPU / Double(jobs))) µs, \
             runs (sh + /bin/true) \(micros(childCPU / Double(jobs))) µs
             """)
+        if backend == "systemd" { print("  CPU per job in systemd (PID 1, starting and reaping units): \(micros(managerCPU / Double(jobs))) µs") }
         for (message, n) in failures.withLock({ $0 }).sorted(by: { $0.value > $1.value }) { print("  failed \(n)×: \(message)") }
         if let cluster { try SbatchBaseline(cluster: cluster, jobs: jobs, megabytes: 103, minutes: 2).run() }
     }
