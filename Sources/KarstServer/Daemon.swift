@@ -107,6 +107,10 @@ public enum KarstDaemon {
             // Before the control socket's: the daemon starts serving both or neither.
             let tls = ControlServer(target: .tls(host: agents.host, port: agents.port, context: try AgentTLSContext.make(agents)),
                                     settings: configuration.server, access: access, engine: engine, logger: logger, group: group)
+            do { try await tls.bindNow() } catch {
+                try? await group.shutdownGracefully()
+                throw AgentTLSContext.Failure(description: "[agents] listen = \"\(agents.listen!)\": cannot listen there: \(error)")
+            }
             services.insert(tls, at: 2)
         }
         if let m = options.metricsListen {
@@ -121,7 +125,14 @@ public enum KarstDaemon {
         let pools = t.datacenters.reduce(0) { $0 + $1.pools.count }
         logger.notice("karstd \(KarstVersion.current) starting: \(t.datacenters.count) data centres, \(pools) pools, configuration \(options.configPath ?? "built-in"), time scale \(options.timeScale)")
         let serviceGroup = ServiceGroup(configuration: .init(
-            services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+            // A service that ends or fails (a listener that cannot bind) shuts the others down
+            // gracefully, and the group's run then throws its error: the daemon exits saying why
+            // rather than serving on without it (or hanging on a listener that only closes on
+            // a graceful shutdown).
+            services: services.map {
+                ServiceGroupConfiguration.ServiceConfiguration(service: $0, successTerminationBehavior: .gracefullyShutdownGroup,
+                                                               failureTerminationBehavior: .gracefullyShutdownGroup)
+            },
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await serviceGroup.run()
         try await group.shutdownGracefully()

@@ -81,10 +81,19 @@ struct Karstd: AsyncParsableCommand {
                 let config = try KarstConfiguration.load(path: path)
                 let t = config.topology
                 let pools = t.datacenters.reduce(0) { $0 + $1.pools.count }
+                // The remote agents' certificates are files the daemon reads at start: check them too.
+                var agents = ""
+                if let listen = config.agents.listen {
+                    do { _ = try AgentTLSContext.make(config.agents) } catch {
+                        printError("\(path): \(error)")
+                        throw ExitCode(1)
+                    }
+                    agents = "; remote agents on \(listen) (mutual TLS)"
+                }
                 print("OK: \(path): \(t.datacenters.count) data centres, \(pools) pools, "
-                    + "\(t.regions.count) regions, \(t.classes.count) classes, \(t.tenants.count) tenants")
+                    + "\(t.regions.count) regions, \(t.classes.count) classes, \(t.tenants.count) tenants" + agents)
                 return
-            } catch {
+            } catch let error as ConfigError {
                 printError(error.description)
                 throw ExitCode(1)
             }

@@ -1,5 +1,6 @@
 import Foundation
 import KarstClient
+import KarstConfig
 import KarstProtocol
 import Testing
 
@@ -58,6 +59,42 @@ import Testing
             return body.contains("karst_jobs_submitted_total")
         }
         #expect(body.contains("karst_jobs_submitted_total{class=\"batch\"} 1"))
+    }
+
+    @Test(.enabled(if: built, "needs a built karstd"))
+    func aListenerThatCannotBindStopsTheDaemonWithTheReason() throws {
+        let karstd = productsDirectory.appendingPathComponent("karstd").path
+        let dir = shortTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // The port is taken (by a listener of this test) for the metrics, then for remote agents.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var size = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, size) == 0 && listen(fd, 1) == 0 && getsockname(fd, $0, &size) == 0 }
+        }
+        try #require(bound)
+        let port = Int(UInt16(bigEndian: addr.sin_port))
+        // Before, the daemon served on without its metrics and hung on SIGTERM.
+        let metrics = try runProcess("/usr/bin/timeout", ["-s", "KILL", "20", karstd, "--socket", dir + "/k.sock", "--ephemeral",
+                                                          "--metrics-listen", "127.0.0.1:\(port)"])
+        #expect(metrics.0 == 1)
+        #expect(metrics.2.contains("metrics on 127.0.0.1:\(port): cannot listen there"), "\(metrics.2)")
+        try """
+            [agents]
+            listen = "127.0.0.1:\(port)"
+            ca = "\(dir)/missing.pem"
+            certificate = "\(dir)/missing.pem"
+            key = "\(dir)/missing.key"
+            """.write(toFile: dir + "/agents.toml", atomically: true, encoding: .utf8)
+        let toml = BuiltinConfig.text + "\n" + (try String(contentsOfFile: dir + "/agents.toml", encoding: .utf8))
+        try toml.write(toFile: dir + "/karstd.toml", atomically: true, encoding: .utf8)
+        let check = try runProcess(karstd, ["--check-config", dir + "/karstd.toml"])
+        #expect(check.0 == 1)
+        #expect(check.2.contains("[agents] certificate = \"\(dir)/missing.pem\": not a readable PEM file"), "\(check.2)")
     }
 
     @Test(.enabled(if: built, "needs a built karstd"))

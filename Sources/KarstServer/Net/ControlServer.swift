@@ -38,6 +38,8 @@ public final class ControlServer: Service, Sendable {
     let logger: Logger
     let group: EventLoopGroup
     private let connections = Mutex<[ObjectIdentifier: Channel]>([:])
+    /// The listening channel, when bound before `run` (`bindNow`).
+    private let bound = Mutex<Channel?>(nil)
     private let onReady: (@Sendable (String) -> Void)?
     private let watchIDs = WatchIDs()
 
@@ -55,13 +57,30 @@ public final class ControlServer: Service, Sendable {
     /// Number of open client connections.
     public var connectionCount: Int { connections.withLock { $0.count } }
 
+    /// Binds now rather than in `run`: a listener that cannot bind (an address in use) fails the
+    /// daemon's start with that error, before any service runs.
+    public func bindNow() async throws {
+        let channel = try await bind()
+        bound.withLock { $0 = channel }
+    }
+
     public func run() async throws {
-        let server = try await bind()
+        let prebound = bound.withLock { channel -> Channel? in
+            defer { channel = nil }
+            return channel
+        }
+        let server: Channel
+        if let prebound { server = prebound } else { server = try await bind() }
         logger.notice("serving Varlink on \(target)")
         onReady?(target.description)
-        await withGracefulShutdownHandler {
-            try? await server.closeFuture.get()
-        } onGracefulShutdown: {
+        // Closed by a graceful shutdown, or by the task's cancellation (a future's wait is not).
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                try? await server.closeFuture.get()
+            } onGracefulShutdown: {
+                server.close(promise: nil)
+            }
+        } onCancel: {
             server.close(promise: nil)
         }
         await drainConnections()

@@ -46,13 +46,20 @@ public final class MetricsHTTPServer: Service, Sendable {
             }
         let channel: Channel
         switch target {
-        case .address(let host, let port): channel = try await bootstrap.bind(host: host, port: port).get()
+        case .address(let host, let port):
+            do { channel = try await bootstrap.bind(host: host, port: port).get() } catch {
+                throw ListenFailure(description: "metrics on \(host):\(port): cannot listen there: \(error)")
+            }
         case .activated(let fd): channel = try await bootstrap.withBoundSocket(fd).get()
         }
         logger.notice("metrics on \(target)")
-        await withGracefulShutdownHandler {
-            try? await channel.closeFuture.get()
-        } onGracefulShutdown: {
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                try? await channel.closeFuture.get()
+            } onGracefulShutdown: {
+                channel.close(promise: nil)
+            }
+        } onCancel: {
             channel.close(promise: nil)
         }
     }
@@ -90,4 +97,9 @@ final class MetricsHTTPHandler: ChannelInboundHandler {
             self.head = nil
         }
     }
+}
+
+/// A listener that could not bind, named by what it is for and where.
+struct ListenFailure: Error, CustomStringConvertible {
+    var description: String
 }
