@@ -48,8 +48,9 @@ public final class SlurmBackend: RunBackend, @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try script(lease).write(toFile: dir + "/job.sh", atomically: true, encoding: .utf8)
         let replicas = Double(max(1, lease.replicas))
-        let cores = max(1, Int((lease.cpu * replicas).rounded(.up)))
-        let megabytes = max(1, Int((lease.memoryGiB * replicas * 1024).rounded(.up)))
+        // Clamped: a lease of an absurd size must fail in sbatch, not trap the agent.
+        let cores = max(1, Int(min((lease.cpu * replicas).rounded(.up), 1e15)))
+        let megabytes = max(1, Int(min((lease.memoryGiB * replicas * 1024).rounded(.up), 1e15)))
         var args = ["--parsable", "--no-requeue", "--job-name", Self.jobName(lease.job, lease.attempt),
                     "--ntasks", "1", "--cpus-per-task", "\(cores)", "--mem", "\(megabytes)M",
                     "--output", dir + "/output", "--chdir", dir]

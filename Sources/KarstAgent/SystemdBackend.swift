@@ -100,8 +100,9 @@ public final class SystemdBackend: RunBackend, @unchecked Sendable {
         let unit = Self.unitName(job: lease.job, attempt: lease.attempt)
         let replicas = Double(max(1, lease.replicas))
         let cores = max(0.01, lease.cpu * replicas)
-        let quota = UInt64((cores * 1_000_000).rounded(.up))  // µs of CPU per second
-        let memory = UInt64(max(1, lease.memoryGiB * replicas * 1_073_741_824).rounded(.up))
+        let quota = UInt64(min((cores * 1_000_000).rounded(.up), 9e18))  // µs of CPU per second
+        // Clamped: a pool may be as large as 10¹² GiB, beyond what a UInt64 of bytes holds.
+        let memory = UInt64(min(max(1, lease.memoryGiB * replicas * 1_073_741_824).rounded(.up), 9e18))
         var env = ["PATH=/usr/local/bin:/usr/bin:/bin", "KARST_JOB=\(lease.job)", "KARST_ATTEMPT=\(lease.attempt)"]
         for (k, v) in (lease.environment ?? [:]).sorted(by: { $0.key < $1.key }) { env.append("\(k)=\(v)") }
         guard let program = Self.resolve(lease.command.first ?? "", environment: lease.environment) else {
