@@ -151,7 +151,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "karst-agent",
-            dependencies: ["KarstAgent", "KarstSystemd", .product(name: "Logging", package: "swift-log"),
+            dependencies: ["KarstAgent", "KarstConfig", "KarstSystemd", .product(name: "Logging", package: "swift-log"),
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // In-process fuzz targets (libFuzzer under `make fuzz`; replayed by KarstFuzzTests).

@@ -142,7 +142,7 @@ public final class SiteAgent: @unchecked Sendable {
         backlog += leases
         let taken = backlog.prefix(Self.leasesPerTurn)
         backlog.removeFirst(taken.count)
-        backend.prepare(taken.filter { runs[AgentRun.key($0.job, $0.attempt)] == nil })
+        prepare(taken)
         for lease in taken { take(lease) }
         pollRuns()
         var now = monotonicSeconds()
@@ -260,8 +260,17 @@ public final class SiteAgent: @unchecked Sendable {
             logger.warning("\(key) is not leased to this agent any more: killing it")
             end(key, status: nil, message: "killed: not leased to this agent any more")
         }
-        backend.prepare(leases.filter { runs[AgentRun.key($0.job, $0.attempt)] == nil })
+        prepare(leases)
         for lease in leases { take(lease) }
+    }
+
+    /// Lets the backend look up at once the leases `take` will ask it about (`startedBefore`):
+    /// those neither running here nor ended.
+    func prepare(_ leases: some Collection<WireLease>) {
+        backend.prepare(leases.filter {
+            let key = AgentRun.key($0.job, $0.attempt)
+            return runs[key] == nil && tombstones[key] == nil
+        })
     }
 
     func take(_ lease: WireLease) {

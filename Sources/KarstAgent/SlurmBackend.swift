@@ -90,19 +90,10 @@ public final class SlurmBackend: RunBackend, @unchecked Sendable {
 
     /// Looks up every lease's name with one `squeue` per 200 names.
     public func prepare(_ leases: [WireLease]) {
-        prepared = [:]
         let names = leases.filter { $0.stop == nil }.map { Self.jobName($0.job, $0.attempt) }
-        for chunk in stride(from: 0, to: names.count, by: 200) {
-            let some = names[chunk..<min(names.count, chunk + 200)]
-            let (status, out, _) = Self.run("squeue", ["--states=all", "--noheader", "--name", some.joined(separator: ","),
-                                                       "--format", "%j|%i"])
-            guard status == 0 else { continue }  // looked up one by one then
-            for name in some { prepared[name] = .some(nil) }
-            for line in out.split(separator: "\n") {
-                let f = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
-                if f.count == 2, prepared[f[0]] != nil { prepared[f[0]] = .some(f[1]) }
-            }
-        }
+        let (ids, answered) = squeue("--name", names, format: "%j|%i")
+        // Names whose squeue failed are not here: looked up one by one then.
+        prepared = Dictionary(answered.map { ($0, ids[$0]) }, uniquingKeysWith: { a, _ in a })
     }
 
     public func startedBefore(job: String, attempt: Int) -> StartedRun? {
@@ -111,8 +102,7 @@ public final class SlurmBackend: RunBackend, @unchecked Sendable {
         if let known = prepared.removeValue(forKey: name) {
             listed = known
         } else {
-            let (status, out, _) = Self.run("squeue", ["--states=all", "--noheader", "--name", name, "--format", "%i"])
-            listed = status == 0 ? out.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.first { !$0.isEmpty } : nil
+            listed = squeue("--name", [name], format: "%j|%i").pairs[name]
         }
         let kept = (try? String(contentsOfFile: directory(job: job, attempt: attempt) + "/slurm-id", encoding: .utf8))?
             .trimmingCharacters(in: .whitespacesAndNewlines)
@@ -144,18 +134,25 @@ public final class SlurmBackend: RunBackend, @unchecked Sendable {
     }
 
     /// Each listed job's state (`squeue --states=all`), by id; a job Slurm forgot is absent.
-    func states(of ids: [String]) -> [String: String] {
-        var out: [String: String] = [:]
-        for chunk in stride(from: 0, to: ids.count, by: 200) {
-            let some = ids[chunk..<min(ids.count, chunk + 200)]
-            let (_, text, _) = Self.run("squeue", ["--states=all", "--noheader", "--jobs", some.joined(separator: ","),
-                                                   "--format", "%i|%T"])
+    func states(of ids: [String]) -> [String: String] { squeue("--jobs", ids, format: "%i|%T").pairs }
+
+    /// `squeue --states=all` of the jobs that `values` of `option` (`--name`, `--jobs`) select,
+    /// 200 values to a call, read as `format`'s two fields (`%j|%i`: name → id): the pairs, and
+    /// the values whose call answered.
+    func squeue(_ option: String, _ values: [String], format: String) -> (pairs: [String: String], answered: [String]) {
+        var pairs: [String: String] = [:], answered: [String] = []
+        for chunk in stride(from: 0, to: values.count, by: 200) {
+            let some = values[chunk..<min(values.count, chunk + 200)]
+            let (status, text, _) = Self.run("squeue", ["--states=all", "--noheader", option, some.joined(separator: ","),
+                                                        "--format", format])
+            guard status == 0 else { continue }
+            answered += some
             for line in text.split(separator: "\n") {
                 let f = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
-                if f.count == 2 { out[f[0]] = f[1] }
+                if f.count == 2 { pairs[f[0]] = f[1] }
             }
         }
-        return out
+        return (pairs, answered)
     }
 
     /// The end of a job slurmctld forgot (past `MinJobAge`), from accounting (`sacct`), where the

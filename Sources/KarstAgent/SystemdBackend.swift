@@ -245,14 +245,19 @@ public final class SystemdBackend: RunBackend, @unchecked Sendable {
         let now = monotonicSeconds()
         let full = now - lastFullLook >= 10
         if full { lastFullLook = now }
-        guard full || !changed.isEmpty else { return [:] }
+        // Between full looks, only the runs whose units signalled (no object path encoded for
+        // the others); a full look also registers runs adopted from the state directory.
+        let signalled: Set<String>? = full ? nil : Set(changed.compactMap { paths[$0] })
+        guard signalled?.isEmpty != true else { return [:] }
         var out: [String: RunEnd] = [:]
         for run in runs {
-            guard let unit = run.handle else { continue }
+            let key = AgentRun.key(run.job, run.attempt)
+            guard let unit = run.handle, signalled?.contains(key) ?? true else { continue }
             let path = SystemdBus.unitPath(unit)
-            paths[path] = AgentRun.key(run.job, run.attempt)
-            guard changed.remove(path) != nil || full, let s = try? state(unit), s.isOver else { continue }
-            out[AgentRun.key(run.job, run.attempt)] = end(of: unit, s)
+            paths[path] = key
+            changed.remove(path)
+            guard let s = try? state(unit), s.isOver else { continue }
+            out[key] = end(of: unit, s)
         }
         return out
     }

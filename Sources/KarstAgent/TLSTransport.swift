@@ -14,11 +14,8 @@ public struct RemoteDaemon: Sendable {
     public var context: NIOSSLContext
 
     /// Reads the files now, so a wrong path or a bad PEM fails at start with its name.
-    public init(address: String, ca: String, certificate: String, key: String) throws {
-        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
-              (1...65_535).contains(port), colon != address.startIndex
-        else { throw AgentFailure.tls("--connect: HOST:PORT (port 1–65535), not \(address)") }
-        host = String(address[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+    public init(host: String, port: Int, ca: String, certificate: String, key: String) throws {
+        self.host = host
         self.port = port
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.minimumTLSVersion = .tlsv12

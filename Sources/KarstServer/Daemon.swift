@@ -104,7 +104,7 @@ public enum KarstDaemon {
                                        ReloadSignalService(engine: engine, background: background, logger: logger)]
         let agents = configuration.agents
         if agents.listen != nil {
-            // Before the control socket's: the daemon starts serving both or neither.
+            // Bound now, before any service runs: an address in use stops the start with its reason.
             let tls = ControlServer(target: .tls(host: agents.host, port: agents.port, context: try AgentTLSContext.make(agents)),
                                     settings: configuration.server, access: access, engine: engine, logger: logger, group: group)
             do { try await tls.bindNow() } catch {

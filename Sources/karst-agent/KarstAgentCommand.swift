@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KarstAgent
+import KarstConfig
 import KarstSystemd
 import Logging
 
@@ -82,7 +83,10 @@ struct Serve: ParsableCommand {
         var remote: RemoteDaemon?
         if let connect {
             guard let ca, let cert, let key else { throw ValidationError("--connect needs --ca, --cert and --key (mutual TLS)") }
-            do { remote = try RemoteDaemon(address: connect, ca: ca, certificate: cert, key: key) } catch {
+            guard let (host, port) = HostPort.parse(connect) else {
+                throw ValidationError("--connect: HOST:PORT with a port from 1 to 65535 (\"[::1]:7443\" for IPv6), not \(connect)")
+            }
+            do { remote = try RemoteDaemon(host: host, port: port, ca: ca, certificate: cert, key: key) } catch {
                 throw ValidationError("\(error)")
             }
         } else if ca != nil || cert != nil || key != nil {

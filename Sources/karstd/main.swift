@@ -70,7 +70,7 @@ struct Karstd: AsyncParsableCommand {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level \(logLevel)") }
         guard JournaldLogHandler.targets.contains(logTarget) else { throw ValidationError("--log-target: auto, journal or stderr") }
         if ephemeral && stateDir != nil { throw ValidationError("--ephemeral and --state-dir exclude each other") }
-        if let m = metricsListen, parseHostPort(m) == nil {
+        if let m = metricsListen, HostPort.parse(m) == nil {
             throw ValidationError("--metrics-listen must be HOST:PORT, e.g. 127.0.0.1:9464")
         }
     }
@@ -132,7 +132,7 @@ struct Karstd: AsyncParsableCommand {
         options.timeScale = timeScale
         if let fd = activated["metrics"] {
             options.metricsListen = .activated(fd: fd)
-        } else if let m = metricsListen.flatMap(parseHostPort) {
+        } else if let m = metricsListen.flatMap(HostPort.parse) {
             options.metricsListen = .address(host: m.host, port: m.port)
         }
         options.stateDirectory = ephemeral ? nil : (stateDir ?? KarstDaemon.defaultStateDirectory(environment: env))
@@ -176,13 +176,6 @@ struct Karstd: AsyncParsableCommand {
             throw ExitCode(1)
         }
     }
-}
-
-func parseHostPort(_ text: String) -> (host: String, port: Int)? {
-    guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
-          (1...65535).contains(port) else { return nil }
-    let host = String(text[..<colon])
-    return host.isEmpty ? nil : (host, port)
 }
 
 func environment() -> [String: String] {

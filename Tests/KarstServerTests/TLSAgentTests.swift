@@ -107,7 +107,7 @@ import Testing
         #expect(Self.daemonLog(hub).contains("agent a1 of site connected over TLS from"), "\(Self.daemonLog(hub))")
         #expect(hub.log() == ["start \(id).1", "end \(id).1"])
         // The certificate grants the agent's calls of its data centre, nothing else.
-        let remote = try RemoteDaemon(address: "127.0.0.1:\(port)", ca: certs.path("ca"), certificate: certs.path("site"),
+        let remote = try RemoteDaemon(host: "127.0.0.1", port: port, ca: certs.path("ca"), certificate: certs.path("site"),
                                       key: certs.key("site"))
         let r = try remote.connect(timeoutSeconds: 5)
         defer { r.close() }

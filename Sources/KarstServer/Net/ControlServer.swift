@@ -73,16 +73,7 @@ public final class ControlServer: Service, Sendable {
         if let prebound { server = prebound } else { server = try await bind() }
         logger.notice("serving Varlink on \(target)")
         onReady?(target.description)
-        // Closed by a graceful shutdown, or by the task's cancellation (a future's wait is not).
-        await withTaskCancellationHandler {
-            await withGracefulShutdownHandler {
-                try? await server.closeFuture.get()
-            } onGracefulShutdown: {
-                server.close(promise: nil)
-            }
-        } onCancel: {
-            server.close(promise: nil)
-        }
+        await serveUntilShutdown(server)
         await drainConnections()
         if case .path(let p) = target { unlink(p) }
         logger.notice("control server stopped")

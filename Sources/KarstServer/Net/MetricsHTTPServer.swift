@@ -53,15 +53,7 @@ public final class MetricsHTTPServer: Service, Sendable {
         case .activated(let fd): channel = try await bootstrap.withBoundSocket(fd).get()
         }
         logger.notice("metrics on \(target)")
-        await withTaskCancellationHandler {
-            await withGracefulShutdownHandler {
-                try? await channel.closeFuture.get()
-            } onGracefulShutdown: {
-                channel.close(promise: nil)
-            }
-        } onCancel: {
-            channel.close(promise: nil)
-        }
+        await serveUntilShutdown(channel)
     }
 }
 
