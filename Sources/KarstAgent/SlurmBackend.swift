@@ -116,10 +116,11 @@ public final class SlurmBackend: RunBackend, @unchecked Sendable {
 
     public func ended(_ runs: [AgentRun], sweep: Bool) -> [String: RunEnd] {
         guard sweep, !runs.isEmpty else { return [:] }
-        let states = self.states(of: runs.compactMap(\.handle))
+        let (states, answered) = self.states(of: runs.compactMap(\.handle))
         var out: [String: RunEnd] = [:]
         for run in runs {
-            guard let id = run.handle else { continue }
+            // A job squeue could not be asked about (slurmctld down, restarting) is not judged.
+            guard let id = run.handle, answered.contains(id) else { continue }
             let key = AgentRun.key(run.job, run.attempt)
             switch states[id] {
             case .some(let state) where Self.finalStates.contains(state):
@@ -133,8 +134,11 @@ public final class SlurmBackend: RunBackend, @unchecked Sendable {
         return out
     }
 
-    /// Each listed job's state (`squeue --states=all`), by id; a job Slurm forgot is absent.
-    func states(of ids: [String]) -> [String: String] { squeue("--jobs", ids, format: "%i|%T").pairs }
+    /// Each job's state by id (a job Slurm forgot is absent), and the ids squeue answered for.
+    func states(of ids: [String]) -> (states: [String: String], answered: Set<String>) {
+        let (states, answered) = squeue("--jobs", ids, format: "%i|%T")
+        return (states, Set(answered))
+    }
 
     /// `squeue --states=all` of the jobs that `values` of `option` (`--name`, `--jobs`) select,
     /// 200 values to a call, read as `format`'s two fields (`%j|%i`: name → id): the pairs, and
@@ -196,7 +200,9 @@ public final class SlurmBackend: RunBackend, @unchecked Sendable {
         let now = monotonicSeconds()
         if let last = lastLook[id], now - last < 0.5 { return false }
         lastLook[id] = now
-        guard let state = states(of: [id])[id] else {
+        let (states, answered) = states(of: [id])
+        guard answered.contains(id) else { return false }  // squeue failed: asked again later
+        guard let state = states[id] else {
             lastLook[id] = nil
             return true
         }
