@@ -103,15 +103,27 @@ public struct SchedulerState: Sendable {
     /// Jobs matching every given filter, in id order, at most `limit`.
     public func jobs(state: JobState? = nil, tenant: String? = nil, datacenter: String? = nil,
                      limit: Int? = nil) -> [Job] {
+        jobPage(state: state, tenant: tenant, datacenter: datacenter, limit: limit).jobs
+    }
+
+    /// One page of the jobs matching every given filter, in id order: those after `after` (a
+    /// cursor: the last id of the previous page; it need not exist any more), at most `limit`,
+    /// and how many more match after them.
+    public func jobPage(state: JobState? = nil, tenant: String? = nil, datacenter: String? = nil,
+                        after: JobID? = nil, limit: Int? = nil) -> (jobs: [Job], remaining: Int) {
         let dc = datacenter.flatMap { topology.datacenterIndex(of: $0) }
-        if datacenter != nil && dc == nil { return [] }
-        var out = jobs.values.filter { j in
-            (state == nil || j.state == state) && (tenant == nil || j.tenant == tenant)
-                && (dc == nil || j.placement?.datacenter == dc)
+        if datacenter != nil && dc == nil { return ([], 0) }
+        // The table holds the jobs in id order: a page is the first `limit` matches, the rest
+        // only counted (no copy of a job that is not shown, no sort).
+        var page: [Job] = []
+        var remaining = 0
+        let limit = limit ?? Int.max
+        jobs.forEach { id, j in
+            guard (after == nil || id > after!) && (state == nil || j.state == state)
+                && (tenant == nil || j.tenant == tenant) && (dc == nil || j.placement?.datacenter == dc) else { return }
+            if page.count < limit { page.append(j) } else { remaining += 1 }
         }
-        out.sort { $0.id < $1.id }
-        if let limit, out.count > limit { out.removeLast(out.count - limit) }
-        return out
+        return (page, remaining)
     }
 
     /// The flattened index of a pool.

@@ -750,24 +750,28 @@ public enum SchedulerInterface {
         }
     }
 
-    /// Queues every job or none.
+    /// Queues every job or none. With brief, the reply lists only the new jobs' ids (in ids, in the
+    /// order of jobs), not the jobs: for bulk submission, where the full jobs would be most of the work.
     ///
-    /// `io.karst.Scheduler.SubmitBatch`: SubmitBatch(jobs: []JobSpec) -> (jobs: []Job).
+    /// `io.karst.Scheduler.SubmitBatch`: SubmitBatch(jobs: []JobSpec, brief: ?bool) -> (jobs: []Job, ids: ?[]string).
     public enum SubmitBatch: VarlinkMethod {
         public static let name = "io.karst.Scheduler.SubmitBatch"
 
         /// The call's parameters.
         public struct Parameters: WireStruct {
             public var jobs: [WireJobSpec]
+            public var brief: Bool?
 
-            public init(jobs: [WireJobSpec]) {
+            public init(jobs: [WireJobSpec], brief: Bool? = nil) {
                 self.jobs = jobs
+                self.brief = brief
             }
 
             public init(object: JSONObject, path: WirePath, strict: Bool) throws(VarlinkError) {
                 let base = path.description
                 func fieldPath(_ key: String) -> WirePath { WirePath(parent: base, key: key) }
                 var jobs: [WireJobSpec]? = nil
+                var brief: Bool? = nil
                 for m in object.members {
                     // null is an absent member (a required one is then missing, below); an unknown one is
                     // still unknown.
@@ -776,22 +780,26 @@ public enum SchedulerInterface {
                     switch m.key {
                     case "jobs":
                         if !isNull { jobs = try [WireJobSpec](wire: m.value, path: fieldPath("jobs"), strict: strict) }
+                    case "brief":
+                        if !isNull { brief = try Bool(wire: m.value, path: fieldPath("brief"), strict: strict) }
                     default: if strict { throw fieldPath(m.key).invalid }
                     }
                 }
                 guard let jobs else { throw fieldPath("jobs").invalid }
-                self.init(jobs: jobs)
+                self.init(jobs: jobs, brief: brief)
             }
 
             public func write(to w: inout JSONWriter) {
                 w.beginObject()
                 w.key("jobs"); jobs.write(to: &w)
+                if let brief { w.key("brief"); brief.write(to: &w) }
                 w.endObject()
             }
 
             public var json: JSONValue {
                 var o = JSONObject()
                 o.members.append((key: "jobs", value: jobs.json))
+                if let brief { o.members.append((key: "brief", value: brief.json)) }
                 return .object(o)
             }
         }
@@ -799,15 +807,18 @@ public enum SchedulerInterface {
         /// The reply's parameters.
         public struct Reply: WireStruct {
             public var jobs: [WireJob]
+            public var ids: [String]?
 
-            public init(jobs: [WireJob]) {
+            public init(jobs: [WireJob], ids: [String]? = nil) {
                 self.jobs = jobs
+                self.ids = ids
             }
 
             public init(object: JSONObject, path: WirePath, strict: Bool) throws(VarlinkError) {
                 let base = path.description
                 func fieldPath(_ key: String) -> WirePath { WirePath(parent: base, key: key) }
                 var jobs: [WireJob]? = nil
+                var ids: [String]? = nil
                 for m in object.members {
                     // null is an absent member (a required one is then missing, below); an unknown one is
                     // still unknown.
@@ -816,22 +827,26 @@ public enum SchedulerInterface {
                     switch m.key {
                     case "jobs":
                         if !isNull { jobs = try [WireJob](wire: m.value, path: fieldPath("jobs"), strict: strict) }
+                    case "ids":
+                        if !isNull { ids = try [String](wire: m.value, path: fieldPath("ids"), strict: strict) }
                     default: if strict { throw fieldPath(m.key).invalid }
                     }
                 }
                 guard let jobs else { throw fieldPath("jobs").invalid }
-                self.init(jobs: jobs)
+                self.init(jobs: jobs, ids: ids)
             }
 
             public func write(to w: inout JSONWriter) {
                 w.beginObject()
                 w.key("jobs"); jobs.write(to: &w)
+                if let ids { w.key("ids"); ids.write(to: &w) }
                 w.endObject()
             }
 
             public var json: JSONValue {
                 var o = JSONObject()
                 o.members.append((key: "jobs", value: jobs.json))
+                if let ids { o.members.append((key: "ids", value: ids.json)) }
                 return .object(o)
             }
         }
@@ -922,9 +937,11 @@ public enum SchedulerInterface {
         }
     }
 
-    /// Jobs matching every given filter, oldest first.
+    /// Jobs matching every given filter, oldest first: at most limit (default 1000), after the job
+    /// id given as the cursor (the last id of the previous page). remaining counts the matching jobs
+    /// after this page: call again with after set to the last id to see them.
     ///
-    /// `io.karst.Scheduler.List`: List(state: ?string, tenant: ?string, datacenter: ?string, limit: ?int) -> (jobs: []Job).
+    /// `io.karst.Scheduler.List`: List(state: ?string, tenant: ?string, datacenter: ?string, limit: ?int, after: ?string) -> (jobs: []Job, remaining: ?int).
     public enum List: VarlinkMethod {
         public static let name = "io.karst.Scheduler.List"
 
@@ -934,17 +951,20 @@ public enum SchedulerInterface {
             public var tenant: String?
             public var datacenter: String?
             public var limit: Int?
+            public var after: String?
 
             public init(
                 state: String? = nil,
                 tenant: String? = nil,
                 datacenter: String? = nil,
-                limit: Int? = nil
+                limit: Int? = nil,
+                after: String? = nil
             ) {
                 self.state = state
                 self.tenant = tenant
                 self.datacenter = datacenter
                 self.limit = limit
+                self.after = after
             }
 
             public init(object: JSONObject, path: WirePath, strict: Bool) throws(VarlinkError) {
@@ -954,6 +974,7 @@ public enum SchedulerInterface {
                 var tenant: String? = nil
                 var datacenter: String? = nil
                 var limit: Int? = nil
+                var after: String? = nil
                 for m in object.members {
                     // null is an absent member (a required one is then missing, below); an unknown one is
                     // still unknown.
@@ -968,10 +989,12 @@ public enum SchedulerInterface {
                         if !isNull { datacenter = try String(wire: m.value, path: fieldPath("datacenter"), strict: strict) }
                     case "limit":
                         if !isNull { limit = try Int(wire: m.value, path: fieldPath("limit"), strict: strict) }
+                    case "after":
+                        if !isNull { after = try String(wire: m.value, path: fieldPath("after"), strict: strict) }
                     default: if strict { throw fieldPath(m.key).invalid }
                     }
                 }
-                self.init(state: state, tenant: tenant, datacenter: datacenter, limit: limit)
+                self.init(state: state, tenant: tenant, datacenter: datacenter, limit: limit, after: after)
             }
 
             public func write(to w: inout JSONWriter) {
@@ -980,6 +1003,7 @@ public enum SchedulerInterface {
                 if let tenant { w.key("tenant"); tenant.write(to: &w) }
                 if let datacenter { w.key("datacenter"); datacenter.write(to: &w) }
                 if let limit { w.key("limit"); limit.write(to: &w) }
+                if let after { w.key("after"); after.write(to: &w) }
                 w.endObject()
             }
 
@@ -989,6 +1013,7 @@ public enum SchedulerInterface {
                 if let tenant { o.members.append((key: "tenant", value: tenant.json)) }
                 if let datacenter { o.members.append((key: "datacenter", value: datacenter.json)) }
                 if let limit { o.members.append((key: "limit", value: limit.json)) }
+                if let after { o.members.append((key: "after", value: after.json)) }
                 return .object(o)
             }
         }
@@ -996,15 +1021,18 @@ public enum SchedulerInterface {
         /// The reply's parameters.
         public struct Reply: WireStruct {
             public var jobs: [WireJob]
+            public var remaining: Int?
 
-            public init(jobs: [WireJob]) {
+            public init(jobs: [WireJob], remaining: Int? = nil) {
                 self.jobs = jobs
+                self.remaining = remaining
             }
 
             public init(object: JSONObject, path: WirePath, strict: Bool) throws(VarlinkError) {
                 let base = path.description
                 func fieldPath(_ key: String) -> WirePath { WirePath(parent: base, key: key) }
                 var jobs: [WireJob]? = nil
+                var remaining: Int? = nil
                 for m in object.members {
                     // null is an absent member (a required one is then missing, below); an unknown one is
                     // still unknown.
@@ -1013,22 +1041,26 @@ public enum SchedulerInterface {
                     switch m.key {
                     case "jobs":
                         if !isNull { jobs = try [WireJob](wire: m.value, path: fieldPath("jobs"), strict: strict) }
+                    case "remaining":
+                        if !isNull { remaining = try Int(wire: m.value, path: fieldPath("remaining"), strict: strict) }
                     default: if strict { throw fieldPath(m.key).invalid }
                     }
                 }
                 guard let jobs else { throw fieldPath("jobs").invalid }
-                self.init(jobs: jobs)
+                self.init(jobs: jobs, remaining: remaining)
             }
 
             public func write(to w: inout JSONWriter) {
                 w.beginObject()
                 w.key("jobs"); jobs.write(to: &w)
+                if let remaining { w.key("remaining"); remaining.write(to: &w) }
                 w.endObject()
             }
 
             public var json: JSONValue {
                 var o = JSONObject()
                 o.members.append((key: "jobs", value: jobs.json))
+                if let remaining { o.members.append((key: "remaining", value: remaining.json)) }
                 return .object(o)
             }
         }

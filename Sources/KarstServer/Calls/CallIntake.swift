@@ -120,7 +120,7 @@ public enum CallIntake {
             var specs: [JobSpec] = []
             specs.reserveCapacity(p.jobs.count)
             for (i, w) in p.jobs.enumerated() { specs.append(try WireMapping.spec(w, path: "jobs[\(i)]")) }
-            return .submitBatch(specs)
+            return .submitBatch(specs, brief: p.brief ?? false)
         case .get(let p): return .get(try jobID(p.id))
         case .list(let p):
             try CallBounds.checkName(p.state, "state")
@@ -135,7 +135,14 @@ public enum CallIntake {
             guard CallBounds.listLimit.contains(limit) else {
                 throw .outOfRange("limit", "must be between \(CallBounds.listLimit.lowerBound) and \(CallBounds.listLimit.upperBound), not \(limit)")
             }
-            return .list(Command.ListQuery(state: state, tenant: p.tenant, datacenter: p.datacenter, limit: limit))
+            var after: JobID? = nil
+            if let cursor = p.after {
+                guard let id = JobID(cursor) else {
+                    throw .outOfRange("after", "must be a job id (job-N), the last of the previous page, not \(cursor.prefix(64))")
+                }
+                after = id
+            }
+            return .list(Command.ListQuery(state: state, tenant: p.tenant, datacenter: p.datacenter, after: after, limit: limit))
         case .cancel(let p): return .cancel(try jobID(p.id))
         case .hold(let p): return .hold(try jobID(p.id))
         case .release(let p): return .release(try jobID(p.id))

@@ -7,7 +7,7 @@ import KarstProtocol
 public enum Command: Sendable {
     // io.karst.Scheduler
     case submit(JobSpec, dryRun: Bool)
-    case submitBatch([JobSpec])
+    case submitBatch([JobSpec], brief: Bool)
     case get(JobID)
     case list(ListQuery)
     case cancel(JobID)
@@ -36,6 +36,8 @@ public enum Command: Sendable {
         public var state: JobState?
         public var tenant: String?
         public var datacenter: String?
+        /// The cursor: only jobs after this id.
+        public var after: JobID?
         public var limit: Int
     }
 

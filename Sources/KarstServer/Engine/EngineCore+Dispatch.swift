@@ -9,7 +9,7 @@ extension EngineCore {
             let c = r.caller
             switch r.command {
             case .submit(let spec, let dryRun): return try submit(spec, dryRun: dryRun, c, now, &events)
-            case .submitBatch(let specs): return try submitBatch(specs, c, now, &events)
+            case .submitBatch(let specs, let brief): return try submitBatch(specs, brief: brief, c, now, &events)
             case .get(let id): return try get(id)
             case .list(let query): return try list(query)
             case .cancel(let id):

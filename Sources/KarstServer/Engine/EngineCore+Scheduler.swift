@@ -29,12 +29,17 @@ extension EngineCore {
         return jobReply(event.job.id)
     }
 
-    func submitBatch(_ submitted: [JobSpec], _ c: Caller, _ now: Instant, _ events: inout [Event]) throws(VarlinkError) -> Outcome {
+    func submitBatch(_ submitted: [JobSpec], brief: Bool, _ c: Caller, _ now: Instant, _ events: inout [Event]) throws(VarlinkError) -> Outcome {
         var specs = submitted
         for i in specs.indices { try resolveTenant(&specs[i], c, "SubmitBatch") }
         let accepted = try core { () throws(SchedulerError) in try state.submitBatch(specs, now: now) }
         events += accepted
         let ids = accepted.map { (e: Event) in e.job.id }
+        if brief {
+            return .reply { _, _ in
+                VarlinkReply.frame(parameters: SchedulerInterface.SubmitBatch.Reply(jobs: [], ids: ids.map(\.description)))
+            }
+        }
         return .reply { state, core in
             VarlinkReply.frame(parameters: SchedulerInterface.SubmitBatch.Reply(
                 jobs: ids.compactMap { id in state.job(id).map { WireMapping.job($0, in: state) } }))
@@ -51,14 +56,16 @@ extension EngineCore {
             throw AdminInterface.NoSuchDatacenter(datacenter: datacenter).varlinkError
         }
         return .reply { state, core in
-            let jobs = state.jobs(state: q.state, tenant: q.tenant, datacenter: q.datacenter, limit: q.limit)
+            let (jobs, remaining) = state.jobPage(state: q.state, tenant: q.tenant, datacenter: q.datacenter,
+                                                  after: q.after, limit: q.limit)
             var positions: [JobID: Int] = [:]
             if jobs.contains(where: { $0.state == .pending }) {
                 var scratch = copy state
                 positions = scratch.queuePositions()
             }
             return VarlinkReply.frame(parameters: SchedulerInterface.List.Reply(
-                jobs: jobs.map { WireMapping.job($0, in: state, queuePosition: positions[$0.id]) }))
+                jobs: jobs.map { WireMapping.job($0, in: state, queuePosition: positions[$0.id]) },
+                remaining: remaining))
         }
     }
 
