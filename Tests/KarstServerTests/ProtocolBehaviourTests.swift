@@ -124,6 +124,31 @@ import Testing
                 == "io.karst.Scheduler.Unschedulable")
         let ok = try await t.ok("io.karst.Scheduler.SubmitBatch", ["jobs": .array([good, good, good])])
         #expect(ok["jobs"]?.arrayValue?.count == 3)
+        // Brief: the ids only, in the order of the jobs.
+        let brief = try await t.ok("io.karst.Scheduler.SubmitBatch", ["jobs": .array([good, good]), "brief": .bool(true)])
+        #expect(brief["ids"] == .array([.string("job-4"), .string("job-5")]))
+        #expect(brief["jobs"] == .array([]))
+        try await t.close()
+    }
+
+    /// List pages: `after` is the cursor, `remaining` what follows the page; a cursor that is no
+    /// job id is named with its bound.
+    @Test(arguments: Depth.allCases)
+    func listPagesWithACursor(_ depth: Depth) async throws {
+        let t = try await transport(depth)
+        let good = try #require(jobParams()["job"])
+        _ = try await t.ok("io.karst.Scheduler.SubmitBatch", ["jobs": .array(Array(repeating: good, count: 5))])
+        let first = try await t.ok("io.karst.Scheduler.List", ["limit": .number(2)])
+        #expect(first["jobs"]?.arrayValue?.compactMap { $0.objectValue?["id"]?.stringValue } == ["job-1", "job-2"])
+        #expect(first["remaining"] == .number(3))
+        let next = try await t.ok("io.karst.Scheduler.List", ["limit": .number(2), "after": .string("job-2")])
+        #expect(next["jobs"]?.arrayValue?.compactMap { $0.objectValue?["id"]?.stringValue } == ["job-3", "job-4"])
+        #expect(next["remaining"] == .number(1))
+        let last = try await t.ok("io.karst.Scheduler.List", ["after": .string("job-4")])
+        #expect(last["remaining"] == .number(0))
+        let bad = try await t.fails("io.karst.Scheduler.List", ["after": .string("yesterday")])
+        #expect(bad.name == "io.karst.Scheduler.OutOfRange")
+        #expect(bad.parameters["parameter"] == .string("after"))
         try await t.close()
     }
 
