@@ -117,12 +117,23 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(
-            name: "karstctl",
+        // karstctl's commands, a library so its tests can hold the fast path to ArgumentParser.
+        .target(
+            name: "KarstCLI",
             dependencies: [
                 "KarstClient", "KarstProtocol", "KarstWire", "KarstTrace",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        .executableTarget(
+            name: "karstctl",
+            dependencies: ["KarstCLI"],
+            // Statically linked, C library included: the loader has nothing to look up or
+            // relocate at each start (docs/BENCHMARKS.md, "karstctl start-up"). The libraries
+            // named are what the static Foundation essentials need when the rest of the build
+            // links the Swift runtime dynamically.
+            linkerSettings: [.unsafeFlags(["-static-executable"]), .linkedLibrary("_FoundationCollections"),
+                             .linkedLibrary("_FoundationCShims"), .linkedLibrary("swiftSynchronization")]
         ),
         .executableTarget(
             name: "karst-sim",
@@ -165,6 +176,9 @@ let package = Package(
         .executableTarget(name: "karst-fuzz", dependencies: ["KarstFuzz"]),
         .testTarget(name: "KarstFuzzTests", dependencies: ["KarstFuzz"]),
         .testTarget(name: "KarstCoreTests", dependencies: ["KarstCore", "KarstTesting"]),
+        // karstctl's own code (its fast path against ArgumentParser's parse), in process.
+        .testTarget(name: "KarstCLITests", dependencies: ["KarstCLI", "KarstProtocol",
+                                                         .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "KarstWireTests", dependencies: ["KarstWire", "KarstProtocol", "KarstCore"]),
         .testTarget(name: "KarstConfigTests", dependencies: ["KarstConfig", "KarstCore", "KarstTesting"]),
         .testTarget(

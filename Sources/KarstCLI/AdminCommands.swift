@@ -1,14 +1,13 @@
 import ArgumentParser
-import Foundation
 import KarstProtocol
 
 struct Topology: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Data centres and pools: capacity, use, state.")
+    static let configuration = CommandConfiguration(commandName: "topology", abstract: "Data centres and pools: capacity, use, state.")
     @OptionGroup var connection: Connection
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        try karstctl.run {
+        try KarstCLI.run {
             let reply = try connection.call("io.karst.Admin.Topology")
             if output.json { return printJSON(reply) }
             let dcs = try decodeList(reply, "datacenters", WireDatacenter.self)
@@ -46,7 +45,7 @@ extension DatacenterAction {
     var extra: JSONObject { [:] }
 
     func run() throws {
-        try karstctl.run {
+        try KarstCLI.run {
             var parameters = extra
             parameters["datacenter"] = .string(datacenter)
             let reply = try connection.call(Self.method, parameters)
@@ -59,6 +58,7 @@ extension DatacenterAction {
 
 struct Drain: DatacenterAction {
     static let configuration = CommandConfiguration(
+        commandName: "drain",
         abstract: "Stop new placements in a data centre; running jobs finish (or, with --stop-runs, are stopped and requeued).")
     static let method = "io.karst.Admin.Drain"
     @OptionGroup var connection: Connection
@@ -71,7 +71,7 @@ struct Drain: DatacenterAction {
 }
 
 struct Resume: DatacenterAction {
-    static let configuration = CommandConfiguration(abstract: "Let a drained or offline data centre take work again.")
+    static let configuration = CommandConfiguration(commandName: "resume", abstract: "Let a drained or offline data centre take work again.")
     static let method = "io.karst.Admin.Resume"
     @OptionGroup var connection: Connection
     @OptionGroup var output: OutputOptions
@@ -79,7 +79,7 @@ struct Resume: DatacenterAction {
 }
 
 struct Offline: DatacenterAction {
-    static let configuration = CommandConfiguration(abstract: "Mark a data centre down: its running jobs are requeued.")
+    static let configuration = CommandConfiguration(commandName: "offline", abstract: "Mark a data centre down: its running jobs are requeued.")
     static let method = "io.karst.Admin.SetOffline"
     @OptionGroup var connection: Connection
     @OptionGroup var output: OutputOptions
@@ -87,12 +87,12 @@ struct Offline: DatacenterAction {
 }
 
 struct Stats: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Queue depth by class, running jobs, placement rate, fair share.")
+    static let configuration = CommandConfiguration(commandName: "stats", abstract: "Queue depth by class, running jobs, placement rate, fair share.")
     @OptionGroup var connection: Connection
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        try karstctl.run {
+        try KarstCLI.run {
             let reply = try connection.call("io.karst.Admin.Stats")
             if output.json { return printJSON(reply) }
             let o = reply
@@ -121,12 +121,12 @@ struct Stats: ParsableCommand {
 func format2(_ v: Double) -> String { String((v * 100).rounded() / 100) }
 
 struct Metrics: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "The daemon's metrics (Prometheus text).")
+    static let configuration = CommandConfiguration(commandName: "metrics", abstract: "The daemon's metrics (Prometheus text).")
     @OptionGroup var connection: Connection
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        try karstctl.run {
+        try KarstCLI.run {
             let reply = try connection.call("io.karst.Admin.Metrics")
             if output.json { return printJSON(reply) }
             print(reply["text"]?.stringValue ?? "", terminator: "")
@@ -136,13 +136,14 @@ struct Metrics: ParsableCommand {
 
 struct Reload: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "reload",
         abstract: "Reload the daemon's configuration; returns once it is in force (or refused).",
         discussion: "Suitable for ExecReload=: the exit status says whether the new configuration took effect.")
     @OptionGroup var connection: Connection
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        try karstctl.run {
+        try KarstCLI.run {
             let reply = try connection.call("io.karst.Admin.Reload")
             if output.json { return printJSON(reply) }
             print("configuration generation \(number(reply["generation"]?.numberValue ?? 0)) in force")
@@ -151,12 +152,12 @@ struct Reload: ParsableCommand {
 }
 
 struct Info: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "What the daemon is (org.varlink.service.GetInfo).")
+    static let configuration = CommandConfiguration(commandName: "info", abstract: "What the daemon is (org.varlink.service.GetInfo).")
     @OptionGroup var connection: Connection
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        try karstctl.run {
+        try KarstCLI.run {
             let reply = try connection.call("org.varlink.service.GetInfo")
             if output.json { return printJSON(reply) }
             for key in ["vendor", "product", "version", "url"] {
@@ -169,6 +170,7 @@ struct Info: ParsableCommand {
 
 struct Backup: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "backup",
         abstract: "Write an online, consistent copy of the daemon's state to FILE (an absolute path on the daemon's host).",
         discussion: "The copy is an SQLite database; restore it by stopping karstd and putting it in place of karst.sqlite.")
     @OptionGroup var connection: Connection
@@ -176,8 +178,8 @@ struct Backup: ParsableCommand {
     @Argument(help: "Where to write the copy; must not exist yet.") var file: String
 
     func run() throws {
-        try karstctl.run {
-            let path = file.hasPrefix("/") ? file : FileManager.default.currentDirectoryPath + "/" + file
+        try KarstCLI.run {
+            let path = file.hasPrefix("/") ? file : currentDirectory() + "/" + file
             let reply = try connection.call("io.karst.Admin.Backup", ["path": .string(path)])
             if output.json { return printJSON(reply) }
             print("backed up \(number(reply["jobs"]?.numberValue ?? 0)) jobs to \(reply["path"]?.stringValue ?? path)")
@@ -187,12 +189,13 @@ struct Backup: ParsableCommand {
 
 struct Agents: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "agents",
         abstract: "The site agents the daemon knows: data centre, state, last report, runs (docs/AGENTS.md).")
     @OptionGroup var connection: Connection
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        try karstctl.run {
+        try KarstCLI.run {
             let reply = try connection.call(AdminInterface.Agents.name)
             if output.json { return printJSON(reply) }
             let agents = try decodeList(reply, "agents", WireAgent.self)

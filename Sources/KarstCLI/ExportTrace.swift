@@ -28,32 +28,34 @@ struct ExportTrace: ParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("Write here instead of standard output.", valueName: "FILE"))
     var output: String?
 
-    static let states = ["pending", "held", "running", "succeeded", "failed", "cancelled"]
-    /// `List`'s largest `limit` (docs/PROTOCOL.md).
-    static let listLimit = 100_000
+    /// Jobs per `List` call.
+    static let pageSize = 10_000
 
     func run() throws {
         guard let window = parseDuration(since), window > 0 else {
             throw ValidationError("--since must be a duration such as 24h, 90m or 7d")
         }
-        try karstctl.run {
+        try KarstCLI.run {
             let now = Instant(microseconds: Int64(wallSeconds() * 1_000_000))
             let cutoff = now.advanced(bySeconds: -window)
             var records: [(TraceRecord, UInt64)] = []
             var unknownRunTime = 0
-            for state in Self.states {
-                let reply = try connection.call("io.karst.Scheduler.List",
-                                                ["state": .string(state), "limit": .number(Double(Self.listLimit))])
+            // Every job, a page at a time (the cursor is the last id of the previous page).
+            let c = try connection.open()
+            defer { c.close() }
+            var cursor: String? = nil
+            while true {
+                var p: JSONObject = ["limit": .number(Double(Self.pageSize))]
+                if let cursor { p["after"] = .string(cursor) }
+                let reply = try Failure.map { try c.call("io.karst.Scheduler.List", p) }
                 let jobs = try decodeList(reply, "jobs", WireJob.self)
-                if jobs.count == Self.listLimit {
-                    printErr("karstctl: warning: \(Self.listLimit) \(state) jobs is List's limit; "
-                        + "the newest \(state) jobs beyond it are missing from the export")
-                }
                 for j in jobs {
                     guard let r = TraceExport.record(j, now: now), r.submitTime >= cutoff else { continue }
                     if r.durationSeconds == 0 && j.spec.durationSeconds == nil && j.finishedAt == nil { unknownRunTime += 1 }
                     records.append((r, JobID(j.id)?.rawValue ?? 0))
                 }
+                guard let last = jobs.last?.id, (reply["remaining"]?.numberValue ?? 0) > 0 else { break }
+                cursor = last
             }
             records.sort { ($0.0.submitTime, $0.1) < ($1.0.submitTime, $1.1) }
             let text = ClusterLogWriter().text(records.map(\.0))

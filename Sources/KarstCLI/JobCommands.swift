@@ -1,9 +1,12 @@
 import ArgumentParser
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import KarstProtocol
 
 struct Submit: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "submit",
         abstract: "Submit a job (from flags, or a JSON job file).",
         discussion: """
             A job without a command is completed by the modelled executor after its --duration. \
@@ -64,101 +67,34 @@ struct Submit: ParsableCommand {
                                  valueName: "COMMAND"))
     var command: [String] = []
 
-    func run() throws {
-        try karstctl.run {
-            let spec = try buildSpec()
-            let reply = try connection.call(SchedulerInterface.Submit.name,
-                                            SchedulerInterface.Submit.Parameters(job: spec, dryRun: dryRun).jsonObject)
-            if output.json { return printJSON(reply) }
-            let job = try decode(reply, "job", WireJob.self)
-            if dryRun {
-                print(describeDryRun(job))
-            } else {
-                if let dc = job.datacenter {
-                    print("\(job.id) \(job.state) \(dc)/\(job.pool ?? "?")")
-                } else {
-                    print("\(job.id) \(job.state)" + (job.pendingReason.map { ": \($0)" } ?? ""))
-                }
-            }
-        }
+    @Option(help: ArgumentHelp(
+        "Submit one job per index: N (0 to N-1), A-B, or a list such as 0-9,20,30-39. Names get -INDEX; "
+            + "a command gets KARST_ARRAY_INDEX and KARST_ARRAY_COUNT in its environment.",
+        valueName: "INDICES"))
+    var array: String?
+
+    /// The flags as plain values (what the fast path fills without ArgumentParser too).
+    var flags: SubmitFlags {
+        SubmitFlags(socket: connection.socket, json: output.json, file: file, name: name, tenant: tenant, origin: origin,
+                    priorityClass: priorityClass, priority: priority, cpu: cpu, memory: memory,
+                    accelerators: accelerators, acceleratorModel: acceleratorModel, replicas: replicas,
+                    duration: duration, maxLatency: maxLatency, datacenters: datacenters, preemptible: preemptible,
+                    deadline: deadline, notBefore: notBefore, notAfter: notAfter, dependsOn: dependsOn,
+                    maxRetries: maxRetries, labels: labels, environment: environment,
+                    workingDirectory: workingDirectory, dryRun: dryRun, array: array, command: command)
     }
 
-    /// The spec: the file's (read by the generated `WireJobSpec`, so a misspelt field is named),
-    /// then each flag given over it.
-    private func buildSpec() throws -> WireJobSpec {
-        var spec = WireJobSpec(origin: "", priorityClass: "", resources: WireResources(cpu: .nan, memoryGiB: .nan))
-        if let file {
-            guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
-            guard case .object(var o) = try JSONParser.parse(Array(data)) else {
-                throw ValidationError("\(file) must hold a JSON object (a JobSpec)")
-            }
-            if case .object(let inner)? = o["job"] { o = inner }
-            // What the flags give may be missing from the file: a placeholder until they do.
-            if o["origin"] == nil, origin != nil { o["origin"] = .string("") }
-            if o["priorityClass"] == nil, priorityClass != nil { o["priorityClass"] = .string("") }
-            if o["resources"] == nil, cpu != nil, memory != nil { o["resources"] = spec.resources.json }
-            do { spec = try WireJobSpec(object: o, path: WirePath("job"), strict: true) } catch {
-                throw ValidationError("\(file): \(error)")
-            }
-        } else {
-            guard origin != nil else { throw ValidationError("--origin is required (or give it in --file)") }
-            guard priorityClass != nil else { throw ValidationError("--class is required (or give it in --file)") }
-            guard cpu != nil, memory != nil else { throw ValidationError("--cpu and --memory are required (or resources in --file)") }
-        }
-        if let name { spec.name = name }
-        if let tenant { spec.tenant = tenant }
-        if let origin { spec.origin = origin }
-        if let priorityClass { spec.priorityClass = priorityClass }
-        if let priority { spec.priority = priority }
-        if let cpu { spec.resources.cpu = cpu }
-        if let memory { spec.resources.memoryGiB = memory }
-        if let accelerators { spec.resources.accelerators = accelerators }
-        if let acceleratorModel { spec.resources.acceleratorModel = acceleratorModel }
-        if let replicas { spec.replicas = replicas }
-        if let duration {
-            guard let s = parseDuration(duration) else { throw ValidationError("--duration: expected e.g. 90, 90s, 15m or 4h") }
-            spec.durationSeconds = s
-        }
-        if let maxLatency { spec.maxLatencyMs = maxLatency }
-        if !datacenters.isEmpty { spec.datacenters = datacenters }
-        if let preemptible { spec.preemptible = preemptible }
-        if let deadline { spec.deadline = deadline }
-        if let notBefore { spec.notBefore = notBefore }
-        if let notAfter { spec.notAfter = notAfter }
-        if !dependsOn.isEmpty { spec.dependsOn = dependsOn }
-        if let maxRetries { spec.maxRetries = maxRetries }
-        for kv in labels {
-            guard let eq = kv.firstIndex(of: "=") else { throw ValidationError("--label must be KEY=VALUE") }
-            spec.labels = (spec.labels ?? [:]).merging([String(kv[..<eq]): String(kv[kv.index(after: eq)...])]) { $1 }
-        }
-        // The first `=` ends the name: a value may hold more of them (`--env OPTS=a=b`).
-        for kv in environment {
-            guard let eq = kv.firstIndex(of: "="), eq != kv.startIndex else {
-                throw ValidationError("--env must be KEY=VALUE with a non-empty KEY, not '\(kv)'")
-            }
-            spec.environment = (spec.environment ?? [:]).merging([String(kv[..<eq]): String(kv[kv.index(after: eq)...])]) { $1 }
-        }
-        if let workingDirectory { spec.workingDirectory = workingDirectory }
-        if !command.isEmpty { spec.command = command }
-        return spec
-    }
-}
-
-/// `90`, `90s`, `15m`, `4h`, `2d` → seconds.
-func parseDuration(_ text: String) -> Double? {
-    let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
-    if let last = text.last, let unit = units[last] { return Double(text.dropLast()).map { $0 * unit } }
-    return Double(text)
+    func run() throws { try flags.run() }
 }
 
 struct Get: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show one job: state, placement, why it waits.")
+    static let configuration = CommandConfiguration(commandName: "get", abstract: "Show one job: state, placement, why it waits.")
     @OptionGroup var connection: Connection
     @OptionGroup var output: OutputOptions
     @Argument(help: "Job id (job-N).") var id: String
 
     func run() throws {
-        try karstctl.run {
+        try KarstCLI.run {
             let reply = try connection.call("io.karst.Scheduler.Get", ["id": .string(id)])
             if output.json { return printJSON(reply) }
             print(describe(try decode(reply, "job", WireJob.self)))
@@ -167,33 +103,32 @@ struct Get: ParsableCommand {
 }
 
 struct List: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List jobs, oldest first.")
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "List jobs, oldest first, a page at a time.",
+        discussion: """
+            Shows the first --limit jobs (1000) and says how many more match; --after JOB-ID starts \
+            after that job (the last of the previous page), --all pages through every one. \
+            -o wide adds the spec's columns; -o jsonl writes one job per line (compact, as it arrives).
+            """)
     @OptionGroup var connection: Connection
     @OptionGroup var output: OutputOptions
     @Option(help: "Only jobs in this state (pending, held, running, succeeded, failed, cancelled).") var state: String?
     @Option(help: "Only this tenant's jobs.") var tenant: String?
     @Option(help: "Only jobs placed in this data centre.") var datacenter: String?
-    @Option(help: "At most this many (default 1000).") var limit: Int?
+    @Option(help: "Jobs per page (default 1000; 10000 with --all; at most 100000).") var limit: Int?
+    @Option(help: ArgumentHelp("Only jobs after this one (the last id of the previous page).", valueName: "JOB-ID"))
+    var after: String?
+    @Flag(help: "Every matching job, page after page.") var all = false
+    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("table (default), wide, json or jsonl.", valueName: "FORMAT"))
+    var format: String?
 
-    func run() throws {
-        try karstctl.run {
-            var p: JSONObject = [:]
-            if let state { p["state"] = .string(state) }
-            if let tenant { p["tenant"] = .string(tenant) }
-            if let datacenter { p["datacenter"] = .string(datacenter) }
-            if let limit { p["limit"] = .number(Double(limit)) }
-            let reply = try connection.call("io.karst.Scheduler.List", p)
-            if output.json { return printJSON(reply) }
-            let jobs = try decodeList(reply, "jobs", WireJob.self)
-            var rows = [["ID", "TENANT", "CLASS", "STATE", "DC/POOL", "AGE", "POS", "ETA", "REASON"]]
-            for j in jobs {
-                rows.append([j.id, j.spec.tenant ?? "-", j.spec.priorityClass, j.state, placement(j),
-                             age(since: j.submittedAt), j.queuePosition.map(String.init) ?? "",
-                             j.estimatedStart.map { untilText($0) } ?? "", j.pendingReason ?? ""])
-            }
-            print(table(rows))
-        }
+    var flags: ListFlags {
+        ListFlags(socket: connection.socket, json: output.json, state: state, tenant: tenant, datacenter: datacenter,
+                  limit: limit, after: after, all: all, format: format)
     }
+
+    func run() throws { try flags.run() }
 }
 
 /// Cancel, hold and release share their shape.
@@ -206,7 +141,7 @@ protocol JobAction: ParsableCommand {
 
 extension JobAction {
     func run() throws {
-        try karstctl.run {
+        try KarstCLI.run {
             let reply = try connection.call(Self.method, ["id": .string(id)])
             if output.json { return printJSON(reply) }
             let job = try decode(reply, "job", WireJob.self)
@@ -216,7 +151,7 @@ extension JobAction {
 }
 
 struct Cancel: JobAction {
-    static let configuration = CommandConfiguration(abstract: "Cancel a pending, held or running job.")
+    static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Cancel a pending, held or running job.")
     static let method = "io.karst.Scheduler.Cancel"
     @OptionGroup var connection: Connection
     @OptionGroup var output: OutputOptions
@@ -224,7 +159,7 @@ struct Cancel: JobAction {
 }
 
 struct Hold: JobAction {
-    static let configuration = CommandConfiguration(abstract: "Keep a pending job from being scheduled.")
+    static let configuration = CommandConfiguration(commandName: "hold", abstract: "Keep a pending job from being scheduled.")
     static let method = "io.karst.Scheduler.Hold"
     @OptionGroup var connection: Connection
     @OptionGroup var output: OutputOptions
@@ -232,7 +167,7 @@ struct Hold: JobAction {
 }
 
 struct Release: JobAction {
-    static let configuration = CommandConfiguration(abstract: "Let a held job be scheduled again.")
+    static let configuration = CommandConfiguration(commandName: "release", abstract: "Let a held job be scheduled again.")
     static let method = "io.karst.Scheduler.Release"
     @OptionGroup var connection: Connection
     @OptionGroup var output: OutputOptions
@@ -240,7 +175,7 @@ struct Release: JobAction {
 }
 
 struct Complete: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Report the end of a running job (executors).")
+    static let configuration = CommandConfiguration(commandName: "complete", abstract: "Report the end of a running job (executors).")
     @OptionGroup var connection: Connection
     @OptionGroup var output: OutputOptions
     @Argument(help: "Job id.") var id: String
@@ -248,7 +183,7 @@ struct Complete: ParsableCommand {
     @Option(help: "A message for the record.") var message: String?
 
     func run() throws {
-        try karstctl.run {
+        try KarstCLI.run {
             var p: JSONObject = ["id": .string(id), "outcome": .string(outcome)]
             if let message { p["message"] = .string(message) }
             let reply = try connection.call("io.karst.Scheduler.Complete", p)
@@ -260,14 +195,14 @@ struct Complete: ParsableCommand {
 }
 
 struct Watch: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Follow job events as they happen (Ctrl-C to stop).")
+    static let configuration = CommandConfiguration(commandName: "watch", abstract: "Follow job events as they happen (Ctrl-C to stop).")
     @OptionGroup var connection: Connection
     @OptionGroup var output: OutputOptions
     @Option(help: "Only this tenant's jobs.") var tenant: String?
     @Argument(help: "Only these jobs.") var ids: [String] = []
 
     func run() throws {
-        try karstctl.run {
+        try KarstCLI.run {
             var p: JSONObject = [:]
             if !ids.isEmpty { p["ids"] = .array(ids.map(JSONValue.string)) }
             if let tenant { p["tenant"] = .string(tenant) }
@@ -281,7 +216,7 @@ struct Watch: ParsableCommand {
                     print(String(decoding: JSONValue.object(reply.parameters).encoded, as: UTF8.self))
                 } else {
                     let e = try decode(reply.parameters, "event", WireEvent.self)
-                    var line = "\(e.at)  \(e.kind.padding(toLength: 9, withPad: " ", startingAt: 0)) \(e.job.id)  "
+                    var line = "\(e.at)  \(padRight(e.kind, 9)) \(e.job.id)  "
                         + "\(e.job.spec.priorityClass) from \(e.job.spec.origin)"
                     if let dc = e.job.datacenter { line += " → \(dc)/\(e.job.pool ?? "?")" }
                     if let r = e.job.pendingReason, e.kind != "placed" { line += "  (\(r))" }

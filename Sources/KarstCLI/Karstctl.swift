@@ -7,9 +7,8 @@ import Glibc
 #endif
 
 /// `karstctl`: the command-line client of `karstd`.
-@main
-struct Karstctl: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct Karstctl: ParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "karstctl",
         abstract: "Submit, follow and operate work on a Karst scheduler (karstd).",
         discussion: """
@@ -21,18 +20,39 @@ struct Karstctl: ParsableCommand {
             64 bad usage; 69 the daemon cannot be reached; 76 the daemon's reply could not be read.
             Shell completion: karstctl --generate-completion-script bash|zsh|fish.
             """,
-        version: "0.2.0",
+        version: version,
         subcommands: [
             Submit.self, Get.self, List.self, Cancel.self, Hold.self, Release.self, Complete.self, Watch.self,
             Topology.self, Agents.self, Drain.self, Resume.self, Offline.self, Stats.self, Metrics.self, Reload.self, Backup.self,
             Info.self,
             ExportTrace.self, LoadTrace.self,
         ])
+
+    static let version = "0.2.0"
+
+    public init() {}
+
+    /// The fast path first (FastPath.swift), then ArgumentParser for everything it declines.
+    public static func main() {
+        if getenv("KARSTCTL_NO_FAST_PATH") == nil, let status = FastPath.run(CommandLine.arguments.dropFirst()) {
+            Glibc.exit(status)
+        }
+        main(nil)
+    }
 }
 
 /// Options every command takes.
 struct Connection: ParsableArguments {
     @Option(help: ArgumentHelp("The daemon's control socket.", valueName: "PATH"))
+    var socket: String?
+
+    var daemon: Daemon { Daemon(socket: socket) }
+    func open() throws -> VarlinkConnection { try daemon.open() }
+    func call(_ method: String, _ parameters: JSONObject = [:]) throws -> JSONObject { try daemon.call(method, parameters) }
+}
+
+/// Where the daemon is and how to call it (plain values: the fast path has no ArgumentParser).
+struct Daemon {
     var socket: String?
 
     var path: String {

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import KarstCore
 import KarstProtocol
 import KarstTrace
@@ -26,7 +25,7 @@ struct LoadTrace: ParsableCommand {
 
     func run() throws {
         guard batch > 0 else { throw ValidationError("--batch must be greater than 0") }
-        guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
+        let data = try readFile(file)
         let bytes = Array(data)
         let format = TraceFormat.detect(bytes)
         let now = Instant(microseconds: Int64(wallSeconds() * 1_000_000))
@@ -37,7 +36,7 @@ struct LoadTrace: ParsableCommand {
         var jobs = result.records.map { TraceJob(record: $0, defaults: TraceDefaults()) }
         jobs.sort { $0.submitAt < $1.submitAt }
         if let first { jobs = Array(jobs.prefix(max(0, first))) }
-        try karstctl.run {
+        try KarstCLI.run {
             var submitted = 0
             for start in stride(from: 0, to: jobs.count, by: batch) {
                 let chunk = jobs[start..<min(start + batch, jobs.count)]

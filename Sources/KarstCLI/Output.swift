@@ -24,13 +24,56 @@ private func quoted(_ s: String) -> String { String(decoding: JSONValue.string(s
 
 /// Columns padded to their widest cell; the last column is not padded.
 func table(_ rows: [[String]]) -> String {
-    guard let cols = rows.first?.count else { return "" }
-    let widths = (0..<cols).map { c in rows.map { $0[c].count }.max() ?? 0 }
-    return rows.map { row in
-        row.enumerated().map { c, cell in
-            c == cols - 1 ? cell : cell + String(repeating: " ", count: widths[c] - cell.count)
-        }.joined(separator: "  ")
-    }.joined(separator: "\n")
+    String(decoding: tableBytes(rows), as: UTF8.self)
+}
+
+/// `table`'s text as UTF-8, built in one buffer (a list of 100,000 jobs is 100,000 rows).
+func tableBytes(_ rows: [[String]]) -> [UInt8] {
+    guard let cols = rows.first?.count else { return [] }
+    let cells = rows.map { $0.map(width) }
+    var widths = [Int](repeating: 0, count: cols)
+    for row in cells { for c in 0..<cols { widths[c] = max(widths[c], row[c]) } }
+    var out: [UInt8] = []
+    out.reserveCapacity(rows.count * (widths.reduce(0, +) + 2 * cols + 1))
+    for (r, row) in rows.enumerated() {
+        if r > 0 { out.append(0x0A) }
+        for c in 0..<cols {
+            out.append(contentsOf: row[c].utf8)
+            if c < cols - 1 { out.append(contentsOf: repeatElement(0x20, count: widths[c] - cells[r][c] + 2)) }
+        }
+    }
+    return out
+}
+
+/// Writes `bytes` and a newline to standard output, past Swift's `print` (one call for a
+/// whole table).
+func printBytes(_ bytes: [UInt8]) {
+    fflush(nil)
+    var rest = bytes + [0x0A]
+    var done = 0
+    while done < rest.count {
+        let n = rest.withUnsafeMutableBytes { Glibc.write(1, $0.baseAddress! + done, $0.count - done) }
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { return }
+        done += n
+    }
+    rest.removeAll()
+}
+
+/// Keeps what a command built alive until the process exits: freeing a 100,000-job reply piece
+/// by piece costs more than printing it, and the kernel frees it whole at exit.
+nonisolated(unsafe) var keptUntilExit: [Any] = []
+
+/// `s` followed by spaces to `width` characters (never cut).
+func padRight(_ s: String, _ columns: Int) -> String {
+    let w = width(s)
+    return w >= columns ? s : s + String(repeating: " ", count: columns - w)
+}
+
+/// Characters in `s`, counted cheaply when it is ASCII (nearly every cell of a table).
+func width(_ s: String) -> Int {
+    let bytes = s.utf8.count
+    return s.utf8.allSatisfy { $0 < 0x80 } ? bytes : s.count
 }
 
 /// `[#######.............]  35%`
@@ -50,9 +93,9 @@ func wallSeconds() -> Double {
 }
 
 /// A short age: `42s`, `7m`, `3h`, `2d`.
-func age(since rfc3339: String) -> String {
+func age(since rfc3339: String, now: Double = wallSeconds()) -> String {
     guard let t = parseTime(rfc3339) else { return "?" }
-    let s = max(0, wallSeconds() - t)
+    let s = max(0, now - t)
     if s < 60 { return "\(Int(s))s" }
     if s < 3600 { return "\(Int(s / 60))m" }
     if s < 86400 { return "\(Int(s / 3600))h" }
@@ -63,7 +106,14 @@ func age(since rfc3339: String) -> String {
 func parseTime(_ text: String) -> Double? {
     let b = Array(text.utf8)
     guard b.count >= 20 else { return nil }
-    func n(_ from: Int, _ len: Int) -> Int? { Int(String(decoding: b[from..<(from + len)], as: UTF8.self)) }
+    func n(_ from: Int, _ len: Int) -> Int? {
+        var v = 0
+        for c in b[from..<(from + len)] {
+            guard c >= 0x30 && c <= 0x39 else { return nil }
+            v = v * 10 + Int(c - 0x30)
+        }
+        return v
+    }
     guard let y = n(0, 4), let mo = n(5, 2), let d = n(8, 2), let h = n(11, 2), let mi = n(14, 2), let s = n(17, 2) else {
         return nil
     }
@@ -94,21 +144,28 @@ func decodeList<T: WireValue>(_ o: JSONObject, _ key: String, _ type: T.Type) th
 
 /// `dc/pool`, or `dc/pool*3+pool*1` for a gang split over pools; `-` when not placed.
 func placement(_ j: WireJob) -> String {
-    guard let dc = j.datacenter else { return "-" }
-    if let shards = j.shards, shards.count > 1 {
-        return dc + "/" + shards.map { "\($0.pool)*\($0.replicas)" }.joined(separator: "+")
+    placement(datacenter: j.datacenter, pool: j.pool, shards: j.shards?.map { .object($0.json.objectValue ?? [:]) })
+}
+
+/// `placement` from a job's members as the daemon sent them.
+func placement(datacenter: String?, pool: String?, shards: [JSONValue]?) -> String {
+    guard let dc = datacenter else { return "-" }
+    if let shards, shards.count > 1 {
+        return dc + "/" + shards.map { s in
+            "\(s.objectValue?["pool"]?.stringValue ?? "?")*\(Int(s.objectValue?["replicas"]?.numberValue ?? 0))"
+        }.joined(separator: "+")
     }
-    return "\(dc)/\(j.pool ?? "?")"
+    return "\(dc)/\(pool ?? "?")"
 }
 
 /// "in 12m", "in 2h05m", "now" for an RFC 3339 time relative to the wall clock (a daemon run
 /// with `--time-scale` keeps model time: there the absolute time is what counts).
-func untilText(_ rfc3339: String) -> String {
+func untilText(_ rfc3339: String, now: Double = wallSeconds()) -> String {
     guard let t = parseTime(rfc3339) else { return rfc3339 }
-    let s = t - wallSeconds()
+    let s = t - now
     if s < 60 { return "now" }
     if s < 3600 { return "in \(Int(s / 60))m" }
-    return "in \(Int(s / 3600))h" + String(format: "%02dm", Int(s.truncatingRemainder(dividingBy: 3600) / 60))
+    return "in \(Int(s / 3600))h" + twoDigits(Int(s.truncatingRemainder(dividingBy: 3600) / 60)) + "m"
 }
 
 /// What `karstctl submit --dry-run` prints: where and when the job would start.

@@ -1,0 +1,112 @@
+import ArgumentParser
+import KarstClient
+import KarstProtocol
+
+/// `karstctl list`'s flags as plain values (filled by `List` or by the fast path), and the
+/// listing: pages of `List` over one connection, printed as a table, a wide table, JSON or JSON
+/// Lines.
+struct ListFlags: Equatable {
+    var socket: String?
+    var json = false
+    var state: String?
+    var tenant: String?
+    var datacenter: String?
+    var limit: Int?
+    var after: String?
+    var all = false
+    var format: String?
+
+    enum Format: String { case table, wide, json, jsonl }
+
+    func run() throws {
+        let format: Format
+        switch (self.format, json) {
+        case (nil, false): format = .table
+        case (nil, true): format = .json
+        case (let name?, let json):
+            guard let f = Format(rawValue: name) else { throw ValidationError("-o must be table, wide, json or jsonl, not '\(name)'") }
+            guard !json || f == .json else { throw ValidationError("--json and -o \(name) disagree: give one") }
+            format = f
+        }
+        if let limit, !(1...100_000).contains(limit) { throw ValidationError("--limit must be between 1 and 100000, not \(limit)") }
+        try KarstCLI.run {
+            let c = try Daemon(socket: socket).open()
+            defer { c.close() }
+            var cursor = after
+            var jobs: [JSONValue] = []
+            var replies: [JSONValue] = []
+            var remaining = 0
+            repeat {
+                var p: JSONObject = [:]
+                if let state { p["state"] = .string(state) }
+                if let tenant { p["tenant"] = .string(tenant) }
+                if let datacenter { p["datacenter"] = .string(datacenter) }
+                p["limit"] = .number(Double(limit ?? (all ? 10_000 : 1000)))
+                if let cursor { p["after"] = .string(cursor) }
+                let reply = try Failure.map { try c.call("io.karst.Scheduler.List", p) }
+                keptUntilExit.append(reply)
+                remaining = Int(reply["remaining"]?.numberValue ?? 0)
+                let page = reply["jobs"]?.arrayValue ?? []
+                switch format {
+                case .json: replies.append(contentsOf: page)
+                case .jsonl:
+                    var text = ""
+                    for j in page { text += String(decoding: j.encoded, as: UTF8.self) + "\n" }
+                    print(text, terminator: "")
+                case .table, .wide: jobs += page
+                }
+                guard let last = page.last?.objectValue?["id"]?.stringValue else { break }
+                cursor = last
+            } while all && remaining > 0
+            switch format {
+            case .json:
+                var o: JSONObject = ["jobs": .array(replies)]
+                o["remaining"] = .number(Double(remaining))
+                printJSON(o)
+            case .jsonl: break
+            case .table, .wide:
+                let rows = ListFlags.rows(jobs, wide: format == .wide)
+                keptUntilExit.append(jobs)
+                keptUntilExit.append(rows)
+                printBytes(tableBytes(rows))
+            }
+            if remaining > 0 && format != .json {
+                printErr("karstctl: \(number(Double(remaining))) more jobs match, not shown: add --after \(cursor ?? "") for the next page, or --all")
+            }
+        }
+    }
+
+    /// The table's rows, read straight from the reply's jobs: decoding each whole `Job` first
+    /// costs more than the rest of the listing (docs/BENCHMARKS.md, "karstctl start-up").
+    static func rows(_ jobs: [JSONValue], wide: Bool) -> [[String]] {
+        var rows: [[String]] = []
+        rows.reserveCapacity(jobs.count + 1)
+        rows.append(wide
+            ? ["ID", "NAME", "TENANT", "ORIGIN", "CLASS", "PRIO", "STATE", "DC/POOL", "CPU", "MEM", "ACC", "REPL",
+               "AGE", "POS", "ETA", "REASON"]
+            : ["ID", "TENANT", "CLASS", "STATE", "DC/POOL", "AGE", "POS", "ETA", "REASON"])
+        let now = wallSeconds()
+        for case .object(let j) in jobs {
+            func text(_ o: JSONObject?, _ key: String) -> String? { o?[key]?.stringValue }
+            func int(_ o: JSONObject?, _ key: String) -> String? { o?[key]?.numberValue.map { String(Int($0)) } }
+            let spec = j["spec"]?.objectValue
+            let position = int(j, "queuePosition") ?? ""
+            let eta = text(j, "estimatedStart").map { untilText($0, now: now) } ?? ""
+            let ageText = text(j, "submittedAt").map { age(since: $0, now: now) } ?? "?"
+            let state = text(j, "state") ?? "?"
+            let place = placement(datacenter: text(j, "datacenter"), pool: text(j, "pool"), shards: j["shards"]?.arrayValue)
+            if wide {
+                let r = spec?["resources"]?.objectValue
+                let acc = int(r, "accelerators").map { $0 + (text(r, "acceleratorModel").map { " \($0)" } ?? "") } ?? ""
+                rows.append([text(j, "id") ?? "?", text(spec, "name") ?? "", text(spec, "tenant") ?? "-",
+                             text(spec, "origin") ?? "", text(spec, "priorityClass") ?? "", int(spec, "priority") ?? "",
+                             state, place, r?["cpu"]?.numberValue.map(number) ?? "", r?["memoryGiB"]?.numberValue.map(number) ?? "",
+                             acc, int(spec, "replicas") ?? "1", ageText, position, eta, text(j, "pendingReason") ?? ""])
+            } else {
+                rows.append([text(j, "id") ?? "?", text(spec, "tenant") ?? "-", text(spec, "priorityClass") ?? "", state,
+                             place, ageText, position, eta, text(j, "pendingReason") ?? ""])
+            }
+        }
+        return rows
+    }
+}
