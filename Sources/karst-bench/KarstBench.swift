@@ -7,5 +7,5 @@ struct KarstBench: ParsableCommand {
         commandName: "karst-bench",
         abstract: "Measure Karst's performance (build with -c release).",
         subcommands: [CoreBench.self, SocketBench.self, RecoveryBench.self, FsyncBench.self, FuzzBench.self, FloodBench.self, SoakBench.self,
-                      AgentBench.self])
+                      AgentBench.self, CliBench.self])
 }

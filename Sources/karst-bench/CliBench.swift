@@ -1,0 +1,193 @@
+import ArgumentParser
+import Foundation
+import KarstTesting
+
+/// `karst-bench cli`: what a user's shell loop costs, one process per call — `karstctl` beside
+/// `systemctl` and (with --slurm) `sbatch`/`squeue` of a single-node Slurm started for the run.
+/// Each command's calls are interleaved with the others' (round robin), so the machine's noise
+/// falls on all of them alike; CPU is the child's user + system time from `wait4`.
+struct CliBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cli",
+        abstract: "Process-per-call cost of karstctl (CPU, wall, loop rates) beside systemctl and Slurm's CLI.",
+        discussion: """
+            Starts the release karstd built beside this binary (state in a temporary directory with \
+            --durable, else --ephemeral) and uses the karstctl beside it, or --karstctl PATH (the \
+            statically linked one `make install` installs: .build-static/release/karstctl).
+            """)
+
+    @Option(help: "Calls per command for the per-call figures (interleaved).") var runs = 300
+    @Option(help: "Calls in each shell-loop rate measurement.") var loop = 1000
+    @Option(help: "Jobs present for the list measurement.") var listJobs = 1000
+    @Option(help: ArgumentHelp("The karstctl to measure.", valueName: "PATH")) var karstctl: String?
+    @Flag(help: "Also measure sbatch and squeue against a Slurm started for the run.") var slurm = false
+    @Flag(help: "The daemon persists its state (every acknowledged submit committed).") var durable = false
+
+    func run() throws {
+        let here = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().path
+        let ctl = karstctl ?? here + "/karstctl"
+        let (socket, started) = try SocketBench.parse(durable ? ["--durable"] : []).socketPath()
+        guard let daemon = started else { throw ValidationError("no daemon was started") }
+        defer {
+            daemon.terminate()
+            daemon.waitUntilExit()
+            try? FileManager.default.removeItem(atPath: (socket as NSString).deletingLastPathComponent)
+        }
+        let env = ["KARST_SOCKET=" + socket]
+        let submit = Cmd(ctl, ["submit", "--origin", "gba", "--class", "batch", "--cpu", "0.001", "--memory", "0.001"], env)
+        print("karstctl: \(ctl) (\(Self.linkage(ctl)))")
+        print("karstd:   pid \(daemon.processIdentifier), \(durable ? "durable" : "ephemeral")\n")
+
+        var cluster: SlurmCluster? = nil
+        if slurm {
+            guard SlurmCluster.possible else { throw ValidationError("--slurm: slurmctld, slurmd and munged are not installed") }
+            let c = try SlurmCluster(cpus: 2, memoryMiB: 2048)
+            guard c.waitReady() else { throw ValidationError("Slurm did not become ready: \(c.dir)") }
+            cluster = c
+        }
+        defer { cluster?.stop() }
+
+        // Empty lists first, before anything is submitted.
+        var empty: [(String, Cmd)] = [("karstctl list (empty)", Cmd(ctl, ["list"], env))]
+        if let c = cluster {
+            _ = try c.run("scancel", ["--user", "root"])
+            empty.append(("squeue (empty)", Cmd("/usr/bin/squeue", [], Self.slurmEnv(c))))
+        }
+        try report("Lists", empty)
+
+        // Per call, the machine's noise spread over all commands alike.
+        var cmds: [(String, Cmd)] = [("karstctl --version", Cmd(ctl, ["--version"], env))]
+        if FileManager.default.isExecutableFile(atPath: "/bin/systemctl") {
+            cmds.append(("systemctl --version", Cmd("/bin/systemctl", ["--version"], [])))
+        }
+        cmds.append(("karstctl submit", submit))
+        if let c = cluster { cmds.append(("sbatch", Self.sbatch(c))) }
+        try report("\nOne call at a time (\(runs) calls each, interleaved)", cmds)
+
+        // Lists of listJobs jobs each (Slurm's held so they stay pending, submitted one by one
+        // so squeue shows one line each, as karstctl does).
+        let fill = Cmd(ctl, ["submit", "--origin", "gba", "--class", "batch", "--cpu", "0.001", "--memory", "0.001",
+                             "--array", String(listJobs)], env)
+        _ = try fill.measure()
+        var lists: [(String, Cmd)] = [("karstctl list (\(listJobs) jobs)", Cmd(ctl, ["list", "--limit", String(listJobs)], env))]
+        if let c = cluster {
+            _ = try c.run("scancel", ["--user", "root"])
+            let held = Cmd("/usr/bin/sbatch", ["--hold", "--output", "/dev/null", "--wrap", "/bin/true"], Self.slurmEnv(c))
+            for _ in 0..<listJobs { _ = try held.measure() }
+            lists.append(("squeue (\(listJobs) pending)", Cmd("/usr/bin/squeue", [], Self.slurmEnv(c))))
+        }
+        try report("\nLists, full", lists)
+        if let c = cluster { _ = try c.run("scancel", ["--user", "root"]) }
+
+        print("\nShell loops (\(loop) submits, one process each):")
+        var loops: [(String, Cmd)] = [("karstctl submit", submit)]
+        if let c = cluster { loops.append(("sbatch", Self.sbatch(c))) }
+        var rates: [String: [Double]] = [:]
+        for parallel in [1, 4] {
+            for (name, cmd) in loops {
+                let rate = try Self.loopRate(cmd, calls: loop, parallel: parallel)
+                rates[name, default: []].append(rate)
+                print("  \(pad(name, 18)) \(parallel) loop\(parallel == 1 ? " " : "s")  \(Int(rate)) calls/s")
+            }
+        }
+        if let k = rates["karstctl submit"], let s = rates["sbatch"] {
+            print(String(format: "  karstctl submit / sbatch: %.2f× (one loop), %.2f× (four loops)", k[0] / s[0], k[1] / s[1]))
+        }
+    }
+
+    func report(_ title: String, _ cmds: [(String, Cmd)]) throws {
+        var cpu = Array(repeating: [Double](), count: cmds.count)
+        var wall = cpu
+        for _ in 0..<runs {
+            for (i, (_, c)) in cmds.enumerated() {
+                let (u, w) = try c.measure()
+                cpu[i].append(u)
+                wall[i].append(w)
+            }
+        }
+        print("\(title):")
+        print("  \(pad("command", 30))  CPU p50    CPU p99    wall p50   wall p99")
+        for (i, (name, _)) in cmds.enumerated() {
+            let c = cpu[i].sorted(), w = wall[i].sorted()
+            print("  \(pad(name, 30))  " + [c, c, w, w].enumerated().map { j, s in
+                pad(String(format: "%.2f ms", percentile(s, j % 2 == 0 ? 0.5 : 0.99) * 1000), 9)
+            }.joined(separator: "  "))
+        }
+    }
+
+    /// What a user's loop runs: a job that runs (`/bin/true`), its output discarded.
+    static func sbatch(_ c: SlurmCluster) -> Cmd {
+        Cmd("/usr/bin/sbatch", ["--output", "/dev/null", "--wrap", "/bin/true"], slurmEnv(c))
+    }
+
+    static func slurmEnv(_ c: SlurmCluster) -> [String] { c.environment.map { "\($0.key)=\($0.value)" } }
+
+    /// Calls per second of `parallel` loops running `calls` calls between them.
+    static func loopRate(_ cmd: Cmd, calls: Int, parallel: Int) throws -> Double {
+        let start = monotonicSeconds()
+        let errors = Counter(0)
+        DispatchQueue.concurrentPerform(iterations: parallel) { p in
+            for _ in 0..<(calls / parallel) where (try? cmd.measure()) == nil { errors.add(1) }
+        }
+        guard errors.value == 0 else { throw ValidationError("\(errors.value) calls of \(cmd.path) failed") }
+        return Double(calls / parallel * parallel) / (monotonicSeconds() - start)
+    }
+
+    static func linkage(_ path: String) -> String {
+        guard let f = fopen(path, "r") else { return "?" }
+        defer { fclose(f) }
+        var header = [UInt8](repeating: 0, count: 64)
+        _ = fread(&header, 1, 64, f)
+        // ELF e_type at byte 16: 2 = EXEC (position-dependent), 3 = DYN (PIE or shared).
+        return header[16] == 2 ? "position-dependent executable" : "position-independent executable"
+    }
+}
+
+
+/// A tiny atomic counter for the loops.
+private final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n: Int
+    init(_ n: Int) { self.n = n }
+    func add(_ d: Int) { lock.lock(); n += d; lock.unlock() }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return n }
+}
+
+/// One command line, run by posix_spawn with its output to /dev/null.
+struct Cmd: Sendable {
+    let path: String
+    let args: [String]
+    let env: [String]
+
+    init(_ path: String, _ args: [String], _ env: [String]) {
+        self.path = path
+        self.args = args
+        self.env = env
+    }
+
+    /// Runs it once: (CPU seconds of the child, wall seconds). Throws when it fails.
+    func measure() throws -> (Double, Double) {
+        let argv = ([path] + args).map { strdup($0) } + [nil]
+        let base = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
+        let envp = (base + env).map { strdup($0) } + [nil]
+        defer { for p in argv + envp { free(p) } }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let t = monotonicSeconds()
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, path, &actions, nil, argv, envp)
+        guard rc == 0 else { throw ValidationError("\(path): \(String(cString: strerror(rc)))") }
+        var status: Int32 = 0
+        var usage = rusage()
+        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+        let wall = monotonicSeconds() - t
+        guard status == 0 else { throw ValidationError("\(path) \(args.joined(separator: " ")) exited with wait status \(status)") }
+        let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        return (cpu, wall)
+    }
+}
