@@ -113,16 +113,22 @@ import FoundationXML
         p.waitUntilExit()
         let bytes = try #require(FileManager.default.contents(atPath: png.path), "Chromium wrote no PNG")
         #expect(bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]))
-        let colours = try Self.distinctColours(png.path)
+        let (colours, found) = try Self.colours(png.path, looking: ["#1f77b4", "#ff7f0e", "#2ca02c", "#111111"])
         // A blank page has one colour; the report's charts and tables have many.
         #expect(colours > 50, "only \(colours) colours in the rendering")
+        // The charts were drawn: the lines of the pools (cpu blue, npu orange), of the batch class
+        // and all sites (green), and the price curve (near black) are on the screen.
+        for (colour, pixels) in found { #expect(pixels >= 5, "the charts' \(colour) lines are missing: \(pixels) pixels") }
     }
 
-    /// Distinct RGB colours in a PNG, counted by python3's zlib (no image library needed).
-    static func distinctColours(_ path: String) throws -> Int {
+    /// Distinct RGB colours in a PNG (sampled), and how many sampled pixels are each of
+    /// `looking` (within a few steps per channel: lines are anti-aliased), counted by python3's
+    /// zlib (no image library needed).
+    static func colours(_ path: String, looking: [String]) throws -> (Int, [String: Int]) {
         let script = """
             import sys, zlib, struct
             d = open(sys.argv[1], 'rb').read(); i = 8; idat = b''; w = h = 0
+            want = [tuple(int(c[k:k+2], 16) for k in (1, 3, 5)) for c in sys.argv[2:]]; hits = [0] * len(want)
             while i < len(d):
                 n, t = struct.unpack('>I4s', d[i:i+8]); body = d[i+8:i+8+n]; i += 12 + n
                 if t == b'IHDR': w, h, depth, ctype = struct.unpack('>IIBB', body[:10])
@@ -139,19 +145,24 @@ import FoundationXML
                     elif f == 4:
                         p = a + b - c; pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
                         line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-                if y % 4 == 0:
-                    for x in range(0, stride, bpp * 2): seen.add(bytes(line[x:x+3]))
+                if y % 2 == 0:
+                    for x in range(0, stride, bpp):
+                        px = bytes(line[x:x+3]); seen.add(px)
+                        for k, (r, g, b) in enumerate(want):
+                            if abs(px[0] - r) <= 6 and abs(px[1] - g) <= 6 and abs(px[2] - b) <= 6: hits[k] += 1
                 prev = line
-            print(len(seen))
+            print(len(seen), *hits)
             """
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", script, path]
+        p.arguments = ["python3", "-c", script, path] + looking
         let out = Pipe()
         p.standardOutput = out
         try p.run()
         p.waitUntilExit()
         let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        return try #require(Int(text.trimmingCharacters(in: .whitespacesAndNewlines)), "python3 said: \(text)")
+        let numbers = text.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        let total = try #require(numbers.first, "python3 said: \(text)")
+        return (total, Dictionary(uniqueKeysWithValues: zip(looking, numbers.dropFirst())))
     }
 }
