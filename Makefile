@@ -13,7 +13,7 @@ APT_PACKAGES := pkg-config libsystemd-dev libsqlite3-dev python3 python3-pip uti
 SOCKET       ?= .karst/run/karstd.sock
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test run sim bench fuzz fuzz-build generate install clean
+.PHONY: all deps build test run sim bench fuzz fuzz-build generate install man clean
 
 # The in-process fuzz targets (Sources/KarstFuzz), built with libFuzzer and the address sanitizer
 # into their own build folder. lld links them (gold fails on a program with its own main that
@@ -62,6 +62,9 @@ test: build
 	./.build/debug/karst-idlgen --check $(IDL_DIR) $(GENERATED_DIR)
 	@scripts/check-units
 	@scripts/check-imports
+	# What `make install` puts in place: binaries, units, manual pages, completions.
+	rm -rf .karst/install-check && $(MAKE) --no-print-directory install DESTDIR=$$PWD/.karst/install-check
+	@scripts/check-install .karst/install-check
 	# Fuzzing, short: each in-process target for FUZZ_RUNS inputs (the pipeline, ten times
 	# slower per input, FUZZ_RUNS_PIPELINE) from the committed corpus,
 	# then 50,000 frames at the release daemon's socket while a canary must be answered in 2 s.
@@ -127,12 +130,32 @@ fuzz: fuzz-build
 	done
 	./.build/release/karst-bench fuzz --frames $(FUZZ_FRAMES)
 
-# Installs release binaries, units, sysusers/tmpfiles entries, the message catalog and the
-# default configuration where a distribution package would put them.
-install: deps
+# Manual pages of every command and subcommand, generated from the argument definitions by
+# swift-argument-parser's GenerateManual plugin (release build) into $(MAN_DIR)/TOOL/.
+MAN_DIR   := .build/plugins/GenerateManual/outputs
+MAN_TOOLS := karstd karstctl karst-agent karst-sim
+man: deps
+	$(SWIFT) package --allow-writing-to-package-directory generate-manual --configuration release --multi-page \
+	  --date $$(date -u +%F) --authors 'The Karst developers'
+
+# Installs release binaries, units, sysusers/tmpfiles entries, the message catalog, the default
+# configuration, manual pages and shell completions (bash, zsh, fish) where a distribution
+# package would put them.
+install: deps man
 	$(SWIFT) build -c release --product karstd
 	$(SWIFT) build -c release --product karstctl
 	$(SWIFT) build -c release --product karst-agent
+	$(SWIFT) build -c release --product karst-sim
+	install -D -m 0755 .build/release/karst-sim $(DESTDIR)$(PREFIX)/bin/karst-sim
+	@for t in $(MAN_TOOLS); do \
+	  for p in $(MAN_DIR)/$$t/*.1; do install -D -m 0644 $$p $(DESTDIR)$(PREFIX)/share/man/man1/$$(basename $$p); done; \
+	  b=.build/release/$$t; \
+	  mkdir -p $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions \
+	    $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d && \
+	  $$b --generate-completion-script bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$t && \
+	  $$b --generate-completion-script zsh > $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_$$t && \
+	  $$b --generate-completion-script fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/$$t.fish || exit 1; \
+	done
 	install -D -m 0755 .build/release/karstd $(DESTDIR)$(PREFIX)/bin/karstd
 	install -D -m 0755 .build/release/karst-agent $(DESTDIR)$(PREFIX)/bin/karst-agent
 	install -D -m 0644 Deploy/karst-agent@.service $(DESTDIR)$(PREFIX)/lib/systemd/system/karst-agent@.service

@@ -7,7 +7,7 @@ import KarstProtocol
 struct Submit: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "submit",
-        abstract: "Submit a job (from flags, or a JSON job file).",
+        abstract: "Submit a job (from flags, or a JSON job file), or many in one call (--array, a file of specs).",
         discussion: """
             A job without a command is completed by the modelled executor after its --duration. \
             A command, given after `--` (the program first, then its arguments, passed as they are \
@@ -62,16 +62,16 @@ struct Submit: ParsableCommand {
             help: ArgumentHelp("Where the command runs: an absolute path on the site.", valueName: "DIR"))
     var workingDirectory: String?
     @Flag(help: "Ask where and when the job would start; store nothing.") var dryRun = false
-    @Argument(parsing: .postTerminator,
-              help: ArgumentHelp("The command to run on a site agent, after `--`: the program, then its arguments.",
-                                 valueName: "COMMAND"))
-    var command: [String] = []
-
     @Option(help: ArgumentHelp(
         "Submit one job per index: N (0 to N-1), A-B, or a list such as 0-9,20,30-39. Names get -INDEX; "
             + "a command gets KARST_ARRAY_INDEX and KARST_ARRAY_COUNT in its environment.",
         valueName: "INDICES"))
     var array: String?
+    @Argument(parsing: .postTerminator,
+              help: ArgumentHelp("The command to run on a site agent, after `--`: the program, then its arguments.",
+                                 valueName: "COMMAND"))
+    var command: [String] = []
+
 
     /// The flags as plain values (what the fast path fills without ArgumentParser too).
     var flags: SubmitFlags {
