@@ -97,7 +97,8 @@ public enum KarstDaemon {
         }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, System.coreCount - 1))
         let server = ControlServer(target: options.listen, settings: configuration.server, access: access,
-                                   engine: engine, logger: logger, group: group, onReady: hooks.ready)
+                                   engine: engine, logger: logger, group: group,
+                                   metrics: ConnectionMetrics(registry: registry, listener: "control"), onReady: hooks.ready)
         // Shut down in reverse: stop taking reloads and calls, finish background work (a reload
         // or backup in flight answers), then stop the engine.
         var services: [any Service] = [EngineService(engine: engine), background, server,
@@ -106,7 +107,8 @@ public enum KarstDaemon {
         if agents.listen != nil {
             // Bound now, before any service runs: an address in use stops the start with its reason.
             let tls = ControlServer(target: .tls(host: agents.host, port: agents.port, context: try AgentTLSContext.make(agents)),
-                                    settings: configuration.server, access: access, engine: engine, logger: logger, group: group)
+                                    settings: configuration.server, access: access, engine: engine, logger: logger, group: group,
+                                    metrics: ConnectionMetrics(registry: registry, listener: "agents"))
             do { try await tls.bindNow() } catch {
                 try? await group.shutdownGracefully()
                 throw AgentTLSContext.Failure(description: "[agents] listen = \"\(agents.listen!)\": cannot listen there: \(error)")

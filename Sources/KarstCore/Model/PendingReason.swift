@@ -34,6 +34,31 @@ public enum PendingReason: Hashable, Sendable, CustomStringConvertible {
     /// runs hold their capacity until then); their capacity is held for it meanwhile.
     case preempting(stopping: Int)
 
+    /// The reason's kind without its particulars (`no-capacity`, not `no-capacity:dc/pool`): a
+    /// small fixed set, for counting pending jobs by reason (`karst_jobs_pending_by_reason`).
+    public var category: String {
+        switch self {
+        case .priority: "priority"
+        case .quota: "quota"
+        case .noCapacity: "no-capacity"
+        case .latency: "latency"
+        case .accelerator: "accelerator"
+        case .datacenterUnavailable: "datacenter-unavailable"
+        case .noAgent: "no-agent"
+        case .executor: "executor"
+        case .held: "held"
+        case .window: "window"
+        case .shifted: "shifted"
+        case .dependency: "dependency"
+        case .reservedFor: "reserved"
+        case .preempting: "preempting"
+        }
+    }
+
+    /// Every `category`, for series that should exist (at zero) before any job waits.
+    public static let categories = ["priority", "quota", "no-capacity", "latency", "accelerator", "datacenter-unavailable",
+                                    "no-agent", "executor", "held", "window", "shifted", "dependency", "reserved", "preempting"]
+
     public var description: String {
         switch self {
         case .priority: "priority"

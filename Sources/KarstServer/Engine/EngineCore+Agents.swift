@@ -119,7 +119,10 @@ extension EngineCore {
             guard let leases = byAgent[stream.agent], !leases.isEmpty else { continue }
             let frame = VarlinkReply.frame(parameters: AgentInterface.Connect.Reply(session: Int(stream.session), leases: leases),
                                            continues: true)
-            if !stream.send(frame) { endAgentStream(id, VarlinkError.slowConsumer(behind: configuration.server.watchBufferEvents)) }
+            if !stream.send(frame) {
+                metrics.slowConsumer("agent")
+                endAgentStream(id, VarlinkError.slowConsumer(behind: configuration.server.watchBufferEvents))
+            }
         }
     }
 

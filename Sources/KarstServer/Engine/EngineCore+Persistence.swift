@@ -52,10 +52,13 @@ extension EngineCore {
     /// paused, a write probe every pass) and returns false.
     func persist(_ batch: StoreBatch, configurationBefore: (configuration: KarstConfiguration, generation: Int)) -> Bool {
         guard let store, !batch.isEmpty else { return true }
+        let started = clock.monotonicSeconds()
         do {
             try store.commit(batch)
+            metrics.commit(seconds: clock.monotonicSeconds() - started, failed: false)
             return true
         } catch {
+            metrics.commit(seconds: clock.monotonicSeconds() - started, failed: true)
             storeProblem = error.description
             logger.error("state not written, batch refused: \(error). Serving reads; retrying writes.",
                          metadata: ["storage": "unavailable"])

@@ -74,6 +74,7 @@ public final class EngineCore: @unchecked Sendable {
         self.clock = clock
         self.logger = logger
         self.metrics = KarstMetrics(registry: registry)
+        metrics.registerAtZero(self.state)
     }
 
     /// Processes one batch at the clock's current time.
@@ -167,7 +168,9 @@ public final class EngineCore: @unchecked Sendable {
         let wall = clock.monotonicSeconds()
         if wall - lastRefresh >= 0.1 || items.isEmpty {
             lastRefresh = wall
-            withState { metrics.refreshGauges($0) }
+            let watches = watchers.count
+            let generation = self.generation
+            withState { metrics.refreshGauges($0, now: now, watches: watches, generation: generation, wall: wall) }
             onStatus?(statusLine)
         }
         if wall - lastPrune >= 3600 {
@@ -259,6 +262,7 @@ public final class EngineCore: @unchecked Sendable {
         }
         for id in Set(dropped) {
             if let w = watchers.removeValue(forKey: id) {
+                metrics.slowConsumer("watch")
                 w.respond(VarlinkReply.frame(error: .slowConsumer(behind: configuration.server.watchBufferEvents)))
             }
         }

@@ -43,8 +43,12 @@ public final class ControlServer: Service, Sendable {
     private let onReady: (@Sendable (String) -> Void)?
     private let watchIDs = WatchIDs()
 
+    private let metrics: ConnectionMetrics?
+
     public init(target: ListenTarget, settings: ServerSettings, access: AccessPolicy, engine: Engine,
-                logger: Logger, group: EventLoopGroup, onReady: (@Sendable (String) -> Void)? = nil) {
+                logger: Logger, group: EventLoopGroup, metrics: ConnectionMetrics? = nil,
+                onReady: (@Sendable (String) -> Void)? = nil) {
+        self.metrics = metrics
         self.target = target
         self.settings = settings
         self.access = access
@@ -116,13 +120,19 @@ public final class ControlServer: Service, Sendable {
             return true
         }
         guard admitted else {
+            metrics?.refused.increment()
             logger.warning("refusing a connection: \(settings.maxConnections) already open")
             let frame = VarlinkReply.frame(error: .tooManyConnections(limit: settings.maxConnections))
             return channel.eventLoop.makeCompletedFuture {
                 try channel.pipeline.syncOperations.addHandler(RefuseHandler(frame: frame))
             }
         }
-        channel.closeFuture.whenComplete { [self] _ in _ = connections.withLock { $0.removeValue(forKey: id) } }
+        metrics?.accepted.increment()
+        metrics?.open.increment()
+        channel.closeFuture.whenComplete { [self] _ in
+            _ = connections.withLock { $0.removeValue(forKey: id) }
+            metrics?.open.decrement()
+        }
         return channel.eventLoop.makeCompletedFuture {
             let decoder = ByteToMessageHandler(VarlinkFrameDecoder(maxFrameBytes: settings.maxMessageBytes))
             let idle = IdleStateHandler(readTimeout: .milliseconds(Int64(settings.idleTimeoutSeconds * 1000)))

@@ -3,7 +3,9 @@ import KarstCore
 import Prometheus
 
 /// The daemon's metrics, registered in one Prometheus registry: job counters by class and data
-/// centre, pending gauges by class, pool utilisation, queue-wait and call-duration histograms.
+/// centre, pending gauges by class and by reason, pool utilisation, each tenant's share, use,
+/// quota and jobs, each site's power, cost and carbon rate, commit latency, streams ended as slow
+/// consumers, queue-wait and call-duration histograms (README, "Metrics", lists them all).
 ///
 /// Used by the engine thread only (metric handles are cached in plain dictionaries).
 final class KarstMetrics: @unchecked Sendable {
@@ -104,8 +106,88 @@ final class KarstMetrics: @unchecked Sendable {
         timer.recordNanoseconds(Int64(seconds * 1e9))
     }
 
-    /// Refreshes the gauges from the state.
-    func refreshGauges(_ state: borrowing SchedulerState) {
+    /// Tenants with series of their own: the configured ones, then the first others seen, up to
+    /// `maxTenantSeries`; the rest are summed as `tenant="other"` (a label set must stay bounded).
+    private var tenantSeries: Set<String> = []
+    static let maxTenantSeries = 64
+    /// When the gauges that walk every job were last refreshed (engine's monotonic seconds).
+    private var lastSlowRefresh = -Double.infinity
+    /// How often those are refreshed: a scrape every 15 s sees them at most two seconds old.
+    static let slowRefreshSeconds = 2.0
+
+    private func tenantLabel(_ tenant: String) -> String {
+        if tenantSeries.contains(tenant) { return tenant }
+        if tenantSeries.count < Self.maxTenantSeries {
+            tenantSeries.insert(tenant)
+            return tenant
+        }
+        return "other"
+    }
+
+    private lazy var commitTimer = CoreMetrics.Timer(label: "karst_store_commit_seconds", factory: factory)
+    private lazy var commitFailures = CoreMetrics.Counter(label: "karst_store_commit_failures_total", factory: factory)
+    private var slowConsumerCounters: [String: CoreMetrics.Counter] = [:]
+
+    /// One store transaction (an engine batch), committed or not.
+    func commit(seconds: Double, failed: Bool) {
+        commitTimer.recordNanoseconds(Int64(max(0, seconds) * 1e9))
+        if failed { commitFailures.increment() }
+    }
+
+    /// A stream ended because its reader fell behind: `watch` (a client's Watch) or `agent` (a
+    /// site agent's lease stream).
+    func slowConsumer(_ stream: String) {
+        if slowConsumerCounters[stream] == nil {
+            slowConsumerCounters[stream] = CoreMetrics.Counter(label: "karst_streams_ended_slow_consumer_total",
+                                                               dimensions: [("stream", stream)], factory: factory)
+        }
+        slowConsumerCounters[stream]!.increment()
+    }
+
+    /// Creates, at zero, the series a dashboard shows before anything happened: counters of
+    /// events, reasons and streams, so a query names a series from the daemon's first scrape.
+    func registerAtZero(_ state: borrowing SchedulerState) {
+        for c in state.topology.classes {
+            for label in ["karst_jobs_submitted_total", "karst_jobs_cancelled_total", "karst_deadlines_missed_total"] {
+                _ = CoreMetrics.Counter(label: label, dimensions: [("class", c.id)], factory: factory)
+            }
+            for dc in state.topology.datacenters {
+                for label in ["karst_jobs_placed_total", "karst_jobs_completed_total", "karst_jobs_failed_total",
+                              "karst_jobs_preempted_total", "karst_jobs_requeued_total"] {
+                    _ = CoreMetrics.Counter(label: label, dimensions: [("class", c.id), ("datacenter", dc.id)], factory: factory)
+                }
+            }
+        }
+        for stream in ["watch", "agent"] where slowConsumerCounters[stream] == nil {
+            slowConsumerCounters[stream] = CoreMetrics.Counter(label: "karst_streams_ended_slow_consumer_total",
+                                                               dimensions: [("stream", stream)], factory: factory)
+        }
+        // Histograms with no observation yet: present, with zero counts.
+        _ = commitFailures
+        _ = commitTimer
+        _ = startTimer
+        for reason in PendingReason.categories { gauge("karst_jobs_pending_by_reason", [("reason", reason)], 0) }
+        gauge("karst_build_info", [("version", KarstVersion.current)], 1)
+    }
+
+    /// Refreshes the gauges from the state; `watches` is the number of open Watch streams,
+    /// `wall` the engine's monotonic seconds (to pace the gauges that walk every job).
+    func refreshGauges(_ state: borrowing SchedulerState, now: Instant, watches: Int, generation: Int, wall: Double) {
+        gauge("karst_watches_open", [], Double(watches))
+        gauge("karst_config_generation", [], Double(generation))
+        for r in state.siteRates(now: now) {
+            let dc = [("datacenter", r.datacenter)]
+            gauge("karst_site_power_kilowatts", dc, r.facilityPowerKW)
+            gauge("karst_site_it_power_kilowatts", dc, r.itPowerKW)
+            gauge("karst_site_cost_yuan_per_hour", dc, r.costCNYPerHour)
+            gauge("karst_site_carbon_kilograms_per_hour", dc, r.carbonKgPerHour)
+            gauge("karst_site_clean_energy_ratio", dc, r.cleanShare)
+            gauge("karst_site_power_price_yuan_per_kilowatt_hour", dc, r.priceCNYPerKWh)
+        }
+        if wall - lastSlowRefresh >= Self.slowRefreshSeconds {
+            lastSlowRefresh = wall
+            refreshTenantsAndReasons(state)
+        }
         for (cls, n) in state.pendingByClass { gauge("karst_jobs_pending", [("class", cls)], Double(n)) }
         gauge("karst_jobs_running", [], Double(state.runningTotal))
         for dc in state.usage {
@@ -122,11 +204,41 @@ final class KarstMetrics: @unchecked Sendable {
             }
         }
         let agents = state.agents.allAgents
-        if !agents.isEmpty {
-            for s in [AgentBook.AgentState.live, .suspect, .disconnected, .lost] {
-                gauge("karst_agents", [("state", s.rawValue)], Double(agents.filter { $0.state == s }.count))
-            }
-            gauge("karst_agent_leases", [], Double(agents.reduce(0) { $0 + $1.runs.count }))
+        for s in [AgentBook.AgentState.live, .suspect, .disconnected, .lost] {
+            gauge("karst_agents", [("state", s.rawValue)], Double(agents.filter { $0.state == s }.count))
+        }
+        gauge("karst_agent_leases", [], Double(agents.reduce(0) { $0 + $1.runs.count }))
+    }
+
+    /// Each tenant's dominant share, allocation, quota and jobs; pending jobs by reason.
+    private func refreshTenantsAndReasons(_ state: borrowing SchedulerState) {
+        let (byReason, pendingByTenant, runningByTenant) = state.waitingAndRunning
+        for reason in PendingReason.categories { gauge("karst_jobs_pending_by_reason", [("reason", reason)], Double(byReason[reason] ?? 0)) }
+        var usage: [String: Resources] = [:]
+        var share: [String: Double] = [:]
+        var pending: [String: Int] = [:]
+        var running: [String: Int] = [:]
+        for t in state.tenantShares {
+            let label = tenantLabel(t.tenant)
+            usage[label, default: .zero] += t.usage
+            share[label, default: 0] += t.dominantShare
+        }
+        for (t, n) in pendingByTenant { pending[tenantLabel(t), default: 0] += n }
+        for (t, n) in runningByTenant { running[tenantLabel(t), default: 0] += n }
+        let configured = state.topology.tenants.map { tenantLabel($0.id) }
+        for label in Set(usage.keys).union(pending.keys).union(running.keys).union(configured) {
+            let dims = [("tenant", label)]
+            let u = usage[label] ?? .zero
+            gauge("karst_tenant_dominant_share", dims, share[label] ?? 0)
+            gauge("karst_tenant_allocated_cpu_cores", dims, Double(u.milliCPU) / 1000)
+            gauge("karst_tenant_allocated_memory_bytes", dims, Double(u.memoryMiB) * 1_048_576)
+            gauge("karst_tenant_allocated_accelerators", dims, Double(u.accelerators))
+            gauge("karst_tenant_jobs_pending", dims, Double(pending[label] ?? 0))
+            gauge("karst_tenant_jobs_running", dims, Double(running[label] ?? 0))
+            guard label != "other", let quota = state.topology.tenantPolicy(for: label).quota else { continue }
+            gauge("karst_tenant_quota_cpu_cores", dims, Double(quota.milliCPU) / 1000)
+            gauge("karst_tenant_quota_memory_bytes", dims, Double(quota.memoryMiB) * 1_048_576)
+            gauge("karst_tenant_quota_accelerators", dims, Double(quota.accelerators))
         }
     }
 
