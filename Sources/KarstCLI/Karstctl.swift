@@ -23,7 +23,7 @@ public struct Karstctl: ParsableCommand {
         version: version,
         subcommands: [
             Submit.self, Get.self, List.self, Cancel.self, Hold.self, Release.self, Complete.self, Watch.self,
-            Topology.self, Agents.self, Drain.self, Resume.self, Offline.self, Stats.self, Metrics.self, Reload.self, Backup.self,
+            Top.self, Topology.self, Agents.self, Drain.self, Resume.self, Offline.self, Stats.self, Metrics.self, Reload.self, Backup.self,
             Info.self,
             ExportTrace.self, LoadTrace.self,
         ])
