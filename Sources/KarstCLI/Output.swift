@@ -49,15 +49,18 @@ func tableBytes(_ rows: [[String]]) -> [UInt8] {
 /// whole table).
 func printBytes(_ bytes: [UInt8]) {
     fflush(nil)
-    var rest = bytes + [0x0A]
+    writeAll(1, bytes + [0x0A])
+}
+
+/// Writes every byte to `fd` (retrying interrupted and short writes); gives up on an error.
+func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
     var done = 0
-    while done < rest.count {
-        let n = rest.withUnsafeMutableBytes { Glibc.write(1, $0.baseAddress! + done, $0.count - done) }
+    while done < bytes.count {
+        let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, $0.count - done) }
         if n < 0 && errno == EINTR { continue }
         if n <= 0 { return }
         done += n
     }
-    rest.removeAll()
 }
 
 /// Keeps what a command built alive until the process exits: freeing a 100,000-job reply piece

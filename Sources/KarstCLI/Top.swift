@@ -292,14 +292,5 @@ final class Terminal {
         if interactive { tcsetattr(0, TCSANOW, &saved) }
     }
 
-    private func write(_ s: String) {
-        var bytes = Array(s.utf8)
-        var done = 0
-        while done < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { Glibc.write(1, $0.baseAddress! + done, $0.count - done) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return }
-            done += n
-        }
-    }
+    private func write(_ s: String) { writeAll(1, Array(s.utf8)) }
 }

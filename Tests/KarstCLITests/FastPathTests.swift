@@ -1,4 +1,5 @@
 import ArgumentParser
+import KarstCore
 import KarstProtocol
 import Testing
 
@@ -70,7 +71,7 @@ import Testing
     /// Random calls, well and badly formed: whenever the fast path reads one, ArgumentParser
     /// reads it too, to the same flags. (Where it declines, ArgumentParser alone reads it.)
     @Test func whatTheFastPathReadsArgumentParserReadsTheSame() throws {
-        var rng = SplitMix(seed: 0x4B41_5253)
+        var rng = SeededRandom(seed: 0x4B41_5253)
         var read = 0
         for _ in 0..<3000 {
             let argv = Self.randomCall(&rng, FastPath.submitOptions, command: true)
@@ -96,7 +97,7 @@ import Testing
     static let values = ["gba", "4", "0", "+3", "0.5", "1e3", "x", "", "-1", "--json", "a=b", "=b", "job-7", "0-9,12", "table",
                          "wide", "pending", "二", "--", "-o"]
 
-    static func randomCall(_ rng: inout SplitMix, _ pairs: KeyValuePairs<String, FastPath.Kind>, command: Bool) -> [String] {
+    static func randomCall(_ rng: inout SeededRandom, _ pairs: KeyValuePairs<String, FastPath.Kind>, command: Bool) -> [String] {
         let options = Dictionary(uniqueKeysWithValues: pairs.map { ($0.key, $0.value) })
         let names = options.keys.sorted() + ["bogus", "no-json", "help"]
         var argv: [String] = []
@@ -127,16 +128,7 @@ private func catchError(_ body: () throws -> Any) -> Error {
     do { _ = try body(); return CancellationError() } catch { return error }
 }
 
-/// A small deterministic generator (SplitMix64).
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { n <= 0 ? 0 : Int(next() % UInt64(n)) }
+extension SeededRandom {
+    /// 0 ..< n (0 when n is 0).
+    fileprivate mutating func below(_ n: Int) -> Int { n <= 0 ? 0 : Int(next() % UInt64(n)) }
 }
