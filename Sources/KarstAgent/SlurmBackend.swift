@@ -64,7 +64,7 @@ public final class SlurmBackend: RunBackend, @unchecked Sendable {
             args += ["--partition", partition]
             limits += " --partition \(partition)"
         }
-        let (status, out, err) = Self.run("sbatch", args + [dir + "/job.sh"])
+        let (status, out, err) = Self.run("sbatch", args + [dir + "/job.sh"], timeout: Self.changeTimeout)
         guard status == 0, let id = out.split(separator: ";").first.map({ String($0).trimmingCharacters(in: .whitespacesAndNewlines) }),
               !id.isEmpty, id.allSatisfy(\.isNumber)
         else { throw AgentFailure.spawn("sbatch failed (\(status)): \(err.trimmingCharacters(in: .whitespacesAndNewlines))") }
@@ -146,9 +146,13 @@ public final class SlurmBackend: RunBackend, @unchecked Sendable {
     func squeue(_ option: String, _ values: [String], format: String) -> (pairs: [String: String], answered: [String]) {
         var pairs: [String: String] = [:], answered: [String] = []
         for chunk in stride(from: 0, to: values.count, by: 200) {
+            // While slurmctld does not answer, nothing is asked (and nothing judged) for a while:
+            // the agent's loop must go on reporting and heartbeating.
+            guard monotonicSeconds() >= quietUntil else { break }
             let some = values[chunk..<min(values.count, chunk + 200)]
             let (status, text, _) = Self.run("squeue", ["--states=all", "--noheader", option, some.joined(separator: ","),
-                                                        "--format", format])
+                                                        "--format", format], timeout: Self.pollTimeout)
+            if status == Self.timedOut { quietUntil = monotonicSeconds() + Self.quietAfterTimeout }
             guard status == 0 else { continue }
             answered += some
             for line in text.split(separator: "\n") {
@@ -164,7 +168,7 @@ public final class SlurmBackend: RunBackend, @unchecked Sendable {
     func accounted(_ id: String) -> RunEnd? {
         guard Self.tool("sacct") != nil else { return nil }
         let (status, text, _) = Self.run("sacct", ["--noheader", "--parsable2", "--allocations", "--jobs", id,
-                                                    "--format", "State,ExitCode"])
+                                                    "--format", "State,ExitCode"], timeout: Self.pollTimeout)
         guard status == 0, let line = text.split(separator: "\n").first else { return nil }
         let f = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
         guard f.count == 2, let state = f[0].split(separator: " ").first.map(String.init), Self.finalStates.contains(state)
@@ -174,7 +178,7 @@ public final class SlurmBackend: RunBackend, @unchecked Sendable {
 
     /// A finished job's end from `scontrol show job`: `ExitCode=STATUS:SIGNAL`.
     func end(of id: String, state: String) -> RunEnd {
-        let (_, text, _) = Self.run("scontrol", ["--oneliner", "show", "job", id])
+        let (_, text, _) = Self.run("scontrol", ["--oneliner", "show", "job", id], timeout: Self.pollTimeout)
         let code = text.split(separator: " ").first { $0.hasPrefix("ExitCode=") }?.dropFirst("ExitCode=".count)
         return end(state: state, exitCode: code.map(String.init), id: id)
     }
@@ -191,6 +195,21 @@ public final class SlurmBackend: RunBackend, @unchecked Sendable {
                           message: "Slurm job \(id) \(state.lowercased())" + (signal != 0 ? " (signal \(signal))" : ""))
         }
     }
+
+    /// Until when (monotonic seconds) the backend asks slurmctld nothing: set when a command
+    /// found it unresponsive.
+    private var quietUntil = 0.0
+    /// A polling command (squeue, sacct, scontrol) is given this long, then killed: squeue
+    /// against a stopped or unreachable slurmctld waits for it ~10 s per try (MessageTimeout),
+    /// and the agent's loop — its heartbeats, its fence — must not wait with it.
+    static let pollTimeout = 2.0
+    /// After a command timed out, slurmctld is left alone this long.
+    static let quietAfterTimeout = 5.0
+    /// A submission or cancellation is given longer (it changes the cluster: a timeout leaves it
+    /// unknown whether it took effect; the name lookup before the next submission tells).
+    static let changeTimeout = 15.0
+    /// The status `run` returns when it killed the command at its timeout.
+    static let timedOut: Int32 = 124
 
     /// Stopping runs are judged at most twice a second each (a `squeue` apiece).
     private var lastLook: [String: Double] = [:]
@@ -211,18 +230,20 @@ public final class SlurmBackend: RunBackend, @unchecked Sendable {
     }
 
     public func terminate(_ run: AgentRun) {
-        if let id = run.handle { _ = Self.run("scancel", [id]) }
+        if let id = run.handle { _ = Self.run("scancel", [id], timeout: Self.changeTimeout) }
     }
 
     public func kill(_ run: AgentRun) {
-        if let id = run.handle, isGone(run) == false { _ = Self.run("scancel", ["--signal", "KILL", "--full", id]) }
+        if let id = run.handle, isGone(run) == false {
+            _ = Self.run("scancel", ["--signal", "KILL", "--full", id], timeout: Self.changeTimeout)
+        }
     }
 
     public func release(_ run: AgentRun) {}
 
     /// The fence keeper's cancellation of a run (`scancel`).
     static func cancelForFence(_ id: String) {
-        _ = run("scancel", [id])
+        _ = run("scancel", [id], timeout: changeTimeout)
     }
 
     // MARK: - The Slurm commands
@@ -233,20 +254,71 @@ public final class SlurmBackend: RunBackend, @unchecked Sendable {
         return path.split(separator: ":").map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    /// Runs a Slurm command; its exit status, standard output and standard error.
-    static func run(_ name: String, _ args: [String]) -> (Int32, String, String) {
+    /// Runs a Slurm command; its exit status, standard output and standard error. With a
+    /// `timeout`, a command still running after it is killed (SIGKILL) and reported as status
+    /// `timedOut` (124, as timeout(1) does).
+    static func run(_ name: String, _ args: [String], timeout: Double? = nil) -> (Int32, String, String) {
         guard let path = tool(name) else { return (127, "", "\(name) is not on PATH") }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        do { try p.run() } catch { return (126, "", "\(error)") }
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        var out: [Int32] = [0, 0], err: [Int32] = [0, 0]
+        guard pipe(&out) == 0 else { return (126, "", "pipe: \(String(cString: strerror(errno)))") }
+        guard pipe(&err) == 0 else {
+            Glibc.close(out[0]); Glibc.close(out[1])
+            return (126, "", "pipe: \(String(cString: strerror(errno)))")
+        }
+        // Not inherited by anything else the agent starts (the child gets its ends by dup2).
+        for fd in out + err { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, out[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, err[1], 2)
+        let argv = ([path] + args).map { strdup($0) } + [nil]
+        defer { for p in argv { free(p) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, path, &actions, nil, argv, environ)
+        Glibc.close(out[1])
+        Glibc.close(err[1])
+        guard rc == 0 else {
+            Glibc.close(out[0]); Glibc.close(err[0])
+            return (126, "", "\(name): \(String(cString: strerror(rc)))")
+        }
+        // Both pipes read until they close (or the deadline), so a chatty stderr cannot block it.
+        let deadline = timeout.map { monotonicSeconds() + $0 }
+        var stdout: [UInt8] = [], stderr: [UInt8] = []
+        var open: [(fd: Int32, isOut: Bool)] = [(out[0], true), (err[0], false)]
+        var killed = false
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while !open.isEmpty {
+            var fds = open.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
+            let wait = deadline.map { max(0, Int32(($0 - monotonicSeconds()) * 1000)) } ?? -1
+            let ready = poll(&fds, nfds_t(fds.count), wait)
+            if ready < 0 && errno == EINTR { continue }
+            if ready == 0 {
+                Glibc.kill(pid, SIGKILL)
+                killed = true
+                break
+            }
+            var still: [(fd: Int32, isOut: Bool)] = []
+            for (i, p) in fds.enumerated() {
+                guard p.revents != 0 else { still.append(open[i]); continue }
+                let n = chunk.withUnsafeMutableBytes { read(p.fd, $0.baseAddress, $0.count) }
+                if n > 0 {
+                    if open[i].isOut { stdout += chunk[0..<n] } else { stderr += chunk[0..<n] }
+                    still.append(open[i])
+                } else if n < 0 && errno == EINTR {
+                    still.append(open[i])
+                } else {
+                    Glibc.close(p.fd)
+                }
+            }
+            open = still
+        }
+        for o in open { Glibc.close(o.fd) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        if killed { return (timedOut, "", "\(name) gave no answer within \(timeout ?? 0) s (killed)") }
+        let exit: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return (exit, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
     }
 }

@@ -53,6 +53,33 @@ import Testing
         c.close()
     }
 
+    /// slurmctld stopped (SIGSTOP) for longer than the agent's fence: squeue would wait for it,
+    /// ~10 s a try; the agent gives each Slurm command 2 s, leaves the controller alone a while,
+    /// and keeps heartbeating. The run is neither fenced nor requeued, and ends as Slurm says.
+    @Test(.enabled(if: possible, "needs root, karstd, karst-agent and Slurm (make deps installs slurm-wlm and munge)"))
+    func aControllerThatStopsAnsweringDoesNotMakeTheAgentFenceItsRuns() async throws {
+        let (cluster, hub, c) = try await Self.start(agent: ["--backend", "slurm"])
+        defer {
+            hub.stop()
+            cluster.stop()
+        }
+        let id = try hub.submit(c, "sleep 20")
+        #expect(try await eventually(60) { try hub.state(c, id) == "running" && hub.log().contains("start \(id).1") },
+                "\(hub.diagnostics())")
+        let ctld = try #require(Int32((try? String(contentsOfFile: cluster.dir + "/ctld.pid", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""))
+        kill(ctld, SIGSTOP)
+        try await Task.sleep(for: .seconds(14))  // past the agent's 10 s fence
+        #expect(try hub.state(c, id) == "running", "\(hub.diagnostics())")
+        kill(ctld, SIGCONT)
+        #expect(try await eventually(90) { try hub.state(c, id) == "succeeded" }, "\(hub.diagnostics())\n\(cluster.logs())")
+        #expect(try hub.job(c, id)?["attempts"] == .number(1), "requeued: \(hub.diagnostics())")
+        #expect(hub.log() == ["start \(id).1", "end \(id).1"], "\(hub.diagnostics())")
+        let agentLog = (try? String(contentsOfFile: hub.dir + "/karst-agent.log", encoding: .utf8)) ?? ""
+        #expect(!agentLog.contains("killing every run (fence)") && !agentLog.contains("fenced"), "\(hub.diagnostics())")
+        c.close()
+    }
+
     @Test(.enabled(if: possible, "needs root, karstd, karst-agent and Slurm (make deps installs slurm-wlm and munge)"))
     func anAgentRestartFindsItsSlurmJobsByNameWithoutASecondSbatch() async throws {
         let (cluster, hub, c) = try await Self.start(agent: ["--backend", "slurm"])
