@@ -51,20 +51,7 @@ final class KarstMetrics: @unchecked Sendable {
         let key = EventKey(kind: e.kind, cls: cls, datacenter: d)
         if eventCounters[key] == nil {
             let dc = d >= 0 ? state.topology.datacenters[d].id : "none"
-            let (label, dims): (String?, [(String, String)]) = switch e.kind {
-            case .submitted: ("karst_jobs_submitted_total", [("class", cls)])
-            case .placed: ("karst_jobs_placed_total", [("class", cls), ("datacenter", dc)])
-            case .succeeded: ("karst_jobs_completed_total", [("class", cls), ("datacenter", dc)])
-            case .failed: ("karst_jobs_failed_total", [("class", cls), ("datacenter", dc)])
-            case .preempted: ("karst_jobs_preempted_total", [("class", cls), ("datacenter", dc)])
-            case .requeued: ("karst_jobs_requeued_total", [("class", cls), ("datacenter", dc)])
-            case .cancelled: ("karst_jobs_cancelled_total", [("class", cls)])
-            case .deadlineMissed: ("karst_deadlines_missed_total", [("class", cls)])
-            case .stopping: ("karst_runs_stopping_total", [("class", cls), ("datacenter", dc)])
-            case .started: ("karst_runs_started_total", [("class", cls), ("datacenter", dc)])
-            case .held, .released: (nil, [])
-            }
-            guard let label else { return }
+            guard let (label, dims) = Self.series(of: e.kind, class: cls, datacenter: dc) else { return }
             eventCounters[key] = CoreMetrics.Counter(label: label, dimensions: dims, factory: factory)
         }
         eventCounters[key]!.increment()
@@ -75,6 +62,23 @@ final class KarstMetrics: @unchecked Sendable {
                                                           aggregate: true, factory: factory)
             }
             waitRecorders[cls]!.record(e.job.submittedAt.seconds(to: started))
+        }
+    }
+
+    /// The counter an event kind is counted in, and its labels; nil for kinds not counted.
+    static func series(of kind: EventKind, class cls: String, datacenter dc: String) -> (String, [(String, String)])? {
+        switch kind {
+        case .submitted: ("karst_jobs_submitted_total", [("class", cls)])
+        case .placed: ("karst_jobs_placed_total", [("class", cls), ("datacenter", dc)])
+        case .succeeded: ("karst_jobs_completed_total", [("class", cls), ("datacenter", dc)])
+        case .failed: ("karst_jobs_failed_total", [("class", cls), ("datacenter", dc)])
+        case .preempted: ("karst_jobs_preempted_total", [("class", cls), ("datacenter", dc)])
+        case .requeued: ("karst_jobs_requeued_total", [("class", cls), ("datacenter", dc)])
+        case .cancelled: ("karst_jobs_cancelled_total", [("class", cls)])
+        case .deadlineMissed: ("karst_deadlines_missed_total", [("class", cls)])
+        case .stopping: ("karst_runs_stopping_total", [("class", cls), ("datacenter", dc)])
+        case .started: ("karst_runs_started_total", [("class", cls), ("datacenter", dc)])
+        case .held, .released: nil
         }
     }
 
@@ -136,32 +140,35 @@ final class KarstMetrics: @unchecked Sendable {
 
     /// A stream ended because its reader fell behind: `watch` (a client's Watch) or `agent` (a
     /// site agent's lease stream).
-    func slowConsumer(_ stream: String) {
-        if slowConsumerCounters[stream] == nil {
-            slowConsumerCounters[stream] = CoreMetrics.Counter(label: "karst_streams_ended_slow_consumer_total",
-                                                               dimensions: [("stream", stream)], factory: factory)
-        }
-        slowConsumerCounters[stream]!.increment()
+    func slowConsumer(_ stream: String) { slowConsumerCounter(stream).increment() }
+
+    private func slowConsumerCounter(_ stream: String) -> CoreMetrics.Counter {
+        if let c = slowConsumerCounters[stream] { return c }
+        let c = CoreMetrics.Counter(label: "karst_streams_ended_slow_consumer_total", dimensions: [("stream", stream)], factory: factory)
+        slowConsumerCounters[stream] = c
+        return c
     }
 
     /// Creates, at zero, the series a dashboard shows before anything happened: counters of
     /// events, reasons and streams, so a query names a series from the daemon's first scrape.
     func registerAtZero(_ state: borrowing SchedulerState) {
+        let byClass: [EventKind] = [.submitted, .cancelled, .deadlineMissed]
+        let byPlace: [EventKind] = [.placed, .succeeded, .failed, .preempted, .requeued]
         for c in state.topology.classes {
-            for label in ["karst_jobs_submitted_total", "karst_jobs_cancelled_total", "karst_deadlines_missed_total"] {
-                _ = CoreMetrics.Counter(label: label, dimensions: [("class", c.id)], factory: factory)
+            for kind in byClass {
+                if let (label, dims) = Self.series(of: kind, class: c.id, datacenter: "none") {
+                    _ = CoreMetrics.Counter(label: label, dimensions: dims, factory: factory)
+                }
             }
             for dc in state.topology.datacenters {
-                for label in ["karst_jobs_placed_total", "karst_jobs_completed_total", "karst_jobs_failed_total",
-                              "karst_jobs_preempted_total", "karst_jobs_requeued_total"] {
-                    _ = CoreMetrics.Counter(label: label, dimensions: [("class", c.id), ("datacenter", dc.id)], factory: factory)
+                for kind in byPlace {
+                    if let (label, dims) = Self.series(of: kind, class: c.id, datacenter: dc.id) {
+                        _ = CoreMetrics.Counter(label: label, dimensions: dims, factory: factory)
+                    }
                 }
             }
         }
-        for stream in ["watch", "agent"] where slowConsumerCounters[stream] == nil {
-            slowConsumerCounters[stream] = CoreMetrics.Counter(label: "karst_streams_ended_slow_consumer_total",
-                                                               dimensions: [("stream", stream)], factory: factory)
-        }
+        for stream in ["watch", "agent"] { _ = slowConsumerCounter(stream) }
         // Histograms with no observation yet: present, with zero counts.
         _ = commitFailures
         _ = commitTimer
