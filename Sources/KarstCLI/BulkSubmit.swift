@@ -1,5 +1,6 @@
 import ArgumentParser
 import KarstClient
+import KarstCore
 import KarstProtocol
 
 /// The job specs in a `--file`: one JSON object (a JobSpec, or `{"job": …}`), a JSON array of
@@ -129,7 +130,7 @@ struct BulkSubmit {
     /// A call's size: under the daemon's default `max_message_bytes` (1 MiB) with room to spare.
     static let chunkBytes = 768 << 10
     /// `SubmitBatch`'s limit on jobs per call (docs/PROTOCOL.md).
-    static let maxBatchJobs = 100_000
+    static let maxBatchJobs = SpecBounds.maxBatchJobs
 
     /// Calls sent before the first reply is read: the daemon reads and checks the next while
     /// its engine queues and commits the one before. One connection, so the jobs get their ids
@@ -138,7 +139,13 @@ struct BulkSubmit {
     static let window = 4
 
     func run(_ specs: [WireJobSpec]) throws {
-        let chunks = Self.chunks(specs)
+        // Each spec encoded once: its size decides the chunks, its bytes go into the call.
+        let encoded = specs.map { s -> [UInt8] in
+            var w = JSONWriter(capacity: 512)
+            s.write(to: &w)
+            return w.bytes
+        }
+        let chunks = Self.chunks(sizes: encoded.map(\.count))
         let c = try daemon.open()
         defer { c.close() }
         var ids: [String] = []
@@ -152,7 +159,7 @@ struct BulkSubmit {
                 let frame = VarlinkCall.frame(method: SchedulerInterface.SubmitBatch.name) { w in
                     w.key("jobs")
                     w.beginArray()
-                    for s in specs[range] { s.write(to: &w) }
+                    for bytes in encoded[range] { w.raw(bytes) }
                     w.endArray()
                     w.key("brief"); w.bool(true)
                 }
@@ -196,18 +203,17 @@ struct BulkSubmit {
         }
     }
 
-    /// The calls: consecutive ranges of at most `chunkBytes` of specs and `maxBatchJobs` jobs.
-    static func chunks(_ specs: [WireJobSpec]) -> [Range<Int>] {
+    /// The calls: consecutive ranges of at most `chunkBytes` of encoded specs (each `sizes`
+    /// long, plus its comma) and `maxBatchJobs` jobs; a spec larger than that goes alone.
+    static func chunks(sizes: [Int]) -> [Range<Int>] {
         var out: [Range<Int>] = []
         var start = 0
-        while start < specs.count {
+        while start < sizes.count {
             var end = start
             var bytes = 0
-            while end < specs.count, end - start < maxBatchJobs {
-                var w = JSONWriter(capacity: 512)
-                specs[end].write(to: &w)
-                if end > start, bytes + w.bytes.count + 1 > chunkBytes { break }
-                bytes += w.bytes.count + 1
+            while end < sizes.count, end - start < maxBatchJobs {
+                if end > start, bytes + sizes[end] + 1 > chunkBytes { break }
+                bytes += sizes[end] + 1
                 end += 1
             }
             out.append(start..<end)

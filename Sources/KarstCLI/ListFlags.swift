@@ -34,7 +34,6 @@ struct ListFlags: Equatable {
             defer { c.close() }
             var cursor = after
             var jobs: [JSONValue] = []
-            var replies: [JSONValue] = []
             var remaining = 0
             repeat {
                 var p: JSONObject = [:]
@@ -47,20 +46,20 @@ struct ListFlags: Equatable {
                 keptUntilExit.append(reply)
                 remaining = Int(reply["remaining"]?.numberValue ?? 0)
                 let page = reply["jobs"]?.arrayValue ?? []
-                switch format {
-                case .json: replies.append(contentsOf: page)
-                case .jsonl:
+                if format == .jsonl {
+                    // Printed page by page: --all of a million jobs holds one page at a time.
                     var text = ""
                     for j in page { text += String(decoding: j.encoded, as: UTF8.self) + "\n" }
                     print(text, terminator: "")
-                case .table, .wide: jobs += page
+                } else {
+                    jobs += page
                 }
                 guard let last = page.last?.objectValue?["id"]?.stringValue else { break }
                 cursor = last
             } while all && remaining > 0
             switch format {
             case .json:
-                var o: JSONObject = ["jobs": .array(replies)]
+                var o: JSONObject = ["jobs": .array(jobs)]
                 o["remaining"] = .number(Double(remaining))
                 printJSON(o)
             case .jsonl: break
