@@ -49,7 +49,7 @@ struct FuzzVocabulary: Sendable {
         case "tenant": rng.pick(tenants)
         case "datacenter": rng.pick(datacenters)
         case "acceleratorModel": rng.pick(acceleratorModels)
-        case "id": "job-\(rng.int(1...300))"
+        case "id", "after": "job-\(rng.int(1...300))"
         case "state": rng.pick(Self.states)
         case "outcome": rng.pick(["succeeded", "failed"])
         case "deadline": hoursAhead[rng.int(24...72)]
