@@ -42,7 +42,7 @@ struct ListFlags: Equatable {
                 if let datacenter { p["datacenter"] = .string(datacenter) }
                 p["limit"] = .number(Double(limit ?? (all ? 10_000 : 1000)))
                 if let cursor { p["after"] = .string(cursor) }
-                let reply = try Failure.map { try c.call("io.karst.Scheduler.List", p) }
+                let reply = try Failure.map { try c.call("io.karst.Scheduler.List", p, keeping: ListFlags.shown(format)) }
                 keptUntilExit.append(reply)
                 remaining = Int(reply["remaining"]?.numberValue ?? 0)
                 let page = reply["jobs"]?.arrayValue ?? []
@@ -72,6 +72,20 @@ struct ListFlags: Equatable {
             if remaining > 0 && format != .json {
                 printErr("karstctl: \(number(Double(remaining))) more jobs match, not shown: add --after \(cursor ?? "") for the next page, or --all")
             }
+        }
+    }
+
+    /// The members a table reads (`rows`), the only ones its parse builds: a job's other members
+    /// (its resources, command, environment, labels, times) are half or more of a list's reply.
+    /// JSON output keeps everything.
+    static func shown(_ format: Format) -> JSONParser.MemberNames? {
+        let table = ["jobs", "remaining", "id", "spec", "tenant", "priorityClass", "state", "datacenter", "pool",
+                     "shards", "replicas", "submittedAt", "queuePosition", "estimatedStart", "pendingReason"]
+        switch format {
+        case .json, .jsonl: return nil
+        case .table: return JSONParser.MemberNames(table)
+        case .wide: return JSONParser.MemberNames(table + ["name", "origin", "priority", "resources", "cpu", "memoryGiB",
+                                                           "accelerators", "acceleratorModel"])
         }
     }
 

@@ -25,15 +25,58 @@ public struct JSONParser {
 
     /// Parses exactly one JSON value from contiguous bytes (no generic code on the way in).
     public static func parse(_ buffer: UnsafeBufferPointer<UInt8>) throws(Failure) -> JSONValue {
-        var p = JSONParser(buffer)
+        var p = JSONParser(buffer, keeping: nil)
         return try p.parseDocument()
     }
 
+    /// Parses exactly one JSON value, keeping in every object, at any depth, only the members
+    /// named in `names`: the others are read for syntax and dropped without building their
+    /// values. A reader that shows a few members of a large reply (`karstctl list`'s table of
+    /// 1,000 jobs) skips most of the work. Duplicate names are still refused among the kept
+    /// members; inside a dropped value they are not looked for.
+    public static func parse(_ buffer: UnsafeBufferPointer<UInt8>, keeping names: MemberNames) throws(Failure) -> JSONValue {
+        var p = JSONParser(buffer, keeping: names)
+        return try p.parseDocument()
+    }
+
+    /// The member names a filtered parse keeps (`parse(_:keeping:)`), compared as bytes.
+    public struct MemberNames: Sendable {
+        /// The names by their length in bytes (a name is looked for only among its length's).
+        let byLength: [[[UInt8]]]
+
+        public init(_ names: some Sequence<String>) { self.init(bytes: names.map { Array($0.utf8) }) }
+
+        /// The names of both sets.
+        public func union(_ other: MemberNames) -> MemberNames { MemberNames(bytes: (byLength + other.byLength).flatMap { $0 }) }
+
+        private init(bytes: [[UInt8]]) {
+            var table = [[[UInt8]]](repeating: [], count: (bytes.map(\.count).max() ?? 0) + 1)
+            for n in bytes where !table[n.count].contains(n) { table[n.count].append(n) }
+            byLength = table
+        }
+
+        func contains(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+            guard name.count < byLength.count else { return false }
+            for n in byLength[name.count] where n.first == name.first {
+                if n.withUnsafeBufferPointer({ a in
+                    var k = 1
+                    while k < a.count, a[k] == name[k] { k += 1 }
+                    return k >= a.count
+                }) { return true }
+            }
+            return false
+        }
+    }
+
     private let b: UnsafeBufferPointer<UInt8>
+    private let keep: MemberNames?
     private var i = 0
     private var depth = 0
 
-    private init(_ buffer: UnsafeBufferPointer<UInt8>) { b = buffer }
+    private init(_ buffer: UnsafeBufferPointer<UInt8>, keeping: MemberNames?) {
+        b = buffer
+        keep = keeping
+    }
 
     private mutating func parseDocument() throws(Failure) -> JSONValue {
         skipSpace()
@@ -86,18 +129,33 @@ public struct JSONParser {
         while true {
             skipSpace()
             guard i < b.count, b[i] == UInt8(ascii: "\"") else { throw fail("expected a member name") }
-            let key = try string()
-            if members.count < Self.scannedMembers {
-                if members.contains(where: { $0.key == key }) { throw fail("duplicate member \"\(key)\"") }
+            // A filtered parse steps over a plain name it does not keep without building it.
+            var key: String? = nil
+            if let keep {
+                if let name = plainString() {
+                    // Plain ASCII: the name is its bytes as they stand.
+                    if keep.contains(name) { key = String(decoding: name, as: UTF8.self) }
+                    i += name.count + 2
+                } else {
+                    let k = try string()
+                    if Array(k.utf8).withUnsafeBufferPointer({ keep.contains($0) }) { key = k }
+                }
             } else {
-                if seen == nil { seen = Set(members.lazy.map(\.key)) }
-                if !seen!.insert(key).inserted { throw fail("duplicate member \"\(key)\"") }
+                key = try string()
+            }
+            if let key {
+                if members.count < Self.scannedMembers {
+                    if members.contains(where: { $0.key == key }) { throw fail("duplicate member \"\(key)\"") }
+                } else {
+                    if seen == nil { seen = Set(members.lazy.map(\.key)) }
+                    if !seen!.insert(key).inserted { throw fail("duplicate member \"\(key)\"") }
+                }
             }
             skipSpace()
             guard i < b.count, b[i] == UInt8(ascii: ":") else { throw fail("expected ':'") }
             i += 1
             skipSpace()
-            members.append((key: key, value: try value()))
+            if let key { members.append((key: key, value: try value())) } else { try skipValue() }
             skipSpace()
             guard i < b.count else { throw fail("unexpected end of input") }
             if b[i] == UInt8(ascii: ",") { i += 1; continue }
@@ -125,13 +183,61 @@ public struct JSONParser {
         }
     }
 
+    /// The contents of the string at `i` when it is plain ASCII (no escapes, no control
+    /// characters), without moving; nil otherwise (then `string()` reads it).
+    private func plainString() -> UnsafeBufferPointer<UInt8>? {
+        let k = plainRunEnd(from: i + 1)
+        guard k < b.count, b[k] == UInt8(ascii: "\"") else { return nil }
+        return UnsafeBufferPointer(rebasing: b[(i + 1)..<k])
+    }
+
+    /// The index of the first byte from `k` on that ends a plain run of string contents — a
+    /// quote, a backslash, a control character or a non-ASCII byte — or `b.count`. Eight bytes
+    /// at a time while none of them is one (strings are most of a reply's bytes).
+    @inline(__always)
+    private func plainRunEnd(from start: Int) -> Int {
+        var k = start
+        if let base = UnsafeRawPointer(b.baseAddress) {
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let highs: UInt64 = 0x8080_8080_8080_8080
+            while k + 8 <= b.count {
+                let v = (base + k).loadUnaligned(as: UInt64.self)
+                let quote = v ^ (ones &* 0x22), backslash = v ^ (ones &* 0x5C)
+                // A byte is zero in `x` when (x - 1) & ~x has its high bit; below 0x20 likewise.
+                let stop = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((v &- ones &* 0x20) & ~v) | v
+                if stop & highs != 0 { break }
+                k += 8
+            }
+        }
+        while k < b.count {
+            let c = b[k]
+            if c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c < 0x20 || c >= 0x80 { return k }
+            k += 1
+        }
+        return k
+    }
+
+    /// Reads the value at `i` for syntax only: plain strings are stepped over, anything else is
+    /// read as usual (nested objects filtered too) and dropped.
+    private mutating func skipValue() throws(Failure) {
+        guard i < b.count else { throw fail("unexpected end of input") }
+        switch b[i] {
+        case UInt8(ascii: "\""):
+            if let s = plainString() { i += s.count + 2 } else { _ = try string() }
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try number(converting: false)
+        default: _ = try value()
+        }
+    }
+
     private mutating func string() throws(Failure) -> String {
         i += 1
         let start = i
         // Fast path: no escapes.
         var ascii = true
-        while i < b.count, b[i] != UInt8(ascii: "\""), b[i] != UInt8(ascii: "\\"), b[i] >= 0x20 {
-            ascii = ascii && b[i] < 0x80
+        while true {
+            i = plainRunEnd(from: i)
+            guard i < b.count, b[i] >= 0x80 else { break }
+            ascii = false
             i += 1
         }
         guard i < b.count else { throw fail("unterminated string") }
@@ -203,7 +309,9 @@ public struct JSONParser {
         return v
     }
 
-    private mutating func number() throws(Failure) -> Double {
+    /// Reads a number; without `converting`, for syntax only (0 when it is not a plain
+    /// integer): a dropped member's value is checked, not converted.
+    private mutating func number(converting: Bool = true) throws(Failure) -> Double {
         let start = i
         var negative = false
         if b[i] == UInt8(ascii: "-") { negative = true; i += 1 }
@@ -235,6 +343,7 @@ public struct JSONParser {
             while i < b.count, (48...57).contains(b[i]) { i += 1 }
         }
         if simple { return negative ? -Double(integer) : Double(integer) }
+        if !converting { return 0 }
         let text = String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)
         guard let d = Double(text), d.isFinite else { throw fail("number out of range") }
         return d

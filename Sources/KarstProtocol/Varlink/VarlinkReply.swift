@@ -55,9 +55,22 @@ public enum VarlinkReply {
 
     /// Parses one framed reply (without its NUL) from contiguous bytes, through concrete code.
     public static func parse(_ frame: UnsafeBufferPointer<UInt8>) throws(VarlinkError) -> Parsed {
+        try parse(frame, keeping: nil)
+    }
+
+    /// The reply's own members, kept by every filtered parse.
+    static let envelope = JSONParser.MemberNames(["parameters", "continues", "error"])
+
+    /// Parses one framed reply keeping, in its parameters, only the members named in `names`
+    /// (at any depth: `JSONParser.parse(_:keeping:)`). An error reply is parsed whole, so its
+    /// parameters are never cut.
+    public static func parse(_ frame: UnsafeBufferPointer<UInt8>, keeping names: JSONParser.MemberNames?) throws(VarlinkError) -> Parsed {
         let value: JSONValue
-        do { value = try JSONParser.parse(frame) } catch { throw .invalidMessage(error.description) }
+        do throws(JSONParser.Failure) {
+            if let names { value = try JSONParser.parse(frame, keeping: envelope.union(names)) } else { value = try JSONParser.parse(frame) }
+        } catch { throw .invalidMessage(error.description) }
         guard case .object(let o) = value else { throw .invalidMessage("a reply must be a JSON object") }
+        if names != nil, o["error"] != nil { return try parse(frame, keeping: nil) }
         let parameters = o["parameters"]?.objectValue ?? [:]
         if let name = o["error"]?.stringValue {
             return Parsed(parameters: parameters, continues: false, error: VarlinkError(name, parameters))
