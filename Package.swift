@@ -177,7 +177,7 @@ let package = Package(
         .testTarget(name: "KarstFuzzTests", dependencies: ["KarstFuzz"]),
         .testTarget(name: "KarstCoreTests", dependencies: ["KarstCore", "KarstTesting"]),
         // karstctl's own code (its fast path against ArgumentParser's parse), in process.
-        .testTarget(name: "KarstCLITests", dependencies: ["KarstCLI", "KarstProtocol", "KarstCore",
+        .testTarget(name: "KarstCLITests", dependencies: ["KarstCLI", "KarstClient", "KarstProtocol", "KarstCore",
                                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "KarstWireTests", dependencies: ["KarstWire", "KarstProtocol", "KarstCore"]),
         .testTarget(name: "KarstConfigTests", dependencies: ["KarstConfig", "KarstCore", "KarstTesting"]),

@@ -49,11 +49,7 @@ public final class VarlinkConnection: @unchecked Sendable {
     private let fd: Int32
     /// Used instead of `fd` when set.
     private let transport: (any VarlinkTransport)?
-    private var buffer: [UInt8] = []
-    private var start = 0
-    /// What one `recv` reads into, kept for the connection's life: a pipelining client reads
-    /// constantly, and must not allocate and zero 64 KiB for every read.
-    private var chunk = [UInt8](repeating: 0, count: 65_536)
+    private let buffer = ReceiveBuffer()
     private var isClosed = false
     private var receiveTimeout: Double?
 
@@ -81,7 +77,6 @@ public final class VarlinkConnection: @unchecked Sendable {
         }
         self.fd = fd
         transport = nil
-        buffer.reserveCapacity(1 << 16)
     }
 
     /// A connection over `transport`; `description` names the peer (as `path` does).
@@ -89,7 +84,6 @@ public final class VarlinkConnection: @unchecked Sendable {
         path = description
         fd = -1
         self.transport = transport
-        buffer.reserveCapacity(1 << 16)
     }
 
     deinit { if !isClosed { close() } }
@@ -124,56 +118,41 @@ public final class VarlinkConnection: @unchecked Sendable {
         }
     }
 
-    /// Reads one framed message and returns it without its NUL.
-    public func receiveFrame() throws(ClientError) -> ArraySlice<UInt8> {
-        var searchFrom = start
+    /// Reads until a whole framed message is buffered; `body` gets it without its NUL (valid only
+    /// during the call).
+    private func withNextFrame<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) throws(ClientError) -> R {
         while true {
-            if let nul = buffer[searchFrom...].firstIndex(of: 0) {
-                let frame = buffer[start..<nul]
-                start = nul + 1
-                if start == buffer.count { buffer.removeAll(keepingCapacity: true); start = 0 }
-                return frame
-            }
-            searchFrom = buffer.count
-            if start > 0 && start > buffer.count / 2 {
-                buffer.removeFirst(start)
-                searchFrom -= start
-                start = 0
-            }
-            let fd = self.fd
-            if let transport {
-                let read = chunk.withUnsafeMutableBytes { raw in Result { () throws(ClientError) in try transport.read(into: raw) } }
-                let n = try read.get()
-                if n == 0 { throw .closed }
-                buffer.append(contentsOf: chunk[0..<n])
-                continue
-            }
-            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                if errno == EAGAIN || errno == EWOULDBLOCK, let receiveTimeout {
-                    throw .io("no reply within \(receiveTimeout) s")
+            if let frame = buffer.nextFrame() { return body(frame) }
+            let fd = self.fd, transport = self.transport, timeout = receiveTimeout
+            let n = try buffer.fill { room throws(ClientError) -> Int in
+                if let transport { return try transport.read(into: room) }
+                while true {
+                    let n = recv(fd, room.baseAddress, room.count, 0)
+                    if n >= 0 { return n }
+                    if errno == EINTR { continue }
+                    if errno == EAGAIN || errno == EWOULDBLOCK, let timeout { throw .io("no reply within \(timeout) s") }
+                    throw .io(String(cString: strerror(errno)))
                 }
-                throw .io(String(cString: strerror(errno)))
             }
             if n == 0 { throw .closed }
-            buffer.append(contentsOf: chunk[0..<n])
         }
     }
 
     /// Reads one reply.
-    public func receive() throws(ClientError) -> VarlinkReply.Parsed {
-        let frame = try receiveFrame()
-        let parsed = frame.withUnsafeBufferPointer { bytes in
-            Result { () throws(VarlinkError) in try VarlinkReply.parse(bytes) }
+    /// With `keeping`, only the named members of the reply's parameters are built
+    /// (`VarlinkReply.parse(_:keeping:)`): for a reader that shows a few members of many.
+    public func receive(keeping names: JSONParser.MemberNames? = nil) throws(ClientError) -> VarlinkReply.Parsed {
+        let parsed = try withNextFrame { bytes in
+            Result { () throws(VarlinkError) in try VarlinkReply.parse(bytes, keeping: names) }
         }
         do { return try parsed.get() } catch { throw .malformed(error.description) }
     }
 
     /// One call, one reply: returns the reply's parameters, or throws the Varlink error.
-    public func call(_ method: String, _ parameters: JSONObject = [:]) throws -> JSONObject {
+    /// With `keeping`, only the named members of the reply are built (`receive(keeping:)`).
+    public func call(_ method: String, _ parameters: JSONObject = [:], keeping names: JSONParser.MemberNames? = nil) throws -> JSONObject {
         try send(VarlinkCall(method: method, parameters: parameters).framed)
-        let reply = try receive()
+        let reply = try receive(keeping: names)
         if let error = reply.error { throw error }
         return reply.parameters
     }
