@@ -2,29 +2,28 @@ extension SchedulerState {
     /// Accepts a job: validates it, rejects one that no data centre could ever hold, and queues it.
     /// Returns the `submitted` event (its `job` is the accepted job).
     public mutating func submit(_ spec: JobSpec, now: Instant) throws(SchedulerError) -> Event {
-        let tenant = spec.tenant ?? "default"
-        let demand = try admit(spec, tenant: tenant)
-        let id = JobID(nextJobNumber)
-        try checkDependencies(spec, ownID: id, batchStart: id)
-        nextJobNumber += 1
-        var resolved = spec
-        resolved.tenant = tenant
-        var job = Job(id: id, spec: resolved, tenant: tenant, submittedAt: now, demand: demand)
-        registerDependencies(&job)
-        jobs[id] = job
-        enqueue(job)
-        trackDeadline(job)
-        return Event(kind: .submitted, at: now, job: job)
+        let demand = try admit(spec, tenant: spec.tenant ?? "default")
+        try checkDependencies(spec, ownID: JobID(nextJobNumber), batchStart: JobID(nextJobNumber))
+        return accept(spec, demand: demand, now: now)
     }
 
-    /// Accepts all of `specs` or none: every spec is checked before any is queued.
+    /// Accepts all of `specs` or none: every spec is checked before any is queued. Each spec's
+    /// demand is built once, by the check, and kept for its job (a batch of 10,000 jobs spent a
+    /// third of its time building every demand a second time).
     public mutating func submitBatch(_ specs: [JobSpec], now: Instant) throws(SchedulerError) -> [Event] {
         guard specs.count <= SpecBounds.maxBatchJobs else {
             throw .invalidJob(field: "jobs", reason: "at most \(SpecBounds.maxBatchJobs) jobs in one batch, not \(specs.count)")
         }
+        // New tenants are interned in a copy, kept only once every spec has passed: the same
+        // table, in the same order, as submitting them one by one would leave.
+        var scratch = tenants
+        var demands: [Demand] = []
+        demands.reserveCapacity(specs.count)
         for (i, spec) in specs.enumerated() {
             do {
-                try checkFields(spec)
+                let t = scratch.intern(spec.tenant ?? "default", topology: topology)
+                demands.append(try Self.demand(for: spec, tenantIndex: t, topology: topology, ceiling: scratch.ceilings[t],
+                                               stack: stack, sites: staticSites, rtt: rtt))
                 try checkDependencies(spec, ownID: JobID(nextJobNumber + UInt64(i)), batchStart: JobID(nextJobNumber),
                                       batchEnd: JobID(nextJobNumber + UInt64(specs.count)))
             } catch {
@@ -34,10 +33,27 @@ extension SchedulerState {
                 throw error
             }
         }
+        tenants = scratch
         var events: [Event] = []
         events.reserveCapacity(specs.count)
-        for spec in specs { events.append(try submit(spec, now: now)) }
+        for (spec, demand) in zip(specs, demands) { events.append(accept(spec, demand: demand, now: now)) }
         return events
+    }
+
+    /// Queues a checked spec with its demand: the next id, its dependencies, the queue, its
+    /// deadline. Nothing here can fail.
+    private mutating func accept(_ spec: JobSpec, demand: Demand, now: Instant) -> Event {
+        let tenant = spec.tenant ?? "default"
+        let id = JobID(nextJobNumber)
+        nextJobNumber += 1
+        var resolved = spec
+        resolved.tenant = tenant
+        var job = Job(id: id, spec: resolved, tenant: tenant, submittedAt: now, demand: demand)
+        registerDependencies(&job)
+        jobs[id] = job
+        enqueue(job)
+        trackDeadline(job)
+        return Event(kind: .submitted, at: now, job: job)
     }
 
     /// Validates a spec as `submit` would, changing nothing.
