@@ -1,4 +1,5 @@
 import KarstConfig
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -15,6 +16,8 @@ public struct AccessPolicy: Sendable {
     private let submitGIDs: Set<UInt32>
     private let executorGIDs: Set<UInt32>
     public let unknownGroups: [String]
+    /// Who each recent (uid, gid) is: a connection costs no password and group file reads.
+    private let recent = RecentCallers()
 
     public init(_ settings: AccessSettings) {
         self.settings = settings
@@ -34,8 +37,10 @@ public struct AccessPolicy: Sendable {
 
     /// The caller behind these credentials.
     public func caller(pid: Int32, uid: UInt32, gid: UInt32) -> Caller {
-        let user = userName(uid: uid) ?? String(uid)
-        let groups = Set(groupList(user: user, primary: gid)).union([gid])
+        let (user, groups) = recent.identity(uid: uid, gid: gid, now: ScaledWallClock.monotonicSeconds()) {
+            let user = userName(uid: uid) ?? String(uid)
+            return (user, Set(groupList(user: user, primary: gid)).union([gid]))
+        }
         let isAdmin = uid == 0 || !groups.isDisjoint(with: adminGIDs)
         let canSubmit = settings.submitGroups.isEmpty || !groups.isDisjoint(with: submitGIDs)
         let canExecute = !groups.isDisjoint(with: executorGIDs)
@@ -73,4 +78,41 @@ func groupList(user: String, primary: UInt32) -> [UInt32] {
         guard getgrouplist(user, primary, &groups, &count) >= 0 else { return [primary] }
     }
     return Array(groups.prefix(Int(count)))
+}
+
+/// The user names and groups of recent callers, for `RecentCallers.lifetime` seconds.
+///
+/// Every connection is a caller to resolve, and resolving reads the password and group
+/// databases (two files here; a directory service elsewhere), on the connection's event loop:
+/// a shell loop of `karstctl submit` paid for both at every call. A change of a user's groups
+/// reaches new connections within the lifetime; a reload (new policy) starts afresh.
+///
+/// Bounded: at most `capacity` identities; when full, the expired go, then all.
+final class RecentCallers: Sendable {
+    static let lifetime = 30.0
+    static let capacity = 1024
+
+    private struct Key: Hashable { var uid: UInt32, gid: UInt32 }
+    private struct Entry { var user: String, groups: Set<UInt32>, expires: Double }
+    private let entries = Mutex<[Key: Entry]>([:])
+
+    /// How many identities are remembered.
+    var count: Int { entries.withLock { $0.count } }
+
+    /// The identity of (uid, gid): remembered if fresh, else from `resolve` (called without the
+    /// lock held) and remembered.
+    func identity(uid: UInt32, gid: UInt32, now: Double,
+                  resolve: () -> (String, Set<UInt32>)) -> (user: String, groups: Set<UInt32>) {
+        let key = Key(uid: uid, gid: gid)
+        if let e = entries.withLock({ $0[key] }), e.expires > now { return (e.user, e.groups) }
+        let (user, groups) = resolve()
+        entries.withLock { entries in
+            if entries.count >= Self.capacity {
+                entries = entries.filter { $0.value.expires > now }
+                if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
+            }
+            entries[key] = Entry(user: user, groups: groups, expires: now + Self.lifetime)
+        }
+        return (user, groups)
+    }
 }

@@ -86,12 +86,16 @@ public final class Engine: Sendable {
     static let spinSeconds = 0.0002
 
     private func loop() {
-        var batchWasBusy = false
+        var spin = false
         while true {
             let wait = core.clock.wallSeconds(until: core.nextWake)
-            let (batch, closed) = inbox.take(max: Self.maxBatch, waitingAtMost: min(Self.idleWake, wait),
-                                             spinSeconds: batchWasBusy ? Self.spinSeconds : 0)
-            batchWasBusy = !batch.isEmpty
+            let (batch, closed, waited) = inbox.take(max: Self.maxBatch, waitingAtMost: min(Self.idleWake, wait),
+                                                     spinSeconds: spin ? Self.spinSeconds : 0)
+            // Spin after a batch only while spinning pays: calls arriving together (a batch of
+            // several), or this one came within the spin's window. A lone client calling every
+            // millisecond or two (a shell loop of karstctl) would otherwise cost 0.2 ms of a
+            // core per call, taken from the very processes it waits for.
+            spin = batch.count > 1 || (!batch.isEmpty && waited < Self.spinSeconds)
             core.process(batch)
             progress.withLock { $0 = ScaledWallClock.monotonicSeconds() }
             if closed && batch.isEmpty && inbox.isEmpty { return }
@@ -148,27 +152,33 @@ final class Inbox: @unchecked Sendable {
     /// Before sleeping it polls for `spinSeconds` (yielding the CPU between polls): a call that
     /// arrives within that window is taken without a futex sleep and wake-up, which on this kind
     /// of machine costs tens of microseconds of round trip.
-    func take(max: Int, waitingAtMost seconds: Double, spinSeconds: Double = 0) -> ([EngineItem], closed: Bool) {
+    /// `waited`: how long it waited for the first item (0 when one was queued already).
+    func take(max: Int, waitingAtMost seconds: Double, spinSeconds: Double = 0) -> ([EngineItem], closed: Bool, waited: Double) {
+        let started = ScaledWallClock.monotonicSeconds()
         if spinSeconds > 0 {
-            let until = ScaledWallClock.monotonicSeconds() + min(spinSeconds, seconds)
+            let until = started + min(spinSeconds, seconds)
             while pending.load(ordering: .acquiring) == 0 && ScaledWallClock.monotonicSeconds() < until {
                 sched_yield()
             }
         }
         condition.lock()
         defer { condition.unlock() }
+        var waited = 0.0
         if items.isEmpty && !closed && seconds > 0 {
             _ = condition.wait(until: Date(timeIntervalSinceNow: seconds))
+            waited = ScaledWallClock.monotonicSeconds() - started
+        } else if spinSeconds > 0 {
+            waited = ScaledWallClock.monotonicSeconds() - started
         }
         if items.count <= max {
             let out = items
             items = []
             pending.store(0, ordering: .releasing)
-            return (out, closed)
+            return (out, closed, waited)
         }
         let out = Array(items.prefix(max))
         items.removeFirst(max)
         pending.store(items.count, ordering: .releasing)
-        return (out, closed)
+        return (out, closed, waited)
     }
 }
