@@ -34,6 +34,11 @@ struct ListFlags: Equatable {
             defer { c.close() }
             var cursor = after
             var jobs: [JSONValue] = []
+            // A table keeps its rows, not the replies: each page's jobs go once read into rows
+            // (--all reads pages of 10,000 jobs).
+            var rows: [[String]] = [ListFlags.header(wide: format == .wide)]
+            rows.reserveCapacity(limit.map { min($0, 10_000) + 1 } ?? 1001)
+            let now = wallSeconds()
             var remaining = 0
             repeat {
                 var p: JSONObject = [:]
@@ -43,18 +48,19 @@ struct ListFlags: Equatable {
                 p["limit"] = .number(Double(limit ?? (all ? 10_000 : 1000)))
                 if let cursor { p["after"] = .string(cursor) }
                 let reply = try Failure.map { try c.call("io.karst.Scheduler.List", p, keeping: ListFlags.shown(format)) }
-                keptUntilExit.append(reply)
-                remaining = Int(reply["remaining"]?.numberValue ?? 0)
                 let page = reply["jobs"]?.arrayValue ?? []
-                if format == .jsonl {
+                switch format {
+                case .jsonl:
                     // Printed page by page: --all of a million jobs holds one page at a time.
                     var text = ""
                     for j in page { text += String(decoding: j.encoded, as: UTF8.self) + "\n" }
                     print(text, terminator: "")
-                } else {
-                    jobs += page
+                case .json: jobs += page
+                case .table, .wide: for j in page { rows.append(ListFlags.row(j, wide: format == .wide, now: now)) }
                 }
-                guard let last = page.last?.objectValue?["id"]?.stringValue else { break }
+                let last = page.last?.objectValue?["id"]?.stringValue
+                remaining = Int(reply["remaining"]?.numberValue ?? 0)
+                guard let last else { break }
                 cursor = last
             } while all && remaining > 0
             switch format {
@@ -62,20 +68,20 @@ struct ListFlags: Equatable {
                 var o: JSONObject = ["jobs": .array(jobs)]
                 o["remaining"] = .number(Double(remaining))
                 printJSON(o)
+                // Left to the kernel at exit: freeing 100,000 jobs piece by piece costs more than printing them.
+                keptUntilExit.append(o)
             case .jsonl: break
             case .table, .wide:
-                let rows = ListFlags.rows(jobs, wide: format == .wide)
-                keptUntilExit.append(jobs)
-                keptUntilExit.append(rows)
                 printBytes(tableBytes(rows))
+                keptUntilExit.append(rows)
             }
             if remaining > 0 && format != .json {
-                printErr("karstctl: \(number(Double(remaining))) more jobs match, not shown: add --after \(cursor ?? "") for the next page, or --all")
+                printErr("karstctl: \(remaining == 1 ? "1 more job matches" : "\(remaining) more jobs match"), not shown: add --after \(cursor ?? "") for the next page, or --all")
             }
         }
     }
 
-    /// The members a table reads (`rows`), the only ones its parse builds: a job's other members
+    /// The members a table reads (`row`), the only ones its parse builds: a job's other members
     /// (its resources, command, environment, labels, times) are half or more of a list's reply.
     /// JSON output keeps everything.
     static func shown(_ format: Format) -> JSONParser.MemberNames? {
@@ -89,37 +95,34 @@ struct ListFlags: Equatable {
         }
     }
 
-    /// The table's rows, read straight from the reply's jobs: decoding each whole `Job` first
-    /// costs more than the rest of the listing (docs/BENCHMARKS.md, "karstctl start-up").
-    static func rows(_ jobs: [JSONValue], wide: Bool) -> [[String]] {
-        var rows: [[String]] = []
-        rows.reserveCapacity(jobs.count + 1)
-        rows.append(wide
-            ? ["ID", "NAME", "TENANT", "ORIGIN", "CLASS", "PRIO", "STATE", "DC/POOL", "CPU", "MEM", "ACC", "REPL",
-               "AGE", "POS", "ETA", "REASON"]
-            : ["ID", "TENANT", "CLASS", "STATE", "DC/POOL", "AGE", "POS", "ETA", "REASON"])
-        let now = wallSeconds()
-        for case .object(let j) in jobs {
-            func text(_ o: JSONObject?, _ key: String) -> String? { o?[key]?.stringValue }
-            func int(_ o: JSONObject?, _ key: String) -> String? { o?[key]?.numberValue.map { String(Int($0)) } }
-            let spec = j["spec"]?.objectValue
-            let position = int(j, "queuePosition") ?? ""
-            let eta = text(j, "estimatedStart").map { untilText($0, now: now) } ?? ""
-            let ageText = text(j, "submittedAt").map { age(since: $0, now: now) } ?? "?"
-            let state = text(j, "state") ?? "?"
-            let place = placement(datacenter: text(j, "datacenter"), pool: text(j, "pool"), shards: j["shards"]?.arrayValue)
-            if wide {
-                let r = spec?["resources"]?.objectValue
-                let acc = int(r, "accelerators").map { $0 + (text(r, "acceleratorModel").map { " \($0)" } ?? "") } ?? ""
-                rows.append([text(j, "id") ?? "?", text(spec, "name") ?? "", text(spec, "tenant") ?? "-",
-                             text(spec, "origin") ?? "", text(spec, "priorityClass") ?? "", int(spec, "priority") ?? "",
-                             state, place, r?["cpu"]?.numberValue.map(number) ?? "", r?["memoryGiB"]?.numberValue.map(number) ?? "",
-                             acc, int(spec, "replicas") ?? "1", ageText, position, eta, text(j, "pendingReason") ?? ""])
-            } else {
-                rows.append([text(j, "id") ?? "?", text(spec, "tenant") ?? "-", text(spec, "priorityClass") ?? "", state,
-                             place, ageText, position, eta, text(j, "pendingReason") ?? ""])
-            }
+    /// The table's header row.
+    static func header(wide: Bool) -> [String] {
+        wide ? ["ID", "NAME", "TENANT", "ORIGIN", "CLASS", "PRIO", "STATE", "DC/POOL", "CPU", "MEM", "ACC", "REPL",
+                "AGE", "POS", "ETA", "REASON"]
+             : ["ID", "TENANT", "CLASS", "STATE", "DC/POOL", "AGE", "POS", "ETA", "REASON"]
+    }
+
+    /// A job's row, read straight from the reply's job: decoding each whole `Job` first costs
+    /// more than the rest of the listing (docs/BENCHMARKS.md, "karstctl start-up").
+    static func row(_ job: JSONValue, wide: Bool, now: Double) -> [String] {
+        guard case .object(let j) = job else { return [] }
+        func text(_ o: JSONObject?, _ key: String) -> String? { o?[key]?.stringValue }
+        func int(_ o: JSONObject?, _ key: String) -> String? { o?[key]?.numberValue.map { String(Int($0)) } }
+        let spec = j["spec"]?.objectValue
+        let position = int(j, "queuePosition") ?? ""
+        let eta = text(j, "estimatedStart").map { untilText($0, now: now) } ?? ""
+        let ageText = text(j, "submittedAt").map { age(since: $0, now: now) } ?? "?"
+        let state = text(j, "state") ?? "?"
+        let place = placement(datacenter: text(j, "datacenter"), pool: text(j, "pool"), shards: j["shards"]?.arrayValue)
+        guard wide else {
+            return [text(j, "id") ?? "?", text(spec, "tenant") ?? "-", text(spec, "priorityClass") ?? "", state,
+                    place, ageText, position, eta, text(j, "pendingReason") ?? ""]
         }
-        return rows
+        let r = spec?["resources"]?.objectValue
+        let acc = int(r, "accelerators").map { $0 + (text(r, "acceleratorModel").map { " \($0)" } ?? "") } ?? ""
+        return [text(j, "id") ?? "?", text(spec, "name") ?? "", text(spec, "tenant") ?? "-",
+                text(spec, "origin") ?? "", text(spec, "priorityClass") ?? "", int(spec, "priority") ?? "",
+                state, place, r?["cpu"]?.numberValue.map(number) ?? "", r?["memoryGiB"]?.numberValue.map(number) ?? "",
+                acc, int(spec, "replicas") ?? "1", ageText, position, eta, text(j, "pendingReason") ?? ""]
     }
 }
