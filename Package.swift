@@ -145,7 +145,7 @@ let package = Package(
         .executableTarget(
             name: "karst-bench",
             dependencies: [
-                "KarstCore", "KarstConfig", "KarstTesting", "KarstClient", "KarstProtocol", "KarstStore",
+                "KarstCore", "KarstConfig", "KarstTesting", "KarstClient", "KarstProtocol", "KarstStore", "KarstWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
