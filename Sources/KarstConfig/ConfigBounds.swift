@@ -46,6 +46,9 @@ enum ConfigBounds {
     static let watchBufferEvents = 1...10_000_000
     // [state]
     static let retentionDays = 0.001...36_500
+    static let port = 1...65_535
+    static let leaseSeconds = 1.0...600
+    static let renewSeconds = 0.1...300
 }
 
 extension TableReader {

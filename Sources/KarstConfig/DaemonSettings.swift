@@ -1,3 +1,5 @@
+import KarstCore
+
 /// How the daemon serves its control socket (`[server]`).
 public struct ServerSettings: Hashable, Sendable {
     /// Largest accepted message, in bytes, before its terminating NUL.
@@ -18,8 +20,43 @@ public struct ServerSettings: Hashable, Sendable {
 
 /// Durable state (`[state]`).
 public struct StateSettings: Hashable, Sendable {
+    /// Where the state is kept.
+    public enum Backend: String, Hashable, Sendable, CaseIterable {
+        /// One SQLite file in the state directory: one machine (the default).
+        case sqlite
+        /// A PostgreSQL database shared by replicas, one of which leads (`[state.postgres]`).
+        case postgres
+    }
+
+    public var backend = Backend.sqlite
     /// Finished jobs and events older than this many days are pruned from the store and memory.
     public var retentionDays = 7.0
+    /// The database, with `backend = "postgres"`.
+    public var postgres: PostgresSettings?
+
+    public init() {}
+}
+
+/// Where the PostgreSQL state is and how this replica takes part in leading (`[state.postgres]`).
+public struct PostgresSettings: Hashable, Sendable {
+    /// A socket directory (an absolute path) or a host name or address.
+    public var host = "/run/postgresql"
+    public var port = 5432
+    public var database = "karst"
+    public var user = "karst"
+    /// A file holding the password (its first line). Never on the command line.
+    public var passwordFile: String?
+    /// The password is systemd's credential of this name (`LoadCredential=`), read from
+    /// `$CREDENTIALS_DIRECTORY`.
+    public var passwordCredential: String?
+    /// This replica's name in the leader lease: unique among the replicas. The host name when nil.
+    public var replica: String?
+    /// Where clients and agents reach this replica when it leads, as standbys name it.
+    public var address: String?
+    /// How long a leader's lease lasts without renewal; a standby takes over after it.
+    public var leaseSeconds = 10.0
+    /// How often the leader renews (well within the lease).
+    public var renewSeconds = 2.0
 
     public init() {}
 }
@@ -61,8 +98,49 @@ extension TopologyReader {
         var s = StateSettings()
         guard var t = root.table("state") else { return s }
         if let v = t.number("retention_days", in: ConfigBounds.retentionDays) { s.retentionDays = v }
+        if let name = t.string("backend") {
+            if let b = StateSettings.Backend(rawValue: name) { s.backend = b } else {
+                t.add("backend", "must be \"sqlite\" or \"postgres\", not \"\(name)\"")
+            }
+        }
+        if var p = t.table("postgres") {
+            s.postgres = readPostgres(&p)
+        } else if s.backend == .postgres {
+            s.postgres = PostgresSettings()
+        }
         t.finish()
         return s
+    }
+
+    func readPostgres(_ t: inout TableReader) -> PostgresSettings {
+        var p = PostgresSettings()
+        typealias B = ConfigBounds
+        if let v = t.string("host") {
+            if v.isEmpty { t.add("host", "must name a socket directory or a host") } else { p.host = v }
+        }
+        if let v = t.int("port", in: B.port) { p.port = v }
+        if let v = t.string("database") { p.database = v }
+        if let v = t.string("user") { p.user = v }
+        p.passwordFile = t.string("password_file")
+        p.passwordCredential = t.string("password_credential")
+        if p.passwordFile != nil && p.passwordCredential != nil {
+            t.add("password_credential", "give password_file or password_credential, not both")
+        }
+        if let v = t.string("replica") {
+            if v.isEmpty || v.utf8.count > 64 || v.contains(where: { $0.isWhitespace }) {
+                t.add("replica", "must be 1 to 64 characters without spaces")
+            } else {
+                p.replica = v
+            }
+        }
+        p.address = t.string("address")
+        if let v = t.number("lease_seconds", in: B.leaseSeconds) { p.leaseSeconds = v }
+        if let v = t.number("renew_seconds", in: B.renewSeconds) { p.renewSeconds = v }
+        if p.renewSeconds * 2 > p.leaseSeconds {
+            t.add("renew_seconds", "must be at most half of lease_seconds (\(formatNumber(p.leaseSeconds))), not \(formatNumber(p.renewSeconds))")
+        }
+        t.finish()
+        return p
     }
 
     func readAccess(_ root: inout TableReader) -> AccessSettings {

@@ -9,6 +9,13 @@ public struct StoredState: Sendable {
     public var nextJobNumber: UInt64
     public var datacenterStates: [String: DatacenterState]
     public var generation: Int
+
+    public init(records: [JobRecord], nextJobNumber: UInt64, datacenterStates: [String: DatacenterState], generation: Int) {
+        self.records = records
+        self.nextJobNumber = nextJobNumber
+        self.datacenterStates = datacenterStates
+        self.generation = generation
+    }
 }
 
 extension KarstStore {
@@ -64,13 +71,18 @@ extension KarstStore {
 }
 
 /// A job row whose spec is still JSON text.
-struct RawRow: Sendable {
-    var record: JobRecord
-    var spec: String
+package struct RawRow: Sendable {
+    package init(record: JobRecord, spec: String) {
+        self.record = record
+        self.spec = spec
+    }
+
+    package var record: JobRecord
+    package var spec: String
 }
 
 /// Decodes every row's spec, splitting the rows over the machine's cores.
-func decodeSpecs(_ raw: [RawRow]) throws -> [JobRecord] {
+package func decodeSpecs(_ raw: [RawRow]) throws -> [JobRecord] {
     let parts = max(1, min(8, ProcessInfo.processInfo.activeProcessorCount))
     let chunk = (raw.count + parts - 1) / max(parts, 1)
     let results = Mutex<[Int: Result<[JobRecord], StoreError>]>([:])

@@ -8,8 +8,8 @@ import KarstCore
 /// `agent=<name>` (the site agent its run is leased to; `%`, `;` and `=` percent-escaped),
 /// `stop=<reason>` (that run is stopping), `ran=<agent>`, `run=<attempt>`, `site=<id>`, `out=<path>`,
 /// `lim=<limits>` (where its latest run on an agent ran: `RunPlace`).
-enum PolicyCodec {
-    static func encode(_ r: JobRecord) -> String? {
+package enum PolicyCodec {
+    package static func encode(_ r: JobRecord) -> String? {
         var items: [String] = []
         if r.borrowed { items.append("borrowed") }
         if r.deadlineMissed { items.append("deadline-missed") }
@@ -29,7 +29,7 @@ enum PolicyCodec {
         return items.isEmpty ? nil : items.joined(separator: ";")
     }
 
-    static func decode(_ text: String?, into r: inout JobRecord) throws(StoreError) {
+    package static func decode(_ text: String?, into r: inout JobRecord) throws(StoreError) {
         guard let text else { return }
         for item in text.split(separator: ";") {
             if item == "borrowed" {

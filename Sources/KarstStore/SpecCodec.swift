@@ -6,8 +6,8 @@ import KarstWire
 /// A job spec as the `jobs.spec` column holds it: the control protocol's `JobSpec` JSON, written
 /// and read by the wire type generated from the IDL through `WireMapping` (no field list of its
 /// own). Written once at submission; read back at recovery.
-enum SpecCodec {
-    static func encode(_ s: JobSpec) -> String {
+package enum SpecCodec {
+    package static func encode(_ s: JobSpec) -> String {
         var w = JSONWriter(capacity: 256)
         WireMapping.spec(s).write(to: &w)
         return String(decoding: w.bytes, as: UTF8.self)
@@ -26,7 +26,7 @@ enum SpecCodec {
     }
 
     /// Reads a stored spec (recovery decodes a million of these).
-    static func decode(_ text: String) throws -> JobSpec {
+    package static func decode(_ text: String) throws -> JobSpec {
         let o = try object(text)
         do {
             return try WireMapping.spec(try WireJobSpec(object: o, path: WirePath("spec"), strict: false), path: "spec")

@@ -8,6 +8,9 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
     case corrupt(reason: String)
     /// A write failed (disk full, I/O error, read-only file system, …).
     case writeFailed(reason: String)
+    /// This replica may not write: it does not hold the leader lease, or another replica has
+    /// taken it over (PostgreSQL state shared by replicas).
+    case fenced(reason: String)
 
     public var description: String {
         switch self {
@@ -17,6 +20,7 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
                 + "run that version, or restore a backup made by this one"
         case .corrupt(let reason): "stored state is damaged: \(reason); run karstd --check-state"
         case .writeFailed(let reason): "cannot write the state: \(reason)"
+        case .fenced(let reason): "not the leader: \(reason)"
         }
     }
 }

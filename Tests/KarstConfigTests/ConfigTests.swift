@@ -163,6 +163,51 @@ import Testing
     @Test func missingFileIsAClearError() {
         #expect(throws: ConfigError.self) { try KarstConfiguration.load(path: "/nonexistent/karstd.toml") }
     }
+    @Test func thePostgresStateBackendIsReadAndChecked() throws {
+        let c = try KarstConfiguration.parse(Self.minimal + """
+
+            [state]
+            backend = "postgres"
+            [state.postgres]
+            host = "db.hub.internal"
+            port = 6432
+            user = "karstd"
+            password_credential = "karst-db"
+            replica = "gui-an-1"
+            address = "unix:/run/karst/karstd.sock"
+            lease_seconds = 12
+            renew_seconds = 3
+            """, source: "test")
+        #expect(c.state.backend == .postgres)
+        let p = try #require(c.state.postgres)
+        #expect(p.host == "db.hub.internal" && p.port == 6432 && p.user == "karstd" && p.database == "karst")
+        #expect(p.passwordCredential == "karst-db" && p.passwordFile == nil && p.replica == "gui-an-1")
+        #expect(p.leaseSeconds == 12 && p.renewSeconds == 3)
+        // The backend alone: every default.
+        let d = try KarstConfiguration.parse(Self.minimal + "\n[state]\nbackend = \"postgres\"\n", source: "test")
+        #expect(d.state.postgres == PostgresSettings())
+        #expect(try KarstConfiguration.parse(Self.minimal, source: "test").state.backend == .sqlite)
+
+        #expect(issues(Self.minimal + """
+
+            [state]
+            backend = "etcd"
+            [state.postgres]
+            port = 70000
+            password_file = "/etc/karst/pw"
+            password_credential = "pw"
+            replica = "two words"
+            lease_seconds = 4
+            renew_seconds = 3
+            """) == [
+            "state.backend: must be \"sqlite\" or \"postgres\", not \"etcd\"",
+            "state.postgres.port: must be between 1 and 65535, not 70000",
+            "state.postgres.password_credential: give password_file or password_credential, not both",
+            "state.postgres.replica: must be 1 to 64 characters without spaces",
+            "state.postgres.renew_seconds: must be at most half of lease_seconds (4), not 3",
+        ])
+    }
+
 }
 
 /// `executor` per data centre.
@@ -199,4 +244,5 @@ import Testing
             #expect(error.description.contains("must be \"model\" or \"agents\", not \"slurm\""))
         }
     }
+
 }

@@ -2,6 +2,7 @@ import Foundation
 import KarstConfig
 import KarstCore
 import KarstProtocol
+import KarstStore
 import KarstWire
 
 /// `io.karst.Admin` handlers and reload.
@@ -59,6 +60,9 @@ extension EngineCore {
             throw VarlinkError.outOfRange("path", "its directory \(directory) must exist")
         }
         guard let store else { throw VarlinkError.methodNotImplemented("io.karst.Admin.Backup (the daemon runs without state)") }
+        guard let store = store as? KarstStore else {
+            throw VarlinkError.methodNotImplemented("io.karst.Admin.Backup (the state is in PostgreSQL: back it up with pg_dump)")
+        }
         let logger = self.logger
         let request = r
         runInBackground {

@@ -31,7 +31,7 @@ public final class EngineCore: @unchecked Sendable {
     private var placementLog: [(Double, Int)] = []
     private var lastRefresh = 0.0
     /// The durable store; nil runs the daemon in memory only (`--ephemeral`, tests).
-    public let store: KarstStore?
+    public let store: (any StateStore)?
     /// Why the store cannot be written, while it cannot (degraded mode); nil when healthy.
     public internal(set) var storeProblem: String?
     /// Calls the pass changed state for, beyond events (reconfiguration), to store with the batch.
@@ -64,7 +64,7 @@ public final class EngineCore: @unchecked Sendable {
     }
 
     public init(configuration: KarstConfiguration, configPath: String?, clock: any ModelClock, logger: Logger,
-                registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), store: KarstStore? = nil,
+                registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), store: (any StateStore)? = nil,
                 state: SchedulerState? = nil, generation: Int = 1) {
         self.configuration = configuration
         self.configPath = configPath
