@@ -9,7 +9,7 @@
 SHELL        := /bin/bash
 SWIFT        ?= swift
 APT_PACKAGES := pkg-config libsystemd-dev libsqlite3-dev python3 python3-pip util-linux systemd \
-                systemd-container debootstrap zstd slurm-wlm munge openssl chromium tmux
+                systemd-container debootstrap zstd slurm-wlm munge openssl chromium tmux postgresql-15
 SOCKET       ?= .karst/run/karstd.sock
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
     ],
@@ -46,6 +47,13 @@ let package = Package(
             name: "KarstStore",
             dependencies: ["KarstCore", "KarstJSON", "KarstProtocol", "KarstWire", .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "GRDBSQLite", package: "GRDB.swift")]
+        ),
+        // The state in PostgreSQL, shared by replicas behind a fenced leader lease.
+        .target(
+            name: "KarstPostgres",
+            dependencies: ["KarstCore", "KarstConfig", "KarstJSON", "KarstStore", .product(name: "PostgresNIO", package: "postgres-nio"),
+                           .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOPosix", package: "swift-nio")]
         ),
         // The Varlink IDL parser: no dependencies, so the generator builds even when the
         // generated code does not.
@@ -81,7 +89,7 @@ let package = Package(
         .target(
             name: "KarstServer",
             dependencies: [
-                "KarstCore", "KarstConfig", "KarstProtocol", "KarstWire", "KarstStore", "CKarstPosix",
+                "KarstCore", "KarstConfig", "KarstProtocol", "KarstWire", "KarstStore", "KarstPostgres", "CKarstPosix",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -194,6 +202,11 @@ let package = Package(
                            .product(name: "Prometheus", package: "swift-prometheus"),
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOPosix", package: "swift-nio")]
+        ),
+        .testTarget(
+            name: "KarstPostgresTests",
+            dependencies: ["KarstPostgres", "KarstStore", "KarstCore", "KarstConfig", "KarstTesting",
+                           .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "KarstStoreTests",

@@ -32,7 +32,8 @@ public struct JobBuilder: Sendable {
     /// A command to run (on a site agent).
     public func running(_ argv: String...) -> JobBuilder { with { $0.command = argv } }
 
-    private func with(_ change: (inout JobSpec) -> Void) -> JobBuilder {
+    /// The spec changed by `change`, for what no builder method says.
+    public func with(_ change: (inout JobSpec) -> Void) -> JobBuilder {
         var copy = self
         change(&copy.spec)
         return copy

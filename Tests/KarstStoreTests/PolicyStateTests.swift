@@ -10,7 +10,7 @@ import Testing
 @Suite struct PolicyStateTests {
     @Test func policyStateRoundTrips() throws {
         let dir = tempDir()
-        let h = try scenario()
+        let h = try storeScenario()
         var records = h.state.records
         records[0].borrowed = true
         records[0].preemptedBy = [JobID(7), JobID(9)]

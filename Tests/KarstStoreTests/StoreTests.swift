@@ -7,34 +7,6 @@ import Testing
 
 func tempDir() -> String { TemporaryDirectories.make(prefix: "karst-store") }
 
-/// A small scenario's state: pending, held, running (with and without durations), finished jobs.
-func scenario() throws -> ScenarioHarness {
-    let topo = TopologyBuilder().datacenter("a", pools: [("cpu", 16, 64, 0, nil)])
-        .datacenter("b", pools: [("cpu", 16, 64, 0, nil), ("npu", 32, 256, 8, "ascend-910b")]).topology
-    var h = ScenarioHarness(topo)
-    try h.submit(.job("long").cpu(8).lasting(3600))
-    try h.submit(.job("forever").cpu(8))
-    try h.submit(.job("train").cpu(8).accelerators(4, model: "ascend-910b").lasting(600).priority(3))
-    h.tick()
-    try h.submit(.job("waits").cpu(16).tenant("t2"))
-    try h.submit(.job("waits-too").cpu(16).priority(5))
-    try h.submit(.job("held").cpu(1))
-    let held = h.state.jobs(state: .pending).last!.id
-    h.record([try h.state.hold(held, now: h.now)])
-    try h.submit(.job("labelled").cpu(1).only("a").notBefore(h.now.advanced(bySeconds: 7200))
-        .with { $0.labels = ["team": "blue"]; $0.maxLatencyMs = 50 })
-    h.run(seconds: 700)  // "train" completes
-    return h
-}
-
-extension JobBuilder {
-    func with(_ change: (inout JobSpec) -> Void) -> JobBuilder {
-        var copy = self
-        change(&copy.spec)
-        return copy
-    }
-}
-
 @Suite struct StoreTests {
     @Test func synchronousIsFullAndTheJournalIsWAL() throws {
         let store = try KarstStore(directory: tempDir())
@@ -46,7 +18,7 @@ extension JobBuilder {
 
     @Test func whatIsCommittedLoadsBackExactly() throws {
         let dir = tempDir()
-        let h = try scenario()
+        let h = try storeScenario()
         let store = try KarstStore(directory: dir)
         var batch = StoreBatch()
         batch.inserted = h.state.records
@@ -134,7 +106,7 @@ extension JobBuilder {
     }
 
     @Test func restoringRebuildsQueueRunningSetAndTimersExactly() throws {
-        var h = try scenario()
+        var h = try storeScenario()
         let (restored, report) = try SchedulerState.restore(
             topology: h.state.topology, records: h.state.records, nextJobNumber: h.state.nextJobNumberValue,
             datacenterStates: h.state.datacenterStatesByID, tenantOrder: h.state.tenantShares.map(\.tenant))
@@ -168,7 +140,7 @@ extension JobBuilder {
     }
 
     @Test func pruningDropsOldFinishedJobsAndEventsOnly() throws {
-        let h = try scenario()
+        let h = try storeScenario()
         let store = try KarstStore(directory: tempDir())
         var batch = StoreBatch()
         batch.inserted = h.state.records
@@ -184,7 +156,7 @@ extension JobBuilder {
     }
 
     @Test func anOnlineBackupIsAConsistentCopy() throws {
-        let h = try scenario()
+        let h = try storeScenario()
         let dir = tempDir()
         let store = try KarstStore(directory: dir)
         var batch = StoreBatch()

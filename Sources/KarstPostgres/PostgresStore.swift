@@ -1,0 +1,319 @@
+import Foundation
+import KarstConfig
+import KarstCore
+import KarstJSON
+import KarstStore
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresNIO
+import Synchronization
+
+/// The state in a PostgreSQL database that several `karstd` replicas share; the one holding
+/// the leader lease writes, every write fenced by the lease's epoch.
+///
+/// Same semantics as the SQLite store (`StateStore`): one transaction per engine batch (one
+/// statement: `karst_commit`), returning once the database has committed it (with the server's
+/// `synchronous_commit`, durable); a failed commit wrote nothing. Two connections: one for the
+/// engine's writes and reads, one for the lease, so a renewal never queues behind a large batch.
+///
+/// A commit is refused (`StoreError.fenced`) when this replica does not hold the lease by its own
+/// clock (`LeaderTerm.mayWrite`), and by the database when another replica has taken over since
+/// (SQLSTATE KA001): a leader paused past its lease commits nothing after a takeover.
+public final class PostgresStore: StateStore, @unchecked Sendable {
+    public let settings: PostgresSettings
+    /// This replica's name in the lease.
+    public let replica: String
+    let group: MultiThreadedEventLoopGroup
+    let data: PostgresLink
+    let lease: PostgresLink
+    private let term: Mutex<LeaderTerm>
+    private let monotonic: @Sendable () -> Double
+
+    /// Connects, and creates or migrates the schema; throws `newerSchema` for a database a newer
+    /// Karst has migrated. `password` comes from `PostgresStore.password(for:)`.
+    public init(settings: PostgresSettings, password: String?, replica: String, logger: Logger,
+                monotonic: @escaping @Sendable () -> Double, timeoutSeconds: Double? = nil) throws(StoreError) {
+        self.settings = settings
+        self.replica = replica
+        self.monotonic = monotonic
+        term = Mutex(LeaderTerm(leaseSeconds: settings.leaseSeconds, renewSeconds: settings.renewSeconds))
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        var configuration: PostgresConnection.Configuration
+        if settings.host.hasPrefix("/") {
+            configuration = .init(unixSocketPath: settings.host + "/.s.PGSQL.\(settings.port)", username: settings.user,
+                                  password: password, database: settings.database)
+        } else {
+            configuration = .init(host: settings.host, port: settings.port, username: settings.user, password: password,
+                                  database: settings.database, tls: .disable)
+        }
+        // A session the server sees idle inside a transaction for longer than the lease (a paused
+        // leader) is ended by the server, so its locks cannot hold up a takeover.
+        configuration.options.additionalStartupParameters = [
+            ("application_name", "karstd \(replica)"),
+            ("idle_in_transaction_session_timeout", String(Int(settings.leaseSeconds * 1000))),
+        ]
+        configuration.options.connectTimeout = .seconds(Int64(max(1, settings.leaseSeconds / 2)))
+        let timeout = timeoutSeconds ?? max(2, settings.leaseSeconds)
+        data = PostgresLink(configuration: configuration, group: group, logger: logger, timeoutSeconds: timeout)
+        lease = PostgresLink(configuration: configuration, group: group, logger: logger,
+                             timeoutSeconds: min(timeout, max(0.5, settings.renewSeconds)))
+        do {
+            try migrate()
+        } catch let e as StoreError {
+            shutdown()
+            throw e
+        } catch {
+            shutdown()
+            throw .unavailable(path: where_, reason: describe(error))
+        }
+    }
+
+    /// `database@host:port`, for messages.
+    var where_: String { "\(settings.database)@\(settings.host):\(settings.port)" }
+
+    // MARK: Schema
+
+    /// The migrations applied, oldest first.
+    public func schemaVersions() throws -> [String] {
+        try data.query("SELECT id FROM karst_schema ORDER BY applied_at, id").rows.map { try $0.decode(String.self) }
+    }
+
+    private func migrate() throws {
+        try data.transaction { db in
+            _ = try db.query("SELECT pg_advisory_xact_lock(\(Int64(PostgresSchema.lockKey)))")
+            _ = try db.query("CREATE TABLE IF NOT EXISTS karst_schema (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT clock_timestamp())")
+            let applied = Set(try db.query("SELECT id FROM karst_schema").rows.map { try $0.decode(String.self) })
+            let known = Set(PostgresSchema.migrations.map(\.id))
+            let unknown = applied.subtracting(known)
+            if !unknown.isEmpty { throw StoreError.newerSchema(path: where_, unknown: unknown.sorted()) }
+            for m in PostgresSchema.migrations where !applied.contains(m.id) {
+                for sql in m.statements { _ = try db.query(PostgresQuery(unsafeSQL: sql)) }
+                _ = try db.query("INSERT INTO karst_schema (id) VALUES (\(m.id))")
+            }
+        }
+    }
+
+    // MARK: The lease
+
+    /// Who holds the lease, as the database sees it now.
+    public struct Leader: Sendable, Equatable {
+        /// The replica named in the row (the last holder, if its lease expired).
+        public var holder: String?
+        public var address: String?
+        public var epoch: UInt64
+        /// Seconds until the lease expires by the database's clock (≤ 0: expired).
+        public var expiresIn: Double
+        public var isHeld: Bool { holder != nil && expiresIn > 0 }
+
+        public init(holder: String?, address: String?, epoch: UInt64, expiresIn: Double) {
+            self.holder = holder
+            self.address = address
+            self.epoch = epoch
+            self.expiresIn = expiresIn
+        }
+    }
+
+    public func leader() throws(StoreError) -> Leader {
+        do {
+            let rows = try lease.query("""
+                SELECT holder, address, epoch, COALESCE(EXTRACT(EPOCH FROM (expires_at - now()))::float8, -1)
+                FROM leader WHERE id = 1
+                """).rows
+            guard let row = rows.first else { throw StoreError.corrupt(reason: "the leader row is missing") }
+            let (holder, address, epoch, expiresIn) = try row.decode((String?, String?, Int64, Double).self)
+            return Leader(holder: holder, address: address, epoch: UInt64(epoch), expiresIn: expiresIn)
+        } catch let e as StoreError {
+            throw e
+        } catch {
+            throw .unavailable(path: where_, reason: describe(error))
+        }
+    }
+
+    /// Takes the lease if it has expired (or this replica's name holds it: a restart of this
+    /// replica), with a new epoch. The epoch when taken, nil when another replica holds it.
+    public func acquire(address: String?) throws(StoreError) -> UInt64? {
+        let started = monotonic()
+        do {
+            let rows = try lease.query("""
+                UPDATE leader SET holder = \(replica), address = \(address), epoch = epoch + 1,
+                       expires_at = now() + make_interval(secs => \(settings.leaseSeconds))
+                WHERE id = 1 AND (expires_at < now() OR holder = \(replica))
+                RETURNING epoch
+                """).rows
+            guard let row = rows.first else { return nil }
+            let epoch = UInt64(try row.decode(Int64.self))
+            term.withLock { $0.held(epoch: epoch, startedAt: started) }
+            return epoch
+        } catch {
+            throw .unavailable(path: where_, reason: describe(error))
+        }
+    }
+
+    /// Extends the lease held. False when it is not held any more (another replica took over):
+    /// the term is over. Throws when the database cannot be reached (the term runs out by the
+    /// clock if that lasts).
+    public func renew() throws(StoreError) -> Bool {
+        guard let epoch = term.withLock({ $0.epoch }) else { return false }
+        let started = monotonic()
+        do {
+            let rows = try lease.query("""
+                UPDATE leader SET expires_at = now() + make_interval(secs => \(settings.leaseSeconds))
+                WHERE id = 1 AND holder = \(replica) AND epoch = \(Int64(epoch))
+                RETURNING epoch
+                """).rows
+            guard !rows.isEmpty else {
+                term.withLock { $0.lost() }
+                return false
+            }
+            term.withLock { $0.held(epoch: epoch, startedAt: started) }
+            return true
+        } catch {
+            throw .unavailable(path: where_, reason: describe(error))
+        }
+    }
+
+    /// Gives the lease up (a graceful stop): a standby may take over at once.
+    public func release() {
+        guard let epoch = term.withLock({ t in defer { t.lost() }; return t.epoch }) else { return }
+        _ = try? lease.query("""
+            UPDATE leader SET expires_at = '-infinity' WHERE id = 1 AND holder = \(replica) AND epoch = \(Int64(epoch))
+            """)
+    }
+
+    /// This replica's term as its clock sees it.
+    public var currentTerm: LeaderTerm { term.withLock { $0 } }
+
+    // MARK: StateStore
+
+    public func commit(_ batch: StoreBatch) throws(StoreError) {
+        guard !batch.isEmpty else { return }
+        let (epoch, mayWrite) = term.withLock { ($0.epoch, $0.mayWrite(now: monotonic())) }
+        guard let epoch, mayWrite else {
+            throw .fenced(reason: epoch.map { "this replica's lease (epoch \($0)) may have expired: it was not renewed in time" }
+                ?? "this replica does not lead")
+        }
+        let rows = PostgresRows(batch)
+        do {
+            _ = try data.query("""
+                SELECT karst_commit(\(replica), \(Int64(epoch)), \(rows.inserted)::json, \(rows.updated)::json,
+                                    \(rows.events)::json, \(rows.meta)::json)
+                """)
+        } catch {
+            if sqlState(error) == PostgresSchema.fencedState {
+                term.withLock { $0.lost() }
+                throw .fenced(reason: describe(error))
+            }
+            throw .writeFailed(reason: describe(error))
+        }
+    }
+
+    public func probe(at now: Instant) throws(StoreError) {
+        guard let epoch = term.withLock({ $0.mayWrite(now: monotonic()) ? $0.epoch : nil }) else {
+            throw .fenced(reason: "this replica does not lead")
+        }
+        do {
+            _ = try data.query("""
+                SELECT karst_commit(\(replica), \(Int64(epoch)), NULL, NULL, NULL,
+                                    \(#"[{"key":"last_probe","value":"\#(now.microseconds)"}]"#)::json)
+                """)
+        } catch {
+            if sqlState(error) == PostgresSchema.fencedState { throw .fenced(reason: describe(error)) }
+            throw .writeFailed(reason: describe(error))
+        }
+    }
+
+    public func load() throws(StoreError) -> StoredState {
+        do {
+            var raw: [RawRow] = []
+            let result = try data.query("""
+                SELECT id, tenant, state, submitted_at, started_at, finished_at, datacenter, pool, retired_pool,
+                       attempts, preemptions, message, spec, policy
+                FROM jobs ORDER BY id
+                """)
+            raw.reserveCapacity(result.rows.count)
+            for row in result.rows {
+                let (id, tenant, stateName, submitted, started, finished, dc, pool, retired, attempts, preemptions, message, spec, policy)
+                    = try row.decode((Int64, String, String, Int64, Int64?, Int64?, String?, String?, String?, Int32, Int32,
+                                      String?, String, String?).self)
+                guard let state = JobState(rawValue: stateName) else {
+                    throw StoreError.corrupt(reason: "job \(id) has unknown state \(stateName)")
+                }
+                var record = JobRecord(
+                    id: JobID(UInt64(id)), spec: JobSpec(origin: "", priorityClass: "", resources: ResourceRequest(cpu: 0, memoryGiB: 0)),
+                    tenant: tenant, state: state, submittedAt: Instant(microseconds: submitted),
+                    startedAt: started.map(Instant.init(microseconds:)), finishedAt: finished.map(Instant.init(microseconds:)),
+                    placement: dc.flatMap { d in pool.map { (d, $0) } }, retiredPool: retired,
+                    attempts: Int(attempts), preemptions: Int(preemptions), message: message)
+                try PolicyCodec.decode(policy, into: &record)
+                raw.append(RawRow(record: record, spec: spec))
+            }
+            let records = try decodeSpecs(raw)
+            var next: UInt64 = 1
+            var states: [String: DatacenterState] = [:]
+            var generation = 1
+            for row in try data.query("SELECT key, value FROM meta").rows {
+                let (key, value) = try row.decode((String, String).self)
+                if key == "next_job_number" { next = UInt64(value) ?? 1 }
+                if key == "config_generation" { generation = Int(value) ?? 1 }
+                if key.hasPrefix("datacenter_state:"), let s = DatacenterState(rawValue: value) {
+                    states[String(key.dropFirst("datacenter_state:".count))] = s
+                }
+            }
+            return StoredState(records: records, nextJobNumber: next, datacenterStates: states, generation: generation)
+        } catch let e as StoreError {
+            throw e
+        } catch {
+            throw .unavailable(path: where_, reason: describe(error))
+        }
+    }
+
+    public func prune(before: Instant) throws(StoreError) -> (Int, Int) {
+        do {
+            let jobs = try data.query("""
+                WITH gone AS (DELETE FROM jobs WHERE finished_at IS NOT NULL AND finished_at < \(before.microseconds)
+                              AND state IN ('succeeded', 'failed', 'cancelled') RETURNING 1)
+                SELECT count(*) FROM gone
+                """).rows.first.map { try $0.decode(Int64.self) } ?? 0
+            let events = try data.query("""
+                WITH gone AS (DELETE FROM events WHERE at < \(before.microseconds) RETURNING 1) SELECT count(*) FROM gone
+                """).rows.first.map { try $0.decode(Int64.self) } ?? 0
+            return (Int(jobs), Int(events))
+        } catch {
+            throw .writeFailed(reason: describe(error))
+        }
+    }
+
+    public func close() throws {
+        release()
+        shutdown()
+    }
+
+    private func shutdown() {
+        data.close()
+        lease.close()
+        try? group.syncShutdownGracefully()
+    }
+
+    /// The password the settings name: the first line of `password_file`, or of the systemd
+    /// credential `password_credential` in `$CREDENTIALS_DIRECTORY`; nil when neither is set.
+    public static func password(for settings: PostgresSettings,
+                                environment: [String: String] = ProcessInfo.processInfo.environment) throws(StoreError) -> String? {
+        let path: String
+        if let file = settings.passwordFile {
+            path = file
+        } else if let name = settings.passwordCredential {
+            guard let dir = environment["CREDENTIALS_DIRECTORY"] else {
+                throw .unavailable(path: "[state.postgres] password_credential",
+                                   reason: "CREDENTIALS_DIRECTORY is not set (start karstd with LoadCredential=\(name):…)")
+            }
+            path = dir + "/" + name
+        } else {
+            return nil
+        }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw .unavailable(path: path, reason: "the PostgreSQL password cannot be read")
+        }
+        return String(text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "")
+    }
+}
