@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import KarstStore
+import KarstPostgres
 import Prometheus
 import ServiceLifecycle
 
@@ -74,10 +75,15 @@ public enum KarstDaemon {
         let configuration = try options.configPath.map { try KarstConfiguration.load(path: $0) }
             ?? KarstConfiguration.builtIn()
         let registry = PrometheusCollectorRegistry()
-        var store: KarstStore? = nil
+        var store: (any StateStore)? = nil
         var recovered: SchedulerState? = nil
         var generation = 1
-        if let dir = options.stateDirectory {
+        var leaseKeeper: LeaseKeeper? = nil
+        if options.stateDirectory != nil, configuration.state.backend == .postgres {
+            let (pg, state, g) = try await Leadership.lead(configuration, logger: logger, status: hooks.status)
+            (store, recovered, generation) = (pg, state, g)
+            leaseKeeper = LeaseKeeper(store: pg, logger: logger)
+        } else if let dir = options.stateDirectory {
             (store, recovered, generation) = try recover(configuration, directory: dir, logger: logger)
         } else {
             logger.warning("running without a state directory (--ephemeral): nothing survives a restart")
@@ -103,6 +109,7 @@ public enum KarstDaemon {
         // or backup in flight answers), then stop the engine.
         var services: [any Service] = [EngineService(engine: engine), background, server,
                                        ReloadSignalService(engine: engine, background: background, logger: logger)]
+        if let leaseKeeper { services.insert(leaseKeeper, at: 1) }
         let agents = configuration.agents
         if agents.listen != nil {
             // Bound now, before any service runs: an address in use stops the start with its reason.

@@ -53,10 +53,20 @@ import Testing
         let conn = try VarlinkConnection(path: socket)
         let jobs = try conn.call("io.karst.Scheduler.List", ["limit": .number(100_000)])["jobs"]?.arrayValue ?? []
 
+        let (acknowledgedSubmits, checkedCancels, checkedCompletes) = Self.check(jobs, clients, "seed \(seed)")
+        #expect(acknowledgedSubmits > 100, "seed \(seed): the load was too light to mean anything")
+        print("crash seed \(seed): \(acknowledgedSubmits) submits, \(checkedCancels) cancels, \(checkedCompletes) completions acknowledged; \(jobs.count) jobs after restart")
+        conn.close()
+    }
+
+    /// Holds the jobs a daemon lists to what `clients` saw acknowledged: each acknowledged submit
+    /// there exactly once under its id, each acknowledged cancel and completion applied, no job
+    /// nobody sent, none twice. Returns the acknowledged submits, cancels and completions checked.
+    static func check(_ jobs: [JSONValue], _ clients: [CrashClient], _ what: String) -> (Int, Int, Int) {
         var byKey: [String: [JSONObject]] = [:]
         for j in jobs {
             guard let o = j.objectValue, let key = o["spec"]?.objectValue?["labels"]?.objectValue?["op"]?.stringValue else {
-                Issue.record("seed \(seed): a job without its label: \(j)")
+                Issue.record("\(what): a job without its label: \(j)")
                 continue
             }
             byKey[key, default: []].append(o)
@@ -68,8 +78,8 @@ import Testing
             for (key, id) in log.submitted {
                 acknowledgedSubmits += 1
                 let found = byKey[key] ?? []
-                #expect(found.count == 1, "seed \(seed): acknowledged \(key) (\(id)) found \(found.count) times")
-                #expect(found.first?["id"]?.stringValue == id, "seed \(seed): \(key) has another id")
+                #expect(found.count == 1, "\(what): acknowledged \(key) (\(id)) found \(found.count) times")
+                #expect(found.first?["id"]?.stringValue == id, "\(what): \(key) has another id")
             }
             let states = Dictionary(jobs.compactMap { j -> (String, String)? in
                 guard let o = j.objectValue, let id = o["id"]?.stringValue, let s = o["state"]?.stringValue else { return nil }
@@ -77,20 +87,18 @@ import Testing
             }, uniquingKeysWith: { a, _ in a })
             for id in log.cancelled {
                 checkedCancels += 1
-                #expect(states[id] == "cancelled", "seed \(seed): acknowledged cancel of \(id), now \(states[id] ?? "missing")")
+                #expect(states[id] == "cancelled", "\(what): acknowledged cancel of \(id), now \(states[id] ?? "missing")")
             }
             for id in log.completed {
                 checkedCompletes += 1
-                #expect(states[id] == "succeeded", "seed \(seed): acknowledged completion of \(id), now \(states[id] ?? "missing")")
+                #expect(states[id] == "succeeded", "\(what): acknowledged completion of \(id), now \(states[id] ?? "missing")")
             }
         }
         for (key, found) in byKey {
-            #expect(sent.contains(key), "seed \(seed): a job nobody sent: \(key)")
-            #expect(found.count == 1, "seed \(seed): \(key) stored \(found.count) times")
+            #expect(sent.contains(key), "\(what): a job nobody sent: \(key)")
+            #expect(found.count == 1, "\(what): \(key) stored \(found.count) times")
         }
-        #expect(acknowledgedSubmits > 100, "seed \(seed): the load was too light to mean anything")
-        print("crash seed \(seed): \(acknowledgedSubmits) submits, \(checkedCancels) cancels, \(checkedCompletes) completions acknowledged; \(jobs.count) jobs after restart")
-        conn.close()
+        return (acknowledgedSubmits, checkedCancels, checkedCompletes)
     }
 
     static func start(socket: String, state: String) throws -> Process {

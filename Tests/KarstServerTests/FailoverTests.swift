@@ -1,0 +1,177 @@
+import Foundation
+import KarstClient
+import KarstCore
+import KarstProtocol
+import KarstTesting
+import Testing
+
+/// Two release karstd replicas on one PostgreSQL 15 of the test's own: the leader is killed
+/// with SIGKILL under load, over and over, and the standby takes over each time. Every call a
+/// leader acknowledged must be there, exactly once, on whichever replica leads at the end.
+@Suite(.serialized) struct FailoverTests {
+    static let lease = 2.0
+
+    static var possible: Bool { CrashTests.karstd != nil && PostgresCluster.possible }
+
+    /// Config/karstd.toml with the state in the cluster, for replica `name` serving `socket`.
+    static func config(_ pg: PostgresCluster, name: String, socket: String, dir: String) throws -> String {
+        var text = try String(contentsOf: CrashTests.repoRoot.appendingPathComponent("Config/karstd.toml"), encoding: .utf8)
+        text = text.replacingOccurrences(of: "[state]\n", with: "[state]\nbackend = \"postgres\"\n")
+        text += """
+
+            [state.postgres]
+            host = "\(pg.socketDirectory)"
+            port = \(pg.port)
+            user = "\(pg.user)"
+            database = "\(pg.database)"
+            replica = "\(name)"
+            address = "\(socket)"
+            lease_seconds = \(lease)
+            renew_seconds = \(lease / 4)
+
+            """
+        let path = dir + "/\(name).toml"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    final class Replica {
+        let name: String, socket: String, config: String, log: String, state: String
+        var process: Process?
+
+        init(_ name: String, dir: String, pg: PostgresCluster) throws {
+            self.name = name
+            socket = dir + "/\(name).sock"
+            state = dir + "/\(name)-state"
+            log = dir + "/\(name).log"
+            config = try FailoverTests.config(pg, name: name, socket: socket, dir: dir)
+        }
+
+        func start() throws {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: CrashTests.karstd!)
+            p.arguments = ["--config", config, "--socket", socket, "--state-dir", state, "--log-level", "notice",
+                           "--log-target", "stderr"]
+            _ = FileManager.default.createFile(atPath: log, contents: nil)
+            let out = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+            out.seekToEndOfFile()
+            p.standardError = out
+            p.standardOutput = out
+            try p.run()
+            process = p
+        }
+
+        func kill9() {
+            guard let p = process else { return }
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            process = nil
+        }
+
+        func stop() {
+            guard let p = process else { return }
+            p.terminate()
+            p.waitUntilExit()
+            process = nil
+        }
+
+        /// The end of its log.
+        var tail: String { String(((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").suffix(3000)) }
+
+        /// Answers a call (it leads: a standby has not bound its socket).
+        var answers: Bool {
+            guard let c = try? VarlinkConnection(path: socket) else { return false }
+            defer { c.close() }
+            return (try? c.call("io.karst.Protocol.Ping")) != nil
+        }
+    }
+
+    @Test(.enabled(if: possible, "needs the release karstd and PostgreSQL 15 (make test builds and installs both)"))
+    func noAcknowledgedCallIsLostOrAppliedTwiceOverTwentyKillsOfTheLeader() async throws {
+        let pg = try PostgresCluster()
+        defer { pg.stop() }
+        let dir = shortTempDir()
+        let replicas = [try Replica("a", dir: dir, pg: pg), try Replica("b", dir: dir, pg: pg)]
+        defer { for r in replicas { r.stop() } }
+        try replicas[0].start()
+        #expect(try await eventually(30) { replicas[0].answers }, "a never led: \(replicas[0].tail)")
+        try replicas[1].start()
+        var leader = 0
+        var clients: [CrashClient] = []
+        var failovers: [Double] = []
+        var rng = SeededRandom(seed: 18)
+        for round in 0..<20 {
+            let standby = 1 - leader
+            #expect(!replicas[standby].answers, "round \(round): the standby serves")
+            let these = (0..<4).map { CrashClient(id: round * 10 + $0, socket: replicas[leader].socket, seed: UInt64(round * 10 + $0)) }
+            clients += these
+            for c in these { c.start() }
+            _ = try await eventually(20) { these.reduce(0) { n, c in n + c.log.withLock { $0.submitted.count } } >= 100 }
+            try await Task.sleep(for: .milliseconds(Int64(rng.next() % 300)))
+            replicas[leader].kill9()
+            let killed = Date()
+            for c in these { c.join() }
+            let tookOver = try await eventually(Self.lease * 5 + 10) { replicas[standby].answers }
+            #expect(tookOver, "round \(round): \(replicas[standby].name) did not take over: \(replicas[standby].tail)")
+            guard tookOver else { break }
+            failovers.append(Date().timeIntervalSince(killed))
+            try replicas[leader].start()  // back, as the standby
+            leader = standby
+        }
+        let c = try VarlinkConnection(path: replicas[leader].socket)
+        defer { c.close() }
+        let jobs = try c.call("io.karst.Scheduler.List", ["limit": .number(100_000)])["jobs"]?.arrayValue ?? []
+        let (submits, cancels, completes) = CrashTests.check(jobs, clients, "after \(failovers.count) failovers")
+        #expect(submits >= 20 * 100, "the load was too light: \(submits) submits")
+        let sorted = failovers.sorted()
+        print("failover: \(failovers.count) kills of the leader; \(submits) submits, \(cancels) cancels, \(completes) completions acknowledged, \(jobs.count) jobs; takeover p50 \(String(format: "%.2f", sorted[sorted.count / 2])) s, max \(String(format: "%.2f", sorted.last ?? 0)) s (lease \(Self.lease) s)")
+        #expect((sorted.last ?? 99) < Self.lease + 5, "a takeover took \(sorted.last ?? 0) s")
+    }
+
+    /// A leader stopped (SIGSTOP) past its lease: the standby takes over; when the old leader is
+    /// continued it answers nothing it received meanwhile as done, commits nothing, and steps
+    /// down (exit status 75, for the service manager to start it again as a standby).
+    @Test(.enabled(if: possible, "needs the release karstd and PostgreSQL 15 (make test builds and installs both)"))
+    func aLeaderPausedPastItsLeaseCommitsNothingAndStepsDown() async throws {
+        let pg = try PostgresCluster()
+        defer { pg.stop() }
+        let dir = shortTempDir()
+        let a = try Replica("a", dir: dir, pg: pg), b = try Replica("b", dir: dir, pg: pg)
+        defer { a.stop(); b.stop() }
+        try a.start()
+        #expect(try await eventually(30) { a.answers }, "a never led: \(a.tail)")
+        try b.start()
+        func submit(_ c: VarlinkConnection, _ key: String) throws -> VarlinkReply.Parsed {
+            try c.send(VarlinkCall(method: "io.karst.Scheduler.Submit", parameters: jobParams(
+                origin: "gba", cpu: 0.001, memory: 0.001, extra: ["labels": .object(["op": .string(key)])])).framed)
+            return try c.receive()
+        }
+        let early = try VarlinkConnection(path: a.socket)
+        #expect(try submit(early, "before").error == nil)
+        let late = try VarlinkConnection(path: a.socket)
+
+        kill(a.process!.processIdentifier, SIGSTOP)
+        #expect(try await eventually(Self.lease * 5 + 10) { b.answers }, "b did not take over: \(b.tail)")
+        let onB = try VarlinkConnection(path: b.socket)
+        defer { onB.close() }
+        #expect(try submit(onB, "during").error == nil)
+        // Sent to the paused leader: it reads it only once continued.
+        try late.send(VarlinkCall(method: "io.karst.Scheduler.Submit", parameters: jobParams(
+            origin: "gba", cpu: 0.001, memory: 0.001, extra: ["labels": .object(["op": .string("stale")])])).framed)
+
+        kill(a.process!.processIdentifier, SIGCONT)
+        let reply = try? late.receive()
+        #expect(reply == nil || reply?.error != nil, "the paused leader acknowledged a call: \(String(describing: reply))")
+        let stepped = try await eventually(10) { !(a.process?.isRunning ?? false) }
+        #expect(stepped, "a did not step down: \(a.tail)")
+        if stepped { #expect(a.process?.terminationStatus == 75, "a exited \(a.process?.terminationStatus ?? -1): \(a.tail)") }
+        #expect(a.tail.contains("stepping down"), "\(a.tail)")
+
+        let keys = (try onB.call("io.karst.Scheduler.List", ["limit": .number(1000)])["jobs"]?.arrayValue ?? []).compactMap {
+            $0.objectValue?["spec"]?.objectValue?["labels"]?.objectValue?["op"]?.stringValue
+        }
+        #expect(keys.sorted() == ["before", "during"], "\(keys)")
+        early.close()
+        late.close()
+    }
+}
