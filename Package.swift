@@ -89,7 +89,7 @@ let package = Package(
         .target(
             name: "KarstServer",
             dependencies: [
-                "KarstCore", "KarstConfig", "KarstProtocol", "KarstWire", "KarstStore", "KarstPostgres", "CKarstPosix",
+                "KarstCore", "KarstConfig", "KarstProtocol", "KarstWire", "KarstStore", "CKarstPosix",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -117,7 +117,7 @@ let package = Package(
         .executableTarget(
             name: "karstd",
             dependencies: [
-                "KarstCore", "KarstConfig", "KarstServer", "KarstStore", "KarstSystemd",
+                "KarstCore", "KarstConfig", "KarstServer", "KarstStore", "KarstPostgres", "KarstSystemd",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -20,7 +20,7 @@ import Synchronization
 /// A commit is refused (`StoreError.fenced`) when this replica does not hold the lease by its own
 /// clock (`LeaderTerm.mayWrite`), and by the database when another replica has taken over since
 /// (SQLSTATE KA001): a leader paused past its lease commits nothing after a takeover.
-public final class PostgresStore: StateStore, @unchecked Sendable {
+public final class PostgresStore: ReplicatedStore, @unchecked Sendable {
     public let settings: PostgresSettings
     /// This replica's name in the lease.
     public let replica: String
@@ -71,6 +71,8 @@ public final class PostgresStore: StateStore, @unchecked Sendable {
 
     /// `database@host:port`, for messages.
     var where_: String { "\(settings.database)@\(settings.host):\(settings.port)" }
+    public var location: String { where_ }
+    public var renewSeconds: Double { settings.renewSeconds }
 
     // MARK: Schema
 
@@ -97,24 +99,7 @@ public final class PostgresStore: StateStore, @unchecked Sendable {
     // MARK: The lease
 
     /// Who holds the lease, as the database sees it now.
-    public struct Leader: Sendable, Equatable {
-        /// The replica named in the row (the last holder, if its lease expired).
-        public var holder: String?
-        public var address: String?
-        public var epoch: UInt64
-        /// Seconds until the lease expires by the database's clock (≤ 0: expired).
-        public var expiresIn: Double
-        public var isHeld: Bool { holder != nil && expiresIn > 0 }
-
-        public init(holder: String?, address: String?, epoch: UInt64, expiresIn: Double) {
-            self.holder = holder
-            self.address = address
-            self.epoch = epoch
-            self.expiresIn = expiresIn
-        }
-    }
-
-    public func leader() throws(StoreError) -> Leader {
+    public func leader() throws(StoreError) -> LeaseHolder {
         do {
             let rows = try lease.query("""
                 SELECT holder, address, epoch, COALESCE(EXTRACT(EPOCH FROM (expires_at - now()))::float8, -1)
@@ -122,7 +107,7 @@ public final class PostgresStore: StateStore, @unchecked Sendable {
                 """).rows
             guard let row = rows.first else { throw StoreError.corrupt(reason: "the leader row is missing") }
             let (holder, address, epoch, expiresIn) = try row.decode((String?, String?, Int64, Double).self)
-            return Leader(holder: holder, address: address, epoch: UInt64(epoch), expiresIn: expiresIn)
+            return LeaseHolder(holder: holder, address: address, epoch: UInt64(epoch), expiresIn: expiresIn)
         } catch let e as StoreError {
             throw e
         } catch {
@@ -249,18 +234,11 @@ public final class PostgresStore: StateStore, @unchecked Sendable {
                 raw.append(RawRow(record: record, spec: spec))
             }
             let records = try decodeSpecs(raw)
-            var next: UInt64 = 1
-            var states: [String: DatacenterState] = [:]
-            var generation = 1
-            for row in try data.query("SELECT key, value FROM meta").rows {
+            let meta = try data.query("SELECT key, value FROM meta").rows.map { row in
                 let (key, value) = try row.decode((String, String).self)
-                if key == "next_job_number" { next = UInt64(value) ?? 1 }
-                if key == "config_generation" { generation = Int(value) ?? 1 }
-                if key.hasPrefix("datacenter_state:"), let s = DatacenterState(rawValue: value) {
-                    states[String(key.dropFirst("datacenter_state:".count))] = s
-                }
+                return (key: key, value: value)
             }
-            return StoredState(records: records, nextJobNumber: next, datacenterStates: states, generation: generation)
+            return StoredState(records: records, meta: meta)
         } catch let e as StoreError {
             throw e
         } catch {

@@ -4,7 +4,6 @@ import Logging
 import NIOCore
 import NIOPosix
 import KarstStore
-import KarstPostgres
 import Prometheus
 import ServiceLifecycle
 
@@ -19,6 +18,8 @@ public struct DaemonOptions: Sendable {
     public var metricsListen: MetricsHTTPServer.Target?
     /// Where the state lives; nil keeps everything in memory (nothing survives a restart).
     public var stateDirectory: String?
+    /// Opens the shared store of `[state] backend = "postgres"` (karstd gives PostgreSQL's).
+    public var replicatedStore: ReplicatedStoreFactory?
 
     public init(configPath: String?, listen: ListenTarget) {
         self.configPath = configPath
@@ -53,21 +54,29 @@ public enum KarstDaemon {
     public static func recover(_ configuration: KarstConfiguration, directory: String, logger: Logger) throws
         -> (KarstStore, SchedulerState, Int)
     {
-        let started = ScaledWallClock.monotonicSeconds()
         let store = try KarstStore(directory: directory)
+        let (state, generation) = try restore(configuration, from: store, named: store.path, logger: logger)
+        return (store, state, generation)
+    }
+
+    /// Loads `store` and rebuilds the scheduling state from it, saying how many jobs in how long
+    /// and which could not be put back as they were.
+    static func restore(_ configuration: KarstConfiguration, from store: any StateStore, named: String,
+                        logger: Logger) throws -> (SchedulerState, Int) {
+        let started = ScaledWallClock.monotonicSeconds()
         let stored = try store.load()
         let (state, report) = try SchedulerState.restore(
             topology: configuration.topology, records: stored.records, nextJobNumber: stored.nextJobNumber,
             datacenterStates: stored.datacenterStates)
         let ms = Int((ScaledWallClock.monotonicSeconds() - started) * 1000)
-        logger.notice("recovered \(stored.records.count) jobs (\(state.pendingCount) pending, \(state.runningTotal) running) from \(store.path) in \(ms) ms")
+        logger.notice("recovered \(stored.records.count) jobs (\(state.pendingCount) pending, \(state.runningTotal) running) from \(named) in \(ms) ms")
         for id in report.heldUnschedulable {
             logger.warning("\(id) held: no data centre in this configuration can hold it", metadata: ["job_id": "\(id)"])
         }
         for id in report.runningOutsidePools {
             logger.notice("\(id) runs on outside the configured pools until it ends", metadata: ["job_id": "\(id)"])
         }
-        return (store, state, stored.generation)
+        return (state, stored.generation)
     }
 
     public static func run(_ options: DaemonOptions, logger: Logger,
@@ -79,8 +88,21 @@ public enum KarstDaemon {
         var recovered: SchedulerState? = nil
         var generation = 1
         var leaseKeeper: LeaseKeeper? = nil
+        // Event loops first: a standby answers on the control socket while it waits to lead.
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, System.coreCount - 1))
         if options.stateDirectory != nil, configuration.state.backend == .postgres {
-            let (pg, state, g) = try await Leadership.lead(configuration, logger: logger, status: hooks.status)
+            guard let open = options.replicatedStore else {
+                throw ConfigError(source: options.configPath ?? "built-in", issues: [
+                    ConfigIssue(path: "state.backend", message: "\"postgres\" is not available in this program")])
+            }
+            let standby = StandbyServer(target: options.listen, settings: configuration.server,
+                                        socketGroup: configuration.access.socketGroup.flatMap(groupID(named:)), logger: logger)
+            do { try await standby.start(on: group) } catch {
+                try? await group.shutdownGracefully()
+                throw error
+            }
+            let (pg, state, g) = try await Leadership.lead(configuration, open: open, logger: logger, standby: standby,
+                                                           status: hooks.status)
             (store, recovered, generation) = (pg, state, g)
             leaseKeeper = LeaseKeeper(store: pg, logger: logger)
         } else if let dir = options.stateDirectory {
@@ -101,7 +123,6 @@ public enum KarstDaemon {
         for name in access.unknownGroups {
             logger.warning("[access] names group \(name), which does not exist on this system; it grants nothing")
         }
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, System.coreCount - 1))
         let server = ControlServer(target: options.listen, settings: configuration.server, access: access,
                                    engine: engine, logger: logger, group: group,
                                    metrics: ConnectionMetrics(registry: registry, listener: "control"), onReady: hooks.ready)

@@ -10,6 +10,22 @@ public struct StoredState: Sendable {
     public var datacenterStates: [String: DatacenterState]
     public var generation: Int
 
+    /// The state from its jobs and the `meta` table's rows (the next job number, the
+    /// configuration generation, each data centre's state; unknown keys are ignored).
+    package init(records: [JobRecord], meta: [(key: String, value: String)]) {
+        var next: UInt64 = 1
+        var states: [String: DatacenterState] = [:]
+        var generation = 1
+        for (key, value) in meta {
+            if key == "next_job_number" { next = UInt64(value) ?? 1 }
+            if key == "config_generation" { generation = Int(value) ?? 1 }
+            if key.hasPrefix("datacenter_state:"), let s = DatacenterState(rawValue: value) {
+                states[String(key.dropFirst("datacenter_state:".count))] = s
+            }
+        }
+        self.init(records: records, nextJobNumber: next, datacenterStates: states, generation: generation)
+    }
+
     public init(records: [JobRecord], nextJobNumber: UInt64, datacenterStates: [String: DatacenterState], generation: Int) {
         self.records = records
         self.nextJobNumber = nextJobNumber
@@ -49,18 +65,8 @@ extension KarstStore {
                     raw.append(RawRow(record: record, spec: row[12]))
                 }
                 let records = try decodeSpecs(raw)
-                var next: UInt64 = 1
-                var states: [String: DatacenterState] = [:]
-                var generation = 1
-                for row in try Row.fetchAll(db, sql: "SELECT key, value FROM meta") {
-                    let key: String = row[0], value: String = row[1]
-                    if key == "next_job_number" { next = UInt64(value) ?? 1 }
-                    if key == "config_generation" { generation = Int(value) ?? 1 }
-                    if key.hasPrefix("datacenter_state:"), let s = DatacenterState(rawValue: value) {
-                        states[String(key.dropFirst("datacenter_state:".count))] = s
-                    }
-                }
-                return StoredState(records: records, nextJobNumber: next, datacenterStates: states, generation: generation)
+                let meta = try Row.fetchAll(db, sql: "SELECT key, value FROM meta").map { (key: $0[0] as String, value: $0[1] as String) }
+                return StoredState(records: records, meta: meta)
             }
         } catch let e as StoreError {
             throw e

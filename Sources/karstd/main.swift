@@ -1,6 +1,7 @@
 import ArgumentParser
 import KarstConfig
 import KarstCore
+import KarstPostgres
 import KarstServer
 import KarstStore
 import KarstSystemd
@@ -136,6 +137,10 @@ struct Karstd: AsyncParsableCommand {
             options.metricsListen = .address(host: m.host, port: m.port)
         }
         options.stateDirectory = ephemeral ? nil : (stateDir ?? KarstDaemon.defaultStateDirectory(environment: env))
+        options.replicatedStore = { settings, logger in
+            try PostgresStore(settings: settings, password: try PostgresStore.password(for: settings),
+                              replica: Leadership.replicaName(settings), logger: logger, monotonic: ScaledWallClock.monotonicSeconds)
+        }
         let notifier = SystemdNotifier()
         var hooks = DaemonHooks()
         if SystemdNotifier.isEnabled {

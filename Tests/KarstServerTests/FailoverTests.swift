@@ -78,7 +78,14 @@ import Testing
         /// The end of its log.
         var tail: String { String(((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").suffix(3000)) }
 
-        /// Answers a call (it leads: a standby has not bound its socket).
+        /// The error a call gets (a standby's NotLeader), nil when it is answered or not at all.
+        var refusal: VarlinkError? {
+            guard let c = try? VarlinkConnection(path: socket) else { return nil }
+            defer { c.close() }
+            do { _ = try c.call("io.karst.Protocol.Ping"); return nil } catch { return error as? VarlinkError }
+        }
+
+        /// Answers a call (it leads; a standby answers NotLeader).
         var answers: Bool {
             guard let c = try? VarlinkConnection(path: socket) else { return false }
             defer { c.close() }
@@ -103,6 +110,11 @@ import Testing
         for round in 0..<20 {
             let standby = 1 - leader
             #expect(!replicas[standby].answers, "round \(round): the standby serves")
+            // The standby answers with who leads and where.
+            var said: VarlinkError? = nil
+            #expect(try await eventually(10) { said = replicas[standby].refusal; return said?.parameters["leader"] == .string(replicas[leader].name) },
+                    "round \(round): the standby says \(String(describing: said))")
+            #expect(said?.name == "io.karst.Protocol.NotLeader" && said?.parameters["address"] == .string(replicas[leader].socket))
             let these = (0..<4).map { CrashClient(id: round * 10 + $0, socket: replicas[leader].socket, seed: UInt64(round * 10 + $0)) }
             clients += these
             for c in these { c.start() }
@@ -149,6 +161,13 @@ import Testing
         let early = try VarlinkConnection(path: a.socket)
         #expect(try submit(early, "before").error == nil)
         let late = try VarlinkConnection(path: a.socket)
+
+        // b, the standby, tells a client who leads and where (karstctl prints it).
+        let ctl = productsDirectory.appendingPathComponent("karstctl").path
+        #expect(try await eventually(10) { b.refusal != nil }, "b never answered as a standby: \(b.tail)")
+        let (status, _, stderr) = try runProcess(ctl, ["list"], environment: ["KARST_SOCKET": b.socket])
+        #expect(status != 0 && stderr.contains("this replica is a standby; a leads (epoch ") && stderr.contains("call it at \(a.socket)"),
+                "\(status): \(stderr)")
 
         kill(a.process!.processIdentifier, SIGSTOP)
         #expect(try await eventually(Self.lease * 5 + 10) { b.answers }, "b did not take over: \(b.tail)")

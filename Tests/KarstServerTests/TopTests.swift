@@ -2,6 +2,7 @@ import Foundation
 import KarstClient
 import KarstConfig
 import KarstProtocol
+import KarstTesting
 import Testing
 
 /// `karstctl top` in a real terminal: tmux runs it at 80×24, the test reads the screen
@@ -69,27 +70,10 @@ import Testing
 
     /// Runs a tmux command with /dev/null for its descriptors and waits for it by pid: the
     /// server a first command forks keeps the descriptors it was given (a pipe would never reach
-    /// end of file), and Foundation's Process loses track of a child that forks a daemon.
+    /// end of file), and Foundation's Process loses track of a child that forks a daemon. A clean
+    /// signal mask (`Spawn`): a terminal's programs must get SIGWINCH.
     static func spawnAndWait(_ path: String, _ args: [String]) -> Int32 {
-        let argv = ([path] + args).map { strdup($0) } + [nil]
-        defer { for p in argv { free(p) } }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        for fd: Int32 in [0, 1, 2] { posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0) }
-        // A clean signal mask: the test process blocks signals its threads do not take, and a
-        // terminal's programs must get SIGWINCH.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
-        var pid: pid_t = 0
-        guard posix_spawn(&pid, path, &actions, &attributes, argv, environ) == 0 else { return -1 }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        return status
+        guard let pid = try? Spawn.start(path, args) else { return -1 }
+        return Spawn.wait(pid)
     }
 }

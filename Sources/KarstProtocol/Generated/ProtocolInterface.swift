@@ -261,6 +261,64 @@ public enum ProtocolInterface {
         }
     }
 
+    /// This replica is a standby (the state is shared in PostgreSQL): it answers every call with
+    /// this until it leads. leader is the replica holding the lease and address where it serves, as
+    /// the lease row names them (absent when none does); epoch is that lease's.
+    public struct NotLeader: VarlinkErrorType {
+        public static let name = "io.karst.Protocol.NotLeader"
+
+        public var leader: String?
+        public var address: String?
+        public var epoch: Int
+
+        public init(leader: String? = nil, address: String? = nil, epoch: Int) {
+            self.leader = leader
+            self.address = address
+            self.epoch = epoch
+        }
+
+        public init(object: JSONObject, path: WirePath, strict: Bool) throws(VarlinkError) {
+            let base = path.description
+            func fieldPath(_ key: String) -> WirePath { WirePath(parent: base, key: key) }
+            var leader: String? = nil
+            var address: String? = nil
+            var epoch: Int? = nil
+            for m in object.members {
+                // null is an absent member (a required one is then missing, below); an unknown one is
+                // still unknown.
+                let isNull: Bool
+                if case .null = m.value { isNull = true } else { isNull = false }
+                switch m.key {
+                case "leader":
+                    if !isNull { leader = try String(wire: m.value, path: fieldPath("leader"), strict: strict) }
+                case "address":
+                    if !isNull { address = try String(wire: m.value, path: fieldPath("address"), strict: strict) }
+                case "epoch":
+                    if !isNull { epoch = try Int(wire: m.value, path: fieldPath("epoch"), strict: strict) }
+                default: if strict { throw fieldPath(m.key).invalid }
+                }
+            }
+            guard let epoch else { throw fieldPath("epoch").invalid }
+            self.init(leader: leader, address: address, epoch: epoch)
+        }
+
+        public func write(to w: inout JSONWriter) {
+            w.beginObject()
+            if let leader { w.key("leader"); leader.write(to: &w) }
+            if let address { w.key("address"); address.write(to: &w) }
+            w.key("epoch"); epoch.write(to: &w)
+            w.endObject()
+        }
+
+        public var json: JSONValue {
+            var o = JSONObject()
+            if let leader { o.members.append((key: "leader", value: leader.json)) }
+            if let address { o.members.append((key: "address", value: address.json)) }
+            o.members.append((key: "epoch", value: epoch.json))
+            return .object(o)
+        }
+    }
+
     /// A call of this interface with its parameters read (strictly: an unknown member is an error).
     public enum Call: Hashable, Sendable {
         case ping(Ping.Parameters)
@@ -287,6 +345,7 @@ public enum ProtocolInterface {
         "InvalidMessage": InvalidMessage.self,
         "TooManyConnections": TooManyConnections.self,
         "SlowConsumer": SlowConsumer.self,
+        "NotLeader": NotLeader.self,
         "Ping.Parameters": Ping.Parameters.self,
         "Ping.Reply": Ping.Reply.self,
     ]

@@ -1,7 +1,6 @@
 import Foundation
 import KarstConfig
 import KarstCore
-import KarstPostgres
 import KarstStore
 import Logging
 import ServiceLifecycle
@@ -9,6 +8,10 @@ import ServiceLifecycle
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// Opens the shared store a replica leads from (karstd passes `PostgresStore`'s; the server
+/// itself does not link a database client).
+public typealias ReplicatedStoreFactory = @Sendable (PostgresSettings, Logger) throws -> any ReplicatedStore
 
 /// A replica of the PostgreSQL backend: waits as a standby until it holds the leader lease, then
 /// recovers the state and serves; keeps the lease while it lives, and steps down — exits, for
@@ -19,28 +22,30 @@ public enum Leadership {
     public static let steppedDown: Int32 = 75
 
     /// This replica's name: `[state.postgres] replica`, else the host name.
-    static func replicaName(_ settings: PostgresSettings) -> String {
+    public static func replicaName(_ settings: PostgresSettings) -> String {
         if let r = settings.replica { return r }
         var buffer = [UInt8](repeating: 0, count: 256)
         _ = buffer.withUnsafeMutableBufferPointer { gethostname(UnsafeMutableRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), $0.count - 1) }
         return String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self)
     }
 
-    /// Connects, waits (as a standby) for the lease, then loads the state it leads.
-    static func lead(_ configuration: KarstConfiguration, logger: Logger,
-                     status: (@Sendable (String) -> Void)?) async throws -> (PostgresStore, SchedulerState, Int) {
+    /// Opens the shared store (`DaemonOptions.replicatedStore`), waits (as a standby) for the
+    /// lease, then loads the state it leads. While it waits, `standby` (when given) answers calls
+    /// on the control socket with `NotLeader`; it is stopped before this returns.
+    static func lead(_ configuration: KarstConfiguration, open: ReplicatedStoreFactory, logger: Logger, standby: StandbyServer?,
+                     status: (@Sendable (String) -> Void)?) async throws -> (any ReplicatedStore, SchedulerState, Int) {
         let settings = configuration.state.postgres ?? PostgresSettings()
-        let replica = replicaName(settings)
-        let store = try PostgresStore(settings: settings, password: try PostgresStore.password(for: settings), replica: replica,
-                                      logger: logger, monotonic: ScaledWallClock.monotonicSeconds)
+        let store = try open(settings, logger)
+        let replica = store.replica
         var said: String? = nil
         while true {
             do {
                 if let epoch = try store.acquire(address: settings.address) {
-                    logger.notice("\(replica) leads: epoch \(epoch) of the lease on \(settings.database)@\(settings.host)")
+                    logger.notice("\(replica) leads: epoch \(epoch) of the lease on \(store.location)")
                     break
                 }
                 let l = try store.leader()
+                standby?.current.leader.withLock { $0 = StandbyServer.Leader(name: l.holder, address: l.address, epoch: l.epoch) }
                 let line = "standby; leader is \(l.holder ?? "nobody")\(l.address.map { " at \($0)" } ?? ""), epoch \(l.epoch)"
                 if line != said {
                     logger.notice("\(line) (lease \(String(format: "%.1f", max(0, l.expiresIn))) s left)")
@@ -57,14 +62,9 @@ public enum Leadership {
             }
             try await Task.sleep(for: .seconds(settings.renewSeconds))
         }
-        let started = ScaledWallClock.monotonicSeconds()
-        let stored = try store.load()
-        let (state, _) = try SchedulerState.restore(
-            topology: configuration.topology, records: stored.records, nextJobNumber: stored.nextJobNumber,
-            datacenterStates: stored.datacenterStates)
-        let ms = Int((ScaledWallClock.monotonicSeconds() - started) * 1000)
-        logger.notice("recovered \(stored.records.count) jobs (\(state.pendingCount) pending, \(state.runningTotal) running) from PostgreSQL in \(ms) ms")
-        return (store, state, stored.generation)
+        await standby?.stop()
+        let (state, generation) = try KarstDaemon.restore(configuration, from: store, named: store.location, logger: logger)
+        return (store, state, generation)
     }
 }
 
@@ -72,7 +72,7 @@ public enum Leadership {
 /// round trip), and steps down when the database says another replica holds it, or when the
 /// term ran out by this replica's clock without a renewal (the database out of reach).
 struct LeaseKeeper: Service {
-    let store: PostgresStore
+    let store: any ReplicatedStore
     let logger: Logger
 
     func run() async throws {
@@ -96,7 +96,7 @@ struct LeaseKeeper: Service {
                                         metadata: ["leader": "lost"])
                         exit(Leadership.steppedDown)
                     }
-                    Thread.sleep(forTimeInterval: min(0.5, store.settings.renewSeconds / 2))
+                    Thread.sleep(forTimeInterval: min(0.5, store.renewSeconds / 2))
                 }
             }
         }
