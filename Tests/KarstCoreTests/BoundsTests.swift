@@ -72,6 +72,7 @@ import Testing
         expectInvalid("maxLatencyMs", mentions: "between 1 and 60000", { $0.maxLatencyMs = 1e9 })
         expectInvalid("name", mentions: "at most 256 bytes", { $0.name = String(repeating: "x", count: 257) })
         expectInvalid("tenant", mentions: "at most 64 bytes", { $0.tenant = String(repeating: "t", count: 65) })
+        expectInvalid("tenant", mentions: "must not contain a NUL byte", { $0.tenant = "t\0" })
         expectInvalid("labels", mentions: "at most 64 entries", { s in
             s.labels = Dictionary(uniqueKeysWithValues: (0..<65).map { ("k\($0)", "v") })
         })

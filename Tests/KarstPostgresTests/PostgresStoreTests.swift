@@ -93,6 +93,9 @@ struct PostgresStoreTests {
         var batches: [StoreBatch] = []
         var first = StoreBatch()
         first.inserted = h.state.records
+        // A spec's text is stored as JSON, where a NUL byte is escaped: it comes back whole.
+        first.inserted[0].spec.labels["note"] = "a\u{0}b \"贵安\" \\"
+        first.inserted[0].spec.name = "nul\u{0}name"
         first.events = h.events
         first.nextJobNumber = h.state.nextJobNumberValue
         first.datacenterStates = ["a": .draining, "b": .active]

@@ -102,6 +102,10 @@ import Testing
                 + Array(repeating: #""job-1""#, count: 10_001).joined(separator: ",") + "]},\"more\":true}", "at most 10000 entries"),
             (#"{"method":"io.karst.Scheduler.Complete","parameters":{"id":"job-1","outcome":"failed","message":""#
                 + String(repeating: "m", count: 5000) + #""}}"#, "at most 4096 bytes"),
+            (#"{"method":"io.karst.Scheduler.Complete","parameters":{"id":"job-1","outcome":"failed","message":"a\u0000b"}}"#,
+             "must not contain a NUL byte"),
+            (#"{"method":"io.karst.Agent.Started","parameters":{"agent":"a1","session":1,"job":"job-1","attempt":1,"siteID":"p\u0000"}}"#,
+             "must not contain a NUL byte"),
             (#"{"method":"io.karst.Scheduler.Complete","parameters":{"id":"job-1","outcome":"maybe"}}"#, "succeeded"),
             (#"{"method":"io.karst.Scheduler.Get","parameters":{"id":""# + String(repeating: "9", count: 300) + #""}}"#,
              "at most 256 bytes"),

@@ -46,6 +46,10 @@ extension SchedulerState {
         if let tenant = spec.tenant {
             guard !tenant.isEmpty else { throw invalid("tenant", "must not be empty") }
             try most(tenant.utf8.count, B.maxTenantBytes, "tenant", "bytes")
+            // The tenant is a column of its own: PostgreSQL's text cannot hold a NUL byte, and a
+            // batch carrying one would fail whole, every other call of it with it. (The rest of
+            // the spec is stored as JSON, where a NUL is escaped.)
+            guard !tenant.utf8.contains(0) else { throw invalid("tenant", "must not contain a NUL byte (stored text cannot hold one)") }
         }
         try most(spec.labels.count, B.maxLabels, "labels", "entries")
         if !spec.labels.isEmpty {

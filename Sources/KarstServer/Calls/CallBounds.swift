@@ -23,9 +23,17 @@ enum CallBounds {
     /// names can match nothing, and would only be echoed back in the error.
     static let maxNameParameterBytes = 256
 
-    /// A name parameter within `maxNameParameterBytes`.
+    /// A name parameter within `maxNameParameterBytes`, without a NUL byte.
     static func checkName(_ value: String?, _ parameter: String) throws(VarlinkError) {
-        try check(value?.utf8.count ?? 0, atMost: maxNameParameterBytes, parameter, "bytes")
+        try checkText(value, atMost: maxNameParameterBytes, parameter)
+    }
+
+    /// Text to keep (a message, a path an agent reports): at most `limit` bytes, and no NUL byte
+    /// (stored text cannot hold one: PostgreSQL would refuse the whole batch).
+    static func checkText(_ value: String?, atMost limit: Int, _ parameter: String) throws(VarlinkError) {
+        guard let value else { return }
+        try check(value.utf8.count, atMost: limit, parameter, "bytes")
+        guard !value.utf8.contains(0) else { throw .outOfRange(parameter, "must not contain a NUL byte") }
     }
 
     /// A backup path as written: absolute, within PATH_MAX and NAME_MAX, no NUL. (Whether its

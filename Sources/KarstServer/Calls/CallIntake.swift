@@ -151,7 +151,7 @@ public enum CallIntake {
             guard p.outcome == "succeeded" || p.outcome == "failed" else {
                 throw .outOfRange("outcome", "must be \"succeeded\" or \"failed\"")
             }
-            try CallBounds.check(p.message?.utf8.count ?? 0, atMost: CallBounds.maxCompleteMessageBytes, "message", "bytes")
+            try CallBounds.checkText(p.message, atMost: CallBounds.maxCompleteMessageBytes, "message")
             return .complete(id, succeeded: p.outcome == "succeeded", message: p.message)
         case .watch(let p):
             try CallBounds.checkName(p.tenant, "tenant")
@@ -208,14 +208,14 @@ public enum CallIntake {
         case .started(let p):
             try CallBounds.checkName(p.agent, "agent")
             try CallBounds.checkName(p.siteID, "siteID")
-            try CallBounds.check(p.output?.utf8.count ?? 0, atMost: CallBounds.maxPathBytes, "output", "bytes")
-            try CallBounds.check(p.limits?.utf8.count ?? 0, atMost: CallBounds.maxCompleteMessageBytes, "limits", "bytes")
+            try CallBounds.checkText(p.output, atMost: CallBounds.maxPathBytes, "output")
+            try CallBounds.checkText(p.limits, atMost: CallBounds.maxCompleteMessageBytes, "limits")
             return .agentStarted(session: try session(p.session), run: try run(p.job, p.attempt),
                                  place: RunPlace(agent: p.agent, attempt: p.attempt, siteID: p.siteID, output: p.output,
                                                  limits: p.limits))
         case .ended(let p):
             try CallBounds.checkName(p.agent, "agent")
-            try CallBounds.check(p.message?.utf8.count ?? 0, atMost: CallBounds.maxCompleteMessageBytes, "message", "bytes")
+            try CallBounds.checkText(p.message, atMost: CallBounds.maxCompleteMessageBytes, "message")
             return .agentEnded(agent: p.agent, session: try session(p.session), run: try run(p.job, p.attempt),
                                outcome: AgentBook.RunOutcome(succeeded: p.succeeded, exitStatus: p.exitStatus, message: p.message,
                                                              fenced: p.fenced ?? false))
