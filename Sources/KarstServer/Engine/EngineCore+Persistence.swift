@@ -86,7 +86,17 @@ extension EngineCore {
                 topology: configuration.topology, records: stored.records, nextJobNumber: stored.nextJobNumber,
                 datacenterStates: stored.datacenterStates, tenantOrder: state.tenantShares.map(\.tenant))
             state = restored
+            stateAheadOfStore = false
         } catch {
+            if store is any ReplicatedStore {
+                // A shared database out of reach: it will be read back before any write is
+                // taken (`probeStore`); a leader that stays cut off steps down with its lease.
+                if !stateAheadOfStore {
+                    logger.error("cannot re-read the state after a failed write (\(error)); serving reads from memory, which still show the refused batch, until the database answers")
+                }
+                stateAheadOfStore = true
+                return
+            }
             // Neither writable nor readable: what is in memory cannot be trusted to match what
             // was acknowledged. Exit, and let the service manager restart from disk.
             logger.critical("cannot re-read the state after a failed write (\(error)); exiting to recover from disk")
@@ -97,6 +107,10 @@ extension EngineCore {
     /// In degraded mode, a write probe each pass; true when writes work again.
     func probeStore(now: Instant) -> Bool {
         guard let store, storeProblem != nil else { return true }
+        if stateAheadOfStore {
+            rollBackToStore()
+            if stateAheadOfStore { return false }
+        }
         do {
             try store.probe(at: now)
             logger.notice("the state store is writable again; accepting work")

@@ -34,6 +34,10 @@ public final class EngineCore: @unchecked Sendable {
     public let store: (any StateStore)?
     /// Why the store cannot be written, while it cannot (degraded mode); nil when healthy.
     public internal(set) var storeProblem: String?
+    /// The in-memory state holds a batch the store refused and could not be read back to undo it
+    /// (a shared database out of reach): reads are served from memory meanwhile; the state is
+    /// reloaded from the store before any write is taken again.
+    var stateAheadOfStore = false
     /// Calls the pass changed state for, beyond events (reconfiguration), to store with the batch.
     var extraChangedJobs: [JobID] = []
     /// Data-centre states or the configuration generation changed in this batch.
