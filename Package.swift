@@ -191,7 +191,7 @@ let package = Package(
         .testTarget(name: "KarstConfigTests", dependencies: ["KarstConfig", "KarstCore", "KarstTesting"]),
         .testTarget(
             name: "KarstProtocolTests",
-            dependencies: ["KarstProtocol", .product(name: "NIOTestUtils", package: "swift-nio"),
+            dependencies: ["KarstProtocol", "KarstCore", .product(name: "NIOTestUtils", package: "swift-nio"),
                            .product(name: "NIOEmbedded", package: "swift-nio")]
         ),
         .testTarget(

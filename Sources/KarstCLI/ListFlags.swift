@@ -39,6 +39,7 @@ struct ListFlags: Equatable {
             var rows: [[String]] = [ListFlags.header(wide: format == .wide)]
             rows.reserveCapacity(limit.map { min($0, 10_000) + 1 } ?? 1001)
             let now = wallSeconds()
+            let kept = ListFlags.shown(format)
             var remaining = 0
             repeat {
                 var p: JSONObject = [:]
@@ -47,7 +48,7 @@ struct ListFlags: Equatable {
                 if let datacenter { p["datacenter"] = .string(datacenter) }
                 p["limit"] = .number(Double(limit ?? (all ? 10_000 : 1000)))
                 if let cursor { p["after"] = .string(cursor) }
-                let reply = try Failure.map { try c.call("io.karst.Scheduler.List", p, keeping: ListFlags.shown(format)) }
+                let reply = try Failure.map { try c.call("io.karst.Scheduler.List", p, keeping: kept) }
                 let page = reply["jobs"]?.arrayValue ?? []
                 switch format {
                 case .jsonl:

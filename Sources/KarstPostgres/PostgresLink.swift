@@ -68,7 +68,7 @@ final class PostgresLink: @unchecked Sendable {
     private func drop(ifStill c: PostgresConnection, _ error: any Error) {
         // A statement the server refused leaves the connection usable; anything else (a
         // timeout, a broken connection) drops it.
-        if error is PSQLError, (error as! PSQLError).serverInfo != nil, !c.isClosed { return }
+        if (error as? PSQLError)?.serverInfo != nil, !c.isClosed { return }
         let dropped = connection.withLock { current -> Bool in
             guard current === c else { return false }
             current = nil

@@ -27,17 +27,15 @@ struct PostgresRows {
                 if let d = e.detail { w.key("detail"); w.string(d) }
             }
         }
-        var pairs: [(String, String)] = []
-        if let n = batch.nextJobNumber { pairs.append(("next_job_number", String(n))) }
-        if let g = batch.generation { pairs.append(("config_generation", String(g))) }
-        if let states = batch.datacenterStates {
-            for (dc, state) in states.sorted(by: { $0.key < $1.key }) { pairs.append(("datacenter_state:" + dc, state.rawValue)) }
-        }
-        if !pairs.isEmpty {
-            meta = Self.array(pairs) { w, p in
-                w.key("key"); w.string(p.0)
-                w.key("value"); w.string(p.1)
-            }
+        meta = Self.meta(batch.metaRows)
+    }
+
+    /// `meta` rows as `karst_commit` takes them; nil for none.
+    static func meta(_ rows: [(key: String, value: String)]) -> String? {
+        guard !rows.isEmpty else { return nil }
+        return array(rows) { w, row in
+            w.key("key"); w.string(row.key)
+            w.key("value"); w.string(row.value)
         }
     }
 

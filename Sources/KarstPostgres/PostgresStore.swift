@@ -65,13 +65,12 @@ public final class PostgresStore: ReplicatedStore, @unchecked Sendable {
             throw e
         } catch {
             shutdown()
-            throw .unavailable(path: where_, reason: describe(error))
+            throw .unavailable(path: location, reason: describe(error))
         }
     }
 
     /// `database@host:port`, for messages.
-    var where_: String { "\(settings.database)@\(settings.host):\(settings.port)" }
-    public var location: String { where_ }
+    public var location: String { "\(settings.database)@\(settings.host):\(settings.port)" }
     public var renewSeconds: Double { settings.renewSeconds }
 
     // MARK: Schema
@@ -88,7 +87,7 @@ public final class PostgresStore: ReplicatedStore, @unchecked Sendable {
             let applied = Set(try db.query("SELECT id FROM karst_schema").rows.map { try $0.decode(String.self) })
             let known = Set(PostgresSchema.migrations.map(\.id))
             let unknown = applied.subtracting(known)
-            if !unknown.isEmpty { throw StoreError.newerSchema(path: where_, unknown: unknown.sorted()) }
+            if !unknown.isEmpty { throw StoreError.newerSchema(path: location, unknown: unknown.sorted()) }
             for m in PostgresSchema.migrations where !applied.contains(m.id) {
                 for sql in m.statements { _ = try db.query(PostgresQuery(unsafeSQL: sql)) }
                 _ = try db.query("INSERT INTO karst_schema (id) VALUES (\(m.id))")
@@ -111,7 +110,7 @@ public final class PostgresStore: ReplicatedStore, @unchecked Sendable {
         } catch let e as StoreError {
             throw e
         } catch {
-            throw .unavailable(path: where_, reason: describe(error))
+            throw .unavailable(path: location, reason: describe(error))
         }
     }
 
@@ -131,7 +130,7 @@ public final class PostgresStore: ReplicatedStore, @unchecked Sendable {
             term.withLock { $0.held(epoch: epoch, startedAt: started) }
             return epoch
         } catch {
-            throw .unavailable(path: where_, reason: describe(error))
+            throw .unavailable(path: location, reason: describe(error))
         }
     }
 
@@ -154,7 +153,7 @@ public final class PostgresStore: ReplicatedStore, @unchecked Sendable {
             term.withLock { $0.held(epoch: epoch, startedAt: started) }
             return true
         } catch {
-            throw .unavailable(path: where_, reason: describe(error))
+            throw .unavailable(path: location, reason: describe(error))
         }
     }
 
@@ -173,39 +172,45 @@ public final class PostgresStore: ReplicatedStore, @unchecked Sendable {
 
     public func commit(_ batch: StoreBatch) throws(StoreError) {
         guard !batch.isEmpty else { return }
-        let (epoch, mayWrite) = term.withLock { ($0.epoch, $0.mayWrite(now: monotonic())) }
-        guard let epoch, mayWrite else {
-            throw .fenced(reason: epoch.map { "this replica's lease (epoch \($0)) may have expired: it was not renewed in time" }
-                ?? "this replica does not lead")
-        }
-        let rows = PostgresRows(batch)
+        try commit(PostgresRows(batch))
+    }
+
+    public func probe(at now: Instant) throws(StoreError) {
+        var rows = PostgresRows(StoreBatch())
+        rows.meta = PostgresRows.meta([(key: "last_probe", value: String(now.microseconds))])
+        try commit(rows)
+    }
+
+    /// One `karst_commit`, fenced by this replica's term and by the database.
+    private func commit(_ rows: PostgresRows) throws(StoreError) {
+        let epoch = try writableEpoch()
         do {
             _ = try data.query("""
                 SELECT karst_commit(\(replica), \(Int64(epoch)), \(rows.inserted)::json, \(rows.updated)::json,
                                     \(rows.events)::json, \(rows.meta)::json)
                 """)
         } catch {
-            if sqlState(error) == PostgresSchema.fencedState {
-                term.withLock { $0.lost() }
-                throw .fenced(reason: describe(error))
-            }
-            throw .writeFailed(reason: describe(error))
+            throw writeError(error)
         }
     }
 
-    public func probe(at now: Instant) throws(StoreError) {
-        guard let epoch = term.withLock({ $0.mayWrite(now: monotonic()) ? $0.epoch : nil }) else {
-            throw .fenced(reason: "this replica does not lead")
+    /// The epoch to write under, if this replica's term, by its own clock, still allows it.
+    private func writableEpoch() throws(StoreError) -> UInt64 {
+        let (epoch, mayWrite) = term.withLock { ($0.epoch, $0.mayWrite(now: monotonic())) }
+        guard let epoch, mayWrite else {
+            throw .fenced(reason: epoch.map { "this replica's lease (epoch \($0)) may have expired: it was not renewed in time" }
+                ?? "this replica does not lead")
         }
-        do {
-            _ = try data.query("""
-                SELECT karst_commit(\(replica), \(Int64(epoch)), NULL, NULL, NULL,
-                                    \(#"[{"key":"last_probe","value":"\#(now.microseconds)"}]"#)::json)
-                """)
-        } catch {
-            if sqlState(error) == PostgresSchema.fencedState { throw .fenced(reason: describe(error)) }
-            throw .writeFailed(reason: describe(error))
-        }
+        return epoch
+    }
+
+    /// A failed write as the store says it: the database's fence (the term is over), or a
+    /// failure to write.
+    private func writeError(_ error: any Error) -> StoreError {
+        if let e = error as? StoreError { return e }
+        guard sqlState(error) == PostgresSchema.fencedState else { return .writeFailed(reason: describe(error)) }
+        term.withLock { $0.lost() }
+        return .fenced(reason: describe(error))
     }
 
     public func load() throws(StoreError) -> StoredState {
@@ -218,20 +223,12 @@ public final class PostgresStore: ReplicatedStore, @unchecked Sendable {
                 """)
             raw.reserveCapacity(result.rows.count)
             for row in result.rows {
-                let (id, tenant, stateName, submitted, started, finished, dc, pool, retired, attempts, preemptions, message, spec, policy)
+                let (id, tenant, state, submitted, started, finished, dc, pool, retired, attempts, preemptions, message, spec, policy)
                     = try row.decode((Int64, String, String, Int64, Int64?, Int64?, String?, String?, String?, Int32, Int32,
                                       String?, String, String?).self)
-                guard let state = JobState(rawValue: stateName) else {
-                    throw StoreError.corrupt(reason: "job \(id) has unknown state \(stateName)")
-                }
-                var record = JobRecord(
-                    id: JobID(UInt64(id)), spec: JobSpec(origin: "", priorityClass: "", resources: ResourceRequest(cpu: 0, memoryGiB: 0)),
-                    tenant: tenant, state: state, submittedAt: Instant(microseconds: submitted),
-                    startedAt: started.map(Instant.init(microseconds:)), finishedAt: finished.map(Instant.init(microseconds:)),
-                    placement: dc.flatMap { d in pool.map { (d, $0) } }, retiredPool: retired,
-                    attempts: Int(attempts), preemptions: Int(preemptions), message: message)
-                try PolicyCodec.decode(policy, into: &record)
-                raw.append(RawRow(record: record, spec: spec))
+                raw.append(try RawRow(id: id, tenant: tenant, state: state, submittedAt: submitted, startedAt: started,
+                                      finishedAt: finished, datacenter: dc, pool: pool, retiredPool: retired, attempts: Int(attempts),
+                                      preemptions: Int(preemptions), message: message, spec: spec, policy: policy))
             }
             let records = try decodeSpecs(raw)
             let meta = try data.query("SELECT key, value FROM meta").rows.map { row in
@@ -242,7 +239,7 @@ public final class PostgresStore: ReplicatedStore, @unchecked Sendable {
         } catch let e as StoreError {
             throw e
         } catch {
-            throw .unavailable(path: where_, reason: describe(error))
+            throw .unavailable(path: location, reason: describe(error))
         }
     }
 

@@ -15,6 +15,18 @@ public struct StoreBatch: Sendable {
 
     public init() {}
 
+    /// The `meta` table's rows this batch writes (`StoredState.init(records:meta:)` reads them
+    /// back): the next job number, the configuration generation, each data centre's state.
+    package var metaRows: [(key: String, value: String)] {
+        var rows: [(key: String, value: String)] = []
+        if let n = nextJobNumber { rows.append(("next_job_number", String(n))) }
+        if let g = generation { rows.append(("config_generation", String(g))) }
+        for (dc, state) in (datacenterStates ?? [:]).sorted(by: { $0.key < $1.key }) {
+            rows.append(("datacenter_state:" + dc, state.rawValue))
+        }
+        return rows
+    }
+
     public var isEmpty: Bool {
         inserted.isEmpty && updated.isEmpty && events.isEmpty && nextJobNumber == nil && datacenterStates == nil
             && generation == nil
@@ -57,13 +69,7 @@ extension KarstStore {
                     }
                 }
                 let meta = try db.cachedStatement(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)")
-                if let n = batch.nextJobNumber { try meta.execute(arguments: ["next_job_number", String(n)]) }
-                if let g = batch.generation { try meta.execute(arguments: ["config_generation", String(g)]) }
-                if let states = batch.datacenterStates {
-                    for (dc, state) in states.sorted(by: { $0.key < $1.key }) {
-                        try meta.execute(arguments: ["datacenter_state:" + dc, state.rawValue])
-                    }
-                }
+                for (key, value) in batch.metaRows { try meta.execute(arguments: [key, value]) }
             }
         } catch {
             throw .writeFailed(reason: "\(error)")

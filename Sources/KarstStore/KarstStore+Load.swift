@@ -48,21 +48,9 @@ extension KarstStore {
                     FROM jobs ORDER BY id
                     """)
                 while let row = try rows.next() {
-                    let id: Int64 = row[0]
-                    let stateName: String = row[2]
-                    guard let state = JobState(rawValue: stateName) else {
-                        throw StoreError.corrupt(reason: "job \(id) has unknown state \(stateName)")
-                    }
-                    let dc: String? = row[6], pool: String? = row[7]
-                    let started: Int64? = row[4], finished: Int64? = row[5]
-                    var record = JobRecord(
-                            id: JobID(UInt64(id)), spec: JobSpec(origin: "", priorityClass: "", resources: ResourceRequest(cpu: 0, memoryGiB: 0)),
-                            tenant: row[1], state: state, submittedAt: Instant(microseconds: row[3]),
-                            startedAt: started.map(Instant.init(microseconds:)), finishedAt: finished.map(Instant.init(microseconds:)),
-                            placement: dc.flatMap { d in pool.map { (d, $0) } }, retiredPool: row[8],
-                            attempts: row[9], preemptions: row[10], message: row[11])
-                    try PolicyCodec.decode(row[13], into: &record)
-                    raw.append(RawRow(record: record, spec: row[12]))
+                    raw.append(try RawRow(id: row[0], tenant: row[1], state: row[2], submittedAt: row[3], startedAt: row[4],
+                                          finishedAt: row[5], datacenter: row[6], pool: row[7], retiredPool: row[8],
+                                          attempts: row[9], preemptions: row[10], message: row[11], spec: row[12], policy: row[13]))
                 }
                 let records = try decodeSpecs(raw)
                 let meta = try Row.fetchAll(db, sql: "SELECT key, value FROM meta").map { (key: $0[0] as String, value: $0[1] as String) }
@@ -78,13 +66,25 @@ extension KarstStore {
 
 /// A job row whose spec is still JSON text.
 package struct RawRow: Sendable {
-    package init(record: JobRecord, spec: String) {
-        self.record = record
-        self.spec = spec
-    }
-
     package var record: JobRecord
     package var spec: String
+
+    /// A `jobs` row's columns (as both stores have them) as a record, its spec still text.
+    package init(id: Int64, tenant: String, state stateName: String, submittedAt: Int64, startedAt: Int64?, finishedAt: Int64?,
+                 datacenter: String?, pool: String?, retiredPool: String?, attempts: Int, preemptions: Int, message: String?,
+                 spec: String, policy: String?) throws(StoreError) {
+        guard let state = JobState(rawValue: stateName) else {
+            throw StoreError.corrupt(reason: "job \(id) has unknown state \(stateName)")
+        }
+        record = JobRecord(
+            id: JobID(UInt64(id)), spec: JobSpec(origin: "", priorityClass: "", resources: ResourceRequest(cpu: 0, memoryGiB: 0)),
+            tenant: tenant, state: state, submittedAt: Instant(microseconds: submittedAt),
+            startedAt: startedAt.map(Instant.init(microseconds:)), finishedAt: finishedAt.map(Instant.init(microseconds:)),
+            placement: datacenter.flatMap { d in pool.map { (d, $0) } }, retiredPool: retiredPool,
+            attempts: attempts, preemptions: preemptions, message: message)
+        try PolicyCodec.decode(policy, into: &record)
+        self.spec = spec
+    }
 }
 
 /// Decodes every row's spec, splitting the rows over the machine's cores.

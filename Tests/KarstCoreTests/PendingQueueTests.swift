@@ -72,7 +72,7 @@ import Testing
     /// churn to trigger compaction).
     @Test(arguments: [1, 2, 3] as [UInt64])
     func matchesAReferenceModel(seed: UInt64) {
-        var rng = SplitMix(seed: seed)
+        var rng = SeededRandom(seed: seed)
         var q = PendingQueue(classCount: 3)
         var model: [JobID: (rank: Double, cls: Int)] = [:]
         var next: UInt64 = 1
@@ -105,7 +105,7 @@ import Testing
     /// ties to the better head, and a parked job is offered only once its time has come.
     @Test(arguments: [4, 5, 6] as [UInt64])
     func matchesAReferenceModelAcrossTenantsWithTakeRestoreAndParking(seed: UInt64) {
-        var rng = SplitMix(seed: seed)
+        var rng = SeededRandom(seed: seed)
         var q = PendingQueue(classCount: 2)
         let shares: [Double] = [0.3, 0.1, 0.1, 0.5]
         var model: [JobID: (rank: Double, cls: Int, tenant: Int, parkedUntil: Int64?)] = [:]

@@ -1,3 +1,4 @@
+import KarstCore
 import KarstProtocol
 import Testing
 
@@ -5,27 +6,14 @@ import Testing
 /// exactly the full parse with the unnamed members removed, and refuse what the full parse
 /// refuses (but for what it documents it does not look at in a dropped value).
 @Suite struct JSONFilteredParseTests {
-    /// SplitMix64: the same values on every run.
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    }
-
     static let names = ["id", "state", "spec", "tenant", "a", "b", "c", "ünï", "q\"uote", "long-name-of-twenty-chars"]
 
-    func string(_ r: inout Random) -> String {
+    func string(_ r: inout SeededRandom) -> String {
         let pieces = ["x", "job-17", "\"", "\\", "\n", "\u{1}", "é", "😀", "2026-12-04T18:05:40.759790Z", " ", "/"]
         return (0..<r.below(6)).map { _ in pieces[r.below(pieces.count)] }.joined()
     }
 
-    func value(_ r: inout Random, depth: Int) -> JSONValue {
+    func value(_ r: inout SeededRandom, depth: Int) -> JSONValue {
         switch r.below(depth > 3 ? 4 : 7) {
         case 0: return .null
         case 1: return .bool(r.below(2) == 0)
@@ -56,7 +44,7 @@ import Testing
     }
 
     @Test func keepsExactlyTheNamedMembersAtEveryDepth() throws {
-        var r = Random(state: 7)
+        var r = SeededRandom(seed: 7)
         for round in 0..<2_000 {
             let v = value(&r, depth: 0)
             let names = Self.names.filter { _ in r.below(2) == 0 } + (round % 5 == 0 ? [string(&r)] : [])
@@ -111,4 +99,9 @@ import Testing
         let reply = try ok.withUnsafeBufferPointer { try VarlinkReply.parse($0, keeping: JSONParser.MemberNames(["jobs", "id"])) }
         #expect(reply.parameters == ["jobs": .array([.object(["id": .string("job-1")])])])
     }
+}
+
+extension SeededRandom {
+    /// A uniform integer in 0..<n.
+    fileprivate mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
 }

@@ -1,5 +1,6 @@
 import KarstConfig
 import KarstProtocol
+import KarstStore
 import Logging
 import NIOCore
 import NIOPosix
@@ -17,16 +18,10 @@ import Glibc
 /// binds the same path (or adopts the same socket-activated descriptor, which the standby used
 /// through a duplicate of its own).
 final class StandbyServer: Sendable {
-    /// The leader as the standby last read it.
-    struct Leader: Sendable {
-        var name: String?
-        var address: String?
-        var epoch: UInt64
-    }
-
-    /// Who leads, as the waiting loop last read it (the handlers read it for every answer).
+    /// Who leads, as the waiting loop last read the lease (the handlers read it for every
+    /// answer); nil until it has been read.
     final class Current: Sendable {
-        let leader = Mutex(Leader(name: nil, address: nil, epoch: 0))
+        let leader = Mutex<LeaseHolder?>(nil)
     }
 
     let current = Current()
@@ -93,7 +88,7 @@ final class NotLeaderHandler: ChannelInboundHandler {
         let frame = unwrapInboundIn(data)
         if let call = try? VarlinkCall(frame: frame.readableBytesView), call.oneway { return }
         let l = current.leader.withLock { $0 }
-        let error = ProtocolInterface.NotLeader(leader: l.name, address: l.address, epoch: Int(l.epoch)).varlinkError
+        let error = ProtocolInterface.NotLeader(leader: l?.holder, address: l?.address, epoch: Int(l?.epoch ?? 0)).varlinkError
         context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: VarlinkReply.frame(error: error))), promise: nil)
     }
 

@@ -45,7 +45,7 @@ public enum Leadership {
                     break
                 }
                 let l = try store.leader()
-                standby?.current.leader.withLock { $0 = StandbyServer.Leader(name: l.holder, address: l.address, epoch: l.epoch) }
+                standby?.current.leader.withLock { $0 = l }
                 let line = "standby; leader is \(l.holder ?? "nobody")\(l.address.map { " at \($0)" } ?? ""), epoch \(l.epoch)"
                 if line != said {
                     logger.notice("\(line) (lease \(String(format: "%.1f", max(0, l.expiresIn))) s left)")
@@ -87,14 +87,14 @@ struct LeaseKeeper: Service {
                     if try !store.renew() {
                         logger.critical("another replica holds the leader lease now: stepping down",
                                         metadata: ["leader": "lost"])
-                        exit(Leadership.steppedDown)
+                        exitProcess(Leadership.steppedDown)
                     }
                 } catch {
                     logger.warning("the leader lease could not be renewed: \(error)")
                     if !store.currentTerm.mayWrite(now: ScaledWallClock.monotonicSeconds()) {
                         logger.critical("the leader lease ran out without a renewal: stepping down",
                                         metadata: ["leader": "lost"])
-                        exit(Leadership.steppedDown)
+                        exitProcess(Leadership.steppedDown)
                     }
                     Thread.sleep(forTimeInterval: min(0.5, store.renewSeconds / 2))
                 }

@@ -8,7 +8,7 @@ import Testing
     /// Inserts and removes at random, past several block splits, against a sorted array.
     @Test(arguments: [1, 2, 3] as [UInt64])
     func matchesASortedArray(seed: UInt64) {
-        var rng = SplitMix(seed: seed)
+        var rng = SeededRandom(seed: seed)
         var order = EndOrder()
         var model: [(at: Instant, job: JobID)] = []
         var next: UInt64 = 1
@@ -41,7 +41,7 @@ import Testing
     /// release, with evicted jobs skipped and the pass's own placements added.
     @Test(arguments: [7, 8, 9] as [UInt64])
     func profileMatchesABruteForce(seed: UInt64) {
-        var rng = SplitMix(seed: seed)
+        var rng = SeededRandom(seed: seed)
         let now = Self.at(1000)
         for _ in 0..<200 {
             var order = EndOrder()
