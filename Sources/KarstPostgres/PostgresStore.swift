@@ -243,19 +243,31 @@ public final class PostgresStore: ReplicatedStore, @unchecked Sendable {
         }
     }
 
+    /// Fenced like every write: in one transaction that first holds the leader row as the
+    /// current term's (`karst_commit` does the same).
     public func prune(before: Instant) throws(StoreError) -> (Int, Int) {
+        let epoch = try writableEpoch()
         do {
-            let jobs = try data.query("""
-                WITH gone AS (DELETE FROM jobs WHERE finished_at IS NOT NULL AND finished_at < \(before.microseconds)
-                              AND state IN ('succeeded', 'failed', 'cancelled') RETURNING 1)
-                SELECT count(*) FROM gone
-                """).rows.first.map { try $0.decode(Int64.self) } ?? 0
-            let events = try data.query("""
-                WITH gone AS (DELETE FROM events WHERE at < \(before.microseconds) RETURNING 1) SELECT count(*) FROM gone
-                """).rows.first.map { try $0.decode(Int64.self) } ?? 0
-            return (Int(jobs), Int(events))
+            return try data.transaction { db in
+                let held = try db.query("""
+                    SELECT 1 FROM leader WHERE id = 1 AND holder = \(replica) AND epoch = \(Int64(epoch)) FOR SHARE
+                    """).rows
+                guard !held.isEmpty else {
+                    term.withLock { $0.lost() }
+                    throw StoreError.fenced(reason: "\(replica) no longer leads: epoch \(epoch) has been taken over")
+                }
+                let jobs = try db.query("""
+                    WITH gone AS (DELETE FROM jobs WHERE finished_at IS NOT NULL AND finished_at < \(before.microseconds)
+                                  AND state IN ('succeeded', 'failed', 'cancelled') RETURNING 1)
+                    SELECT count(*) FROM gone
+                    """).rows.first.map { try $0.decode(Int64.self) } ?? 0
+                let events = try db.query("""
+                    WITH gone AS (DELETE FROM events WHERE at < \(before.microseconds) RETURNING 1) SELECT count(*) FROM gone
+                    """).rows.first.map { try $0.decode(Int64.self) } ?? 0
+                return (Int(jobs), Int(events))
+            }
         } catch {
-            throw .writeFailed(reason: describe(error))
+            throw writeError(error)
         }
     }
 

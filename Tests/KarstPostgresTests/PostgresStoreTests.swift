@@ -155,6 +155,27 @@ struct PostgresStoreTests {
         try b.commit(batch)
     }
 
+    /// Pruning deletes rows: a write like the others, fenced by the database after a takeover.
+    @Test func pruningIsFencedLikeEveryWrite() throws {
+        let c = try fresh()
+        let clockA = TestClock()
+        let a = try store("a", c, clock: clockA)
+        let b = try store("b", c)
+        defer { try? a.close(); try? b.close() }
+        _ = try #require(try a.acquire(address: nil))
+        #expect(try a.prune(before: Instant(microseconds: 0)) == (0, 0))
+        Thread.sleep(forTimeInterval: 2.2)
+        _ = try #require(try b.acquire(address: nil))
+        #expect(a.currentTerm.mayWrite(now: clockA.read()), "a's clock says it still leads")
+        #expect {
+            _ = try a.prune(before: Instant(microseconds: 0))
+        } throws: { error in
+            guard case StoreError.fenced(let reason) = error else { return false }
+            return reason.contains("taken over")
+        }
+        #expect(try b.prune(before: Instant(microseconds: 0)) == (0, 0))
+    }
+
     @Test func aLeaderWhoseClockRanPastItsLeaseStopsWritingByItself() throws {
         let c = try fresh()
         let clock = TestClock()
