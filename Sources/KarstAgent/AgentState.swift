@@ -63,6 +63,20 @@ enum AgentState {
         return data
     }
 
+    /// The largest leader epoch the agent was leased under (`epoch`), if any (`KnownEpoch`).
+    static func loadEpoch(_ directory: String) -> UInt64? {
+        guard let text = try? String(contentsOfFile: directory + "/epoch", encoding: .utf8) else { return nil }
+        return UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// Records a larger epoch (a new file renamed over the old: never half written).
+    static func saveEpoch(_ epoch: UInt64, to directory: String) throws {
+        let path = directory + "/epoch"
+        do { try Data("\(epoch)\n".utf8).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
+            throw AgentFailure.state("cannot record leader epoch \(epoch) in \(path): \(error)")
+        }
+    }
+
     static let tombstoneSeconds = 86_400.0
 
     /// The tombstones younger than a day (the file rewritten without the older ones).

@@ -223,6 +223,8 @@ public enum AgentFailure: Error, CustomStringConvertible {
     case state(String)
     case limits(String)
     case tls(String)
+    /// A daemon answered as leader with an older epoch than this agent has seen.
+    case staleLeader(String)
 
     public var description: String {
         switch self {
@@ -230,6 +232,7 @@ public enum AgentFailure: Error, CustomStringConvertible {
         case .state(let reason): "the agent's state directory: \(reason)"
         case .limits(let reason): "cannot set the run's limits: \(reason)"
         case .tls(let reason): "TLS: \(reason)"
+        case .staleLeader(let reason): reason
         }
     }
 }

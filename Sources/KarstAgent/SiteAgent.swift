@@ -12,20 +12,24 @@ import Synchronization
 /// run once it has not reached the daemon for the fence timeout (`AgentFence`), so a run is
 /// never alive while the daemon requeues it elsewhere. What it started and what it still owes
 /// the daemon is kept in its state directory: a restarted agent finds its runs again.
+///
+/// Given several daemons (replicas on PostgreSQL), it follows the leader: it connects to the
+/// one that answers as leader, skipping standbys (`NotLeader`) and any replica whose epoch is
+/// older than the largest it has been leased under (`KnownEpoch`, kept in the state directory),
+/// and sends that epoch with every report. Its runs carry over a failover as long as the new
+/// leader answers within the fence timeout: the new leader read their leases from the shared
+/// database, and lists them on `Connect`.
 public final class SiteAgent: @unchecked Sendable {
     public struct Options: Sendable {
-        /// The daemon's Unix socket (an agent on the daemon's host)…
-        public var socket: String
-        /// …or its TCP address with mutual TLS (a remote agent), when set.
-        public var remote: RemoteDaemon?
+        /// The daemons to reach: one, or every replica (tried in turn for the leader).
+        public var daemons: [DaemonAddress]
         public var name: String
         public var datacenter: String
         public var host: String
         public var stateDirectory: String
-        public init(socket: String, remote: RemoteDaemon? = nil, name: String, datacenter: String, host: String,
-                    stateDirectory: String) {
-            self.socket = socket
-            self.remote = remote
+        public init(daemons: [DaemonAddress], name: String, datacenter: String, host: String, stateDirectory: String) {
+            precondition(!daemons.isEmpty, "an agent needs a daemon to reach")
+            self.daemons = daemons
             self.name = name
             self.datacenter = datacenter
             self.host = host
@@ -42,6 +46,12 @@ public final class SiteAgent: @unchecked Sendable {
     /// `runs.json` as last written.
     var saved: Data?
     var session: Int?
+    /// The leader epoch of the current connection (nil: a single daemon, or none).
+    var epoch: Int?
+    /// The largest leader epoch this agent has been leased under (`epoch` in the state directory).
+    var known: KnownEpoch
+    /// The daemon of the current connection, or the one tried first next (`options.daemons`).
+    var current = 0
     var reports: VarlinkConnection?
     var stream: VarlinkConnection?
     /// What the stream's reader thread hands over; `generation` tells this connection's reader
@@ -70,6 +80,7 @@ public final class SiteAgent: @unchecked Sendable {
         // reaps them, rather than lingering as zombies in the run's process group.
         _ = karst_set_child_subreaper()
         runs = try AgentState.load(options.stateDirectory)
+        known = KnownEpoch(largest: AgentState.loadEpoch(options.stateDirectory))
         tombstones = AgentState.loadTombstones(options.stateDirectory)
         // A state of an older agent kept reported ends in runs.json: they are tombstones now.
         for (key, run) in runs where run.ended && run.endReported {
@@ -113,7 +124,13 @@ public final class SiteAgent: @unchecked Sendable {
         while true {
             onLoop?()
             if stream == nil {
-                if connect() { backoff = 0.2 } else {
+                switch connect() {
+                case .connected: backoff = 0.2
+                case .standbys:
+                    // A standby answered: a takeover is under way or due; its end is not waited
+                    // out at the longest backoff (a standby answers from memory).
+                    Thread.sleep(forTimeInterval: 0.25)
+                case .unreachable:
                     Thread.sleep(forTimeInterval: backoff)
                     backoff = min(backoff * 2, 2)
                 }
@@ -162,51 +179,103 @@ public final class SiteAgent: @unchecked Sendable {
 
     // MARK: - Connection
 
-    /// A new connection to the daemon: its Unix socket, or over TLS for a remote agent.
-    func open() throws -> VarlinkConnection {
-        if let remote = options.remote { return try remote.connect(timeoutSeconds: answerTimeout) }
-        return try VarlinkConnection(path: options.socket)
+    /// A new connection to `daemon`: its Unix socket, or over TLS for a remote agent.
+    func open(_ daemon: DaemonAddress) throws -> VarlinkConnection {
+        switch daemon {
+        case .socket(let path): return try VarlinkConnection(path: path)
+        case .remote(let remote): return try remote.connect(timeoutSeconds: answerTimeout)
+        }
     }
 
-    func connect() -> Bool {
-        let sentAt = monotonicSeconds()
-        do {
-            let s = try open()
-            let r = try open()
-            // A daemon that accepts but does not answer (stopped, hung) must not hold the loop:
-            // the fence has to be kept meanwhile.
-            s.setReceiveTimeout(seconds: answerTimeout)
-            try s.stream(AgentInterface.Connect.name, AgentInterface.Connect.Parameters(
-                agent: options.name, datacenter: options.datacenter, backend: backend.name, host: options.host).jsonObject)
-            let reply = try s.receive()
-            if let e = reply.error { throw e }
-            let first = try AgentInterface.Connect.Reply(object: reply.parameters, path: .root, strict: false)
-            session = first.session
-            fence = AgentFence(timeouts: AgentTimeouts(reportInterval: first.reportIntervalSeconds ?? 1,
-                                                      fence: first.fenceSeconds ?? 10), now: sentAt)
-            s.setReceiveTimeout(seconds: 0)  // the stream is quiet while there is nothing to lease
-            r.setReceiveTimeout(seconds: answerTimeout)
-            writeContact(force: true)
-            // Runs still going are reported started again on this connection: a daemon that
-            // restarted learns their site ids, output and limits anew.
-            for key in runs.keys where runs[key]!.isRunning { runs[key]!.startReported = false }
-            stream = s
-            reports = r
-            reconcile(first.leases)
-            startReader(s)
-            logger.notice("connected as \(options.name), session \(first.session), \(first.leases.count) runs leased")
-            lastConnectFailure = ("", 0)
-            onReady?()
-            return true
-        } catch {
-            // A misconfigured agent retries every two seconds: the same reason is logged once a minute.
-            let reason = "\(error)"
-            if reason != lastConnectFailure.reason || sentAt - lastConnectFailure.at >= 60 {
-                logger.warning("\(reason)")
-                lastConnectFailure = (reason, sentAt)
+    /// How an attempt to connect went.
+    enum Attempt { case connected, standbys, unreachable }
+
+    /// Connects to the leader: the daemon of the last connection first unless it was lost, then
+    /// the others in order. `standbys` when none answered as leader but one as a standby (the
+    /// reasons logged).
+    func connect() -> Attempt {
+        var failures: [String] = []
+        var standby = false
+        let count = options.daemons.count
+        for step in 0..<count {
+            let index = (current + step) % count
+            let daemon = options.daemons[index]
+            do {
+                try connect(to: daemon)
+                current = index
+                lastConnectFailure = ("", 0)
+                return .connected
+            } catch {
+                if let e = error as? VarlinkError, e.name == ProtocolInterface.NotLeader.name { standby = true }
+                failures.append(count == 1 ? "\(error)" : "\(daemon): \(Self.describe(error))")
             }
-            return false
         }
+        // A misconfigured agent retries every two seconds: the same reasons are logged once a minute.
+        let reason = count == 1 ? failures[0] : "no daemon answered as leader: " + failures.joined(separator: "; ")
+        let now = monotonicSeconds()
+        if reason != lastConnectFailure.reason || now - lastConnectFailure.at >= 60 {
+            logger.warning("\(reason)")
+            lastConnectFailure = (reason, now)
+        }
+        return standby ? .standbys : .unreachable
+    }
+
+    /// A refusal in a few words: a standby's names the leader.
+    static func describe(_ error: any Error) -> String {
+        guard let e = error as? VarlinkError, e.name == ProtocolInterface.NotLeader.name else { return "\(error)" }
+        let leader = e.parameters["leader"]?.stringValue
+        let address = e.parameters["address"]?.stringValue
+        let epoch = e.parameters["epoch"].flatMap { if case .number(let n) = $0 { Int(n) } else { nil } } ?? 0
+        guard let leader else { return "not the leader (a newer one holds epoch \(epoch) or more)" }
+        return "a standby (\(leader) leads\(address.map { " at \($0)" } ?? ""), epoch \(epoch))"
+    }
+
+    func connect(to daemon: DaemonAddress) throws {
+        let sentAt = monotonicSeconds()
+        let s = try open(daemon)
+        var keep = false
+        defer { if !keep { s.close() } }
+        // A daemon that accepts but does not answer (stopped, hung) must not hold the loop:
+        // the fence has to be kept meanwhile.
+        s.setReceiveTimeout(seconds: answerTimeout)
+        try s.stream(AgentInterface.Connect.name, AgentInterface.Connect.Parameters(
+            agent: options.name, datacenter: options.datacenter, backend: backend.name, host: options.host,
+            epoch: known.largest.map { Int($0) }).jsonObject)
+        let reply = try s.receive()
+        if let e = reply.error { throw e }
+        let first = try AgentInterface.Connect.Reply(object: reply.parameters, path: .root, strict: false)
+        switch known.answered(first.epoch.flatMap { UInt64(exactly: $0) }) {
+        case .stale(let epoch, let largest):
+            throw AgentFailure.staleLeader("answers as leader of epoch \(epoch), older than epoch \(largest) this agent "
+                + "was leased under: an old leader")
+        case .leader(let newer):
+            // Recorded before its leases are acted on: a restarted agent must not go back to an
+            // older leader.
+            if newer, let largest = known.largest {
+                try AgentState.saveEpoch(largest, to: options.stateDirectory)
+                logger.notice("leader epoch \(largest) (\(daemon))")
+            }
+        }
+        let r = try open(daemon)
+        keep = true
+        session = first.session
+        epoch = first.epoch
+        fence = AgentFence(timeouts: AgentTimeouts(reportInterval: first.reportIntervalSeconds ?? 1,
+                                                  fence: first.fenceSeconds ?? 10), now: sentAt)
+        s.setReceiveTimeout(seconds: 0)  // the stream is quiet while there is nothing to lease
+        r.setReceiveTimeout(seconds: answerTimeout)
+        writeContact(force: true)
+        // Runs still going are reported started again on this connection: a daemon that
+        // restarted (or a new leader) learns their site ids, output and limits anew.
+        for key in runs.keys where runs[key]!.isRunning { runs[key]!.startReported = false }
+        stream = s
+        reports = r
+        reconcile(first.leases)
+        startReader(s)
+        let over = options.daemons.count > 1 ? " to \(daemon)" : ""
+        let term = first.epoch.map { ", leader epoch \($0)" } ?? ""
+        logger.notice("connected\(over) as \(options.name), session \(first.session)\(term), \(first.leases.count) runs leased")
+        onReady?()
     }
 
     /// The last reason a connection failed, and when it was logged.
@@ -224,6 +293,10 @@ public final class SiteAgent: @unchecked Sendable {
         stream = nil
         reports = nil
         session = nil
+        epoch = nil
+        // The daemon lost may be a leader paused or cut off: the others are tried first (a
+        // paused one would hold the next attempt for the answer timeout).
+        current = (current + 1) % options.daemons.count
     }
 
     private func startReader(_ s: VarlinkConnection) {
@@ -387,19 +460,20 @@ public final class SiteAgent: @unchecked Sendable {
                 if !r.startReported {
                     frames += VarlinkCall(method: AgentInterface.Started.name, parameters: AgentInterface.Started.Parameters(
                         agent: options.name, session: session, job: r.job, attempt: r.attempt, siteID: r.siteID ?? "pgid \(r.pgid)",
-                        output: backend.output(job: r.job, attempt: r.attempt), limits: r.limits).jsonObject).framed
+                        output: backend.output(job: r.job, attempt: r.attempt), limits: r.limits, epoch: epoch).jsonObject).framed
                     sent.append(.started(key))
                 }
                 if r.ended {
                     frames += VarlinkCall(method: AgentInterface.Ended.name, parameters: AgentInterface.Ended.Parameters(
                         agent: options.name, session: session, job: r.job, attempt: r.attempt, succeeded: r.exitStatus == 0,
-                        exitStatus: r.exitStatus, message: r.message, fenced: r.fenced ? true : nil).jsonObject).framed
+                        exitStatus: r.exitStatus, message: r.message, fenced: r.fenced ? true : nil, epoch: epoch).jsonObject).framed
                     sent.append(.ended(key))
                 }
             }
             if now - lastHeartbeat >= fence.timeouts.reportInterval {
                 frames += VarlinkCall(method: AgentInterface.Heartbeat.name,
-                                      parameters: AgentInterface.Heartbeat.Parameters(agent: options.name, session: session).jsonObject).framed
+                                      parameters: AgentInterface.Heartbeat.Parameters(agent: options.name, session: session,
+                                                                                      epoch: epoch).jsonObject).framed
                 sent.append(.heartbeat)
                 lastHeartbeat = now
             }

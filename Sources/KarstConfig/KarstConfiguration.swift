@@ -42,9 +42,30 @@ public struct KarstConfiguration: Sendable {
         let state = sections.readState(&reader)
         let agents = sections.readAgents(&reader)
         reader.finish()
+        if let topology, state.backend == .postgres, let problem = failoverProblem(topology, state.postgres ?? PostgresSettings()) {
+            sink.add("settings.agent_fence_seconds", problem)
+        }
         guard sink.issues.isEmpty, let topology else { throw ConfigError(source: source, issues: sink.issues) }
         return KarstConfiguration(topology: topology, server: server, access: access, state: state, agents: agents)
     }
+
+    /// Why replicas with these settings would kill every agent's runs at a failover, or nil.
+    /// An agent kills its runs once it has not reached a leader for the fence timeout; a
+    /// takeover takes up to the lease, plus a standby's renewal interval to notice, plus the
+    /// state's recovery (`failoverRecoverySeconds`). The fence must outlast all three, or the
+    /// runs a failover should carry over are fenced and run again.
+    static func failoverProblem(_ topology: Topology, _ p: PostgresSettings) -> String? {
+        guard topology.datacenters.contains(where: { $0.executor == .agents }) else { return nil }
+        let needed = p.leaseSeconds + p.renewSeconds + failoverRecoverySeconds
+        let fence = topology.settings.agentTimeouts.fence
+        guard fence < needed else { return nil }
+        return "with replicas ([state] backend = \"postgres\") must be at least lease_seconds + renew_seconds + "
+            + "\(formatNumber(failoverRecoverySeconds)) s of recovery (\(formatNumber(needed)) s), not \(formatNumber(fence)): "
+            + "else agents kill their runs before a standby has taken over (raise agent_lost_seconds with it)"
+    }
+
+    /// The recovery a takeover is allowed (`failoverProblem`): loading 1,000,000 jobs.
+    public static let failoverRecoverySeconds = 5.0
 
     /// The built-in Guizhou hub (`Config/karstd.toml`, compiled in).
     public static func builtIn() -> KarstConfiguration {

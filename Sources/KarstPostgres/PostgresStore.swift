@@ -168,6 +168,8 @@ public final class PostgresStore: ReplicatedStore, @unchecked Sendable {
     /// This replica's term as its clock sees it.
     public var currentTerm: LeaderTerm { term.withLock { $0 } }
 
+    public var mayWriteNow: Bool { term.withLock { $0.mayWrite(now: monotonic()) } }
+
     // MARK: StateStore
 
     public func commit(_ batch: StoreBatch) throws(StoreError) {

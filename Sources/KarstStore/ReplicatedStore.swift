@@ -19,6 +19,8 @@ public protocol ReplicatedStore: StateStore {
     func leader() throws(StoreError) -> LeaseHolder
     /// This replica's term as its own clock sees it.
     var currentTerm: LeaderTerm { get }
+    /// Whether this replica's term lets it write now, by its own clock (`LeaderTerm.mayWrite`).
+    var mayWriteNow: Bool { get }
 }
 
 /// The lease's row: the replica named in it (the last holder, if it expired), where it serves,

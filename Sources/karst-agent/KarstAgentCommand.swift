@@ -31,16 +31,22 @@ struct Serve: ParsableCommand {
                        RuntimeMaxSec), its output in the journal
             A fence keeper process kills the runs if the agent loses the daemon for the fence
             timeout, even when the agent itself is gone.
+            With replicas (the PostgreSQL store), give every replica's socket (--socket, repeated)
+            or address (--connect, repeated): the agent follows the leader, and refuses a replica
+            whose leader epoch is older than one it was leased under.
             Example: karst-agent --socket /run/karst/karstd.sock --datacenter gcbd-icloud
                      karst-agent --connect karst.example:7443 --ca ca.pem --cert gcbd-icloud.pem \\
                                  --key gcbd-icloud.key --datacenter gcbd-icloud --backend systemd
             """)
 
-    @Option(help: "karstd's control socket.") var socket = ProcessInfo.processInfo.environment["KARST_SOCKET"] ?? "/run/karst/karstd.sock"
+    @Option(help: ArgumentHelp("karstd's control socket; repeated, each replica's (default: $KARST_SOCKET, else /run/karst/karstd.sock).",
+                               valueName: "path"))
+    var socket: [String] = []
     @Option(help: "The data centre this agent serves (its executor must be \"agents\").") var datacenter: String
     @Option(help: "The agent's name, unique in the hub (default: the host name).") var name: String?
-    @Option(help: ArgumentHelp("karstd's address for a remote agent, over mutual TLS (with --ca, --cert, --key).", valueName: "host:port"))
-    var connect: String?
+    @Option(help: ArgumentHelp("karstd's address for a remote agent, over mutual TLS (with --ca, --cert, --key); repeated, each replica's.",
+                               valueName: "host:port"))
+    var connect: [String] = []
     @Option(help: ArgumentHelp("--connect: the CA that signed karstd's certificate (PEM).", valueName: "file")) var ca: String?
     @Option(help: ArgumentHelp("--connect: this agent's certificate (PEM); its subject CN is the data centre.", valueName: "file"))
     var cert: String?
@@ -80,18 +86,24 @@ struct Serve: ParsableCommand {
             throw ValidationError("--runtime-margin: from 1 to 100, not \(runtimeMargin)")
         }
         guard (1...10_000_000).contains(tasksMax) else { throw ValidationError("--tasks-max: from 1 to 10,000,000, not \(tasksMax)") }
-        var remote: RemoteDaemon?
-        if let connect {
+        var daemons = socket.map { DaemonAddress.socket($0) }
+        if !connect.isEmpty {
             guard let ca, let cert, let key else { throw ValidationError("--connect needs --ca, --cert and --key (mutual TLS)") }
-            guard let (host, port) = HostPort.parse(connect) else {
-                throw ValidationError("--connect: HOST:PORT with a port from 1 to 65535 (\"[::1]:7443\" for IPv6), not \(connect)")
-            }
-            do { remote = try RemoteDaemon(host: host, port: port, ca: ca, certificate: cert, key: key) } catch {
-                throw ValidationError("\(error)")
+            for address in connect {
+                guard let (host, port) = HostPort.parse(address) else {
+                    throw ValidationError("--connect: HOST:PORT with a port from 1 to 65535 (\"[::1]:7443\" for IPv6), not \(address)")
+                }
+                do { daemons.append(.remote(try RemoteDaemon(host: host, port: port, ca: ca, certificate: cert, key: key))) } catch {
+                    throw ValidationError("\(error)")
+                }
             }
         } else if ca != nil || cert != nil || key != nil {
             throw ValidationError("--ca, --cert and --key go with --connect")
         }
+        if daemons.isEmpty {
+            daemons = [.socket(ProcessInfo.processInfo.environment["KARST_SOCKET"] ?? "/run/karst/karstd.sock")]
+        }
+        guard daemons.count <= 16 else { throw ValidationError("at most 16 daemons (--socket and --connect), not \(daemons.count)") }
         var partitions: [String: String] = [:]
         for p in partition {
             let parts = p.split(separator: "=", maxSplits: 1).map(String.init)
@@ -117,8 +129,7 @@ struct Serve: ParsableCommand {
         default: chosen = try ProcessBackend(runDirectory: runs, limits: RunLimits.detect(cgroups: !noCgroups))
         }
         let agent = try SiteAgent(
-            options: .init(socket: socket, remote: remote, name: name ?? host, datacenter: datacenter, host: host,
-                           stateDirectory: stateDir),
+            options: .init(daemons: daemons, name: name ?? host, datacenter: datacenter, host: host, stateDirectory: stateDir),
             backend: chosen, logger: logger)
         if SystemdNotifier.isEnabled {
             let notifier = SystemdNotifier()

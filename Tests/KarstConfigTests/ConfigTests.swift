@@ -219,6 +219,26 @@ import Testing
         #expect(t.datacenters.map(\.executor) == [.model, .agents])
     }
 
+    /// With replicas, the agents' fence must outlast a takeover, or a failover fences every run.
+    @Test func withReplicasTheAgentFenceMustOutlastATakeover() throws {
+        var text = TestConfigs.toml(datacenters: [("a", 8, 16)])
+        text = text.replacingOccurrences(of: "id = \"a\"\n", with: "id = \"a\"\nexecutor = \"agents\"\n")
+        let replicas = "\n[state]\nbackend = \"postgres\"\n"
+        #expect(ConfigTests().issues(text + replicas) == [
+            "settings.agent_fence_seconds: with replicas ([state] backend = \"postgres\") must be at least lease_seconds + "
+                + "renew_seconds + 5 s of recovery (17 s), not 10: else agents kill their runs before a standby has taken over "
+                + "(raise agent_lost_seconds with it)",
+        ])
+        let raised = "[settings]\nagent_fence_seconds = 17\nagent_lost_seconds = 20\n" + text + replicas
+        #expect(try KarstConfiguration.parse(raised, source: "test").topology.settings.agentTimeouts.fence == 17)
+        // A shorter lease needs a shorter fence; no agents, no constraint; SQLite, none either.
+        #expect(try KarstConfiguration.parse(text + replicas + "[state.postgres]\nlease_seconds = 4\nrenew_seconds = 1\n",
+                                             source: "test").state.backend == .postgres)
+        #expect(try KarstConfiguration.parse(TestConfigs.toml(datacenters: [("a", 8, 16)]) + replicas, source: "test")
+            .state.backend == .postgres)
+        #expect(try KarstConfiguration.parse(text, source: "test").state.backend == .sqlite)
+    }
+
     @Test func agentTimeoutsAreReadAndTheirOrderChecked() throws {
         let base = TestConfigs.toml(datacenters: [("a", 8, 16)])
         let ok = try KarstConfiguration.parse("[settings]\nagent_suspect_seconds = 4\nagent_lost_seconds = 20\n" + base,

@@ -35,3 +35,42 @@ import Testing
         #expect(LeaderTerm(leaseSeconds: 60, renewSeconds: 5).marginSeconds == 6)
     }
 }
+
+/// The agent's record of leader epochs.
+@Suite struct KnownEpochTests {
+    @Test func aSmallerEpochIsAnOldLeaderAndTheLargestNeverFalls() {
+        var known = KnownEpoch()
+        #expect(known.answered(nil) == .leader(newer: false))
+        #expect(known.largest == nil)
+        #expect(known.answered(3) == .leader(newer: true))
+        #expect(known.answered(3) == .leader(newer: false))
+        #expect(known.answered(2) == .stale(epoch: 2, largest: 3))
+        #expect(known.largest == 3)
+        #expect(known.answered(5) == .leader(newer: true))
+        #expect(known.answered(4) == .stale(epoch: 4, largest: 5))
+        // A single daemon (no epoch) is taken as it is; what was seen stays.
+        #expect(known.answered(nil) == .leader(newer: false))
+        #expect(known.largest == 5)
+        var restored = KnownEpoch(largest: 5)
+        #expect(restored.answered(4) == .stale(epoch: 4, largest: 5))
+    }
+
+    @Test func overRandomSequencesTheLargestIsTheMaximumAndNoSmallerIsTaken() {
+        var rng = SeededRandom(seed: 7)
+        for _ in 0..<200 {
+            var known = KnownEpoch()
+            var maximum: UInt64? = nil
+            for _ in 0..<50 {
+                let e: UInt64? = rng.next() % 8 == 0 ? nil : rng.next() % 20
+                let verdict = known.answered(e)
+                if let e {
+                    if let m = maximum, e < m { #expect(verdict == .stale(epoch: e, largest: m)) } else {
+                        #expect(verdict == .leader(newer: maximum.map { e > $0 } ?? true))
+                    }
+                    maximum = max(maximum ?? 0, e)
+                }
+                #expect(known.largest == maximum)
+            }
+        }
+    }
+}

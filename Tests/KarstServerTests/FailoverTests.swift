@@ -13,10 +13,15 @@ import Testing
 
     static var possible: Bool { CrashTests.karstd != nil && PostgresCluster.possible }
 
-    /// Config/karstd.toml with the state in the cluster, for replica `name` serving `socket`.
-    static func config(_ pg: PostgresCluster, name: String, socket: String, dir: String, lease: Double = lease) throws -> String {
-        var text = try String(contentsOf: CrashTests.repoRoot.appendingPathComponent("Config/karstd.toml"), encoding: .utf8)
-        text = text.replacingOccurrences(of: "[state]\n", with: "[state]\nbackend = \"postgres\"\n")
+    /// Config/karstd.toml (or `base`, a configuration without a `[state]` table) with the state in
+    /// the cluster, for replica `name` serving `socket`.
+    static func config(_ pg: PostgresCluster, name: String, socket: String, dir: String, lease: Double = lease,
+                       base: String? = nil) throws -> String {
+        var text: String
+        if let base { text = base + "\n[state]\nbackend = \"postgres\"\n" } else {
+            text = try String(contentsOf: CrashTests.repoRoot.appendingPathComponent("Config/karstd.toml"), encoding: .utf8)
+            text = text.replacingOccurrences(of: "[state]\n", with: "[state]\nbackend = \"postgres\"\n")
+        }
         text += """
 
             [state.postgres]
@@ -39,12 +44,12 @@ import Testing
         let name: String, socket: String, config: String, log: String, state: String
         var process: Process?
 
-        init(_ name: String, dir: String, pg: PostgresCluster, lease: Double = FailoverTests.lease) throws {
+        init(_ name: String, dir: String, pg: PostgresCluster, lease: Double = FailoverTests.lease, base: String? = nil) throws {
             self.name = name
             socket = dir + "/\(name).sock"
             state = dir + "/\(name)-state"
             log = dir + "/\(name).log"
-            config = try FailoverTests.config(pg, name: name, socket: socket, dir: dir, lease: lease)
+            config = try FailoverTests.config(pg, name: name, socket: socket, dir: dir, lease: lease, base: base)
         }
 
         func start() throws {
@@ -236,5 +241,79 @@ import Testing
             $0.objectValue?["spec"]?.objectValue?["labels"]?.objectValue?["op"]?.stringValue
         })
         #expect(keys == acknowledged, "stored \(keys.sorted()), acknowledged \(acknowledged.sorted())")
+    }
+
+    /// A site agent given both replicas' sockets, with four runs going, and the leader killed:
+    /// the agent finds the new leader (its epoch newer), the new leader lists the same leases,
+    /// and every run ends once, as its first attempt, reported to the new leader.
+    @Test(.enabled(if: possible && AgentProcessTests.built, "needs the release karstd, karst-agent and PostgreSQL 15 (make test builds and installs them)"))
+    func aSiteAgentsRunsCarryOverAFailoverWithoutASecondAttempt() async throws {
+        let pg = try PostgresCluster()
+        defer { pg.stop() }
+        let dir = shortTempDir()
+        let base = TestConfigs.toml(datacenters: [("site", 8, 32)])
+            .replacingOccurrences(of: "id = \"site\"\n", with: "id = \"site\"\nexecutor = \"agents\"\n")
+        let a = try Replica("a", dir: dir, pg: pg, base: base), b = try Replica("b", dir: dir, pg: pg, base: base)
+        defer { a.stop(); b.stop() }
+        try a.start()
+        #expect(try await eventually(30) { a.answers }, "a never led: \(a.tail)")
+        try b.start()
+        #expect(try await eventually(10) { b.refusal != nil }, "b never answered as a standby: \(b.tail)")
+
+        let agentLog = dir + "/agent.log"
+        let agent = Process()
+        agent.executableURL = productsDirectory.appendingPathComponent("karst-agent")
+        agent.arguments = ["--socket", a.socket, "--socket", b.socket, "--datacenter", "site", "--name", "s1",
+                           "--state-dir", dir + "/agent", "--log-target", "stderr"]
+        _ = FileManager.default.createFile(atPath: agentLog, contents: nil)
+        agent.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: agentLog))
+        try agent.run()
+        defer { agent.terminate(); agent.waitUntilExit() }
+        func agentTail() -> String { String(((try? String(contentsOfFile: agentLog, encoding: .utf8)) ?? "").suffix(3000)) }
+
+        let runs = dir + "/runs.log"
+        func submit(_ c: VarlinkConnection, seconds: Int) throws -> String {
+            let script = #"echo "start $KARST_JOB.$KARST_ATTEMPT" >> "$LOG"; sleep "$SECONDS_TO_RUN"; echo "end $KARST_JOB.$KARST_ATTEMPT" >> "$LOG""#
+            let spec = WireJobSpec(origin: "local", priorityClass: "batch", resources: WireResources(cpu: 1, memoryGiB: 1),
+                                   durationSeconds: Double(seconds), command: ["/bin/sh", "-c", script],
+                                   environment: ["LOG": runs, "SECONDS_TO_RUN": "\(seconds)"])
+            return try #require(try c.call(SchedulerInterface.Submit.name, SchedulerInterface.Submit.Parameters(job: spec).jsonObject)
+                .job()?.string("id"))
+        }
+        func lines() -> [String] {
+            ((try? String(contentsOfFile: runs, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+        }
+        let onA = try VarlinkConnection(path: a.socket)
+        let ids = try (0..<4).map { _ in try submit(onA, seconds: 8) }
+        onA.close()
+        #expect(try await eventually(30) { lines().filter { $0.hasPrefix("start") }.count == 4 },
+                "the runs did not start: \(lines()) \(agentTail())")
+
+        a.kill9()
+        let killed = Date()
+        #expect(try await eventually(Self.lease * 5 + 10) { b.answers }, "b did not take over: \(b.tail)")
+        let tookOver = Date().timeIntervalSince(killed)
+        #expect(try await eventually(10) { agentTail().contains("connected to \(b.socket)") }, "\(agentTail())")
+        let followed = Date().timeIntervalSince(killed)
+        let onB = try VarlinkConnection(path: b.socket)
+        defer { onB.close() }
+        // A job placed by the new leader runs too (its lease under the new epoch).
+        let after = try submit(onB, seconds: 1)
+        func state(_ id: String) -> JSONObject? { try? onB.call(SchedulerInterface.Get.name, ["id": .string(id)]).job() }
+        let done = try await eventually(40) { (ids + [after]).allSatisfy { state($0)?.string("state") == "succeeded" } }
+        #expect(done, "\((ids + [after]).map { "\($0): \(state($0)?.string("state") ?? "?")" }) \(lines()) \(agentTail())")
+        for id in ids + [after] {
+            #expect(state(id)?["attempts"] == .number(1), "\(id) ran again: \(String(describing: state(id)))")
+            #expect(lines().filter { $0 == "start \(id).1" }.count == 1 && lines().filter { $0 == "end \(id).1" }.count == 1,
+                    "\(id): \(lines())")
+        }
+        #expect(!lines().contains { $0.hasSuffix(".2") }, "a second attempt ran: \(lines())")
+        let log = agentTail()
+        print("agent failover: b took over \(String(format: "%.2f", tookOver)) s after the kill, the agent followed at "
+            + "\(String(format: "%.2f", followed)) s; 4 runs carried over, each run once; agent log:\n"
+            + log.split(separator: "\n").filter { $0.contains("connected") || $0.contains("epoch") || $0.contains("leader") }
+                .joined(separator: "\n"))
+        #expect(log.contains("connected to \(b.socket)") && log.contains("leader epoch 2"), "\(log)")
+        #expect(!log.contains("killing every run") && !log.contains("agent fenced"), "the agent fenced its runs: \(log)")
     }
 }

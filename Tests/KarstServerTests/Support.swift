@@ -79,11 +79,13 @@ final class LiveDaemon: Sendable {
     let task: Task<Void, Error>
     let loops: MultiThreadedEventLoopGroup
 
-    init(_ configuration: KarstConfiguration = testConfiguration(), stateDirectory: String? = nil) async throws {
+    /// `store`: a store of the test's own (its state starts empty), instead of `stateDirectory`'s.
+    init(_ configuration: KarstConfiguration = testConfiguration(), stateDirectory: String? = nil,
+         store given: (any StateStore)? = nil) async throws {
         dir = shortTempDir()
         socket = dir + "/k.sock"
         clock = ManualClock()
-        var store: KarstStore? = nil
+        var store: (any StateStore)? = given
         var state: SchedulerState? = nil
         if let stateDirectory {
             let (s, recovered, _) = try KarstDaemon.recover(configuration, directory: stateDirectory, logger: quietLogger)

@@ -22,6 +22,8 @@ public struct WireLease: WireStruct {
     public var stop: String?
     /// The pool it was placed in (a Slurm agent maps pools to partitions).
     public var pool: String?
+    /// The epoch of the leader that sent it (replicas only).
+    public var epoch: Int?
 
     public init(
         job: String,
@@ -35,7 +37,8 @@ public struct WireLease: WireStruct {
         replicas: Int,
         durationSeconds: Double? = nil,
         stop: String? = nil,
-        pool: String? = nil
+        pool: String? = nil,
+        epoch: Int? = nil
     ) {
         self.job = job
         self.attempt = attempt
@@ -49,6 +52,7 @@ public struct WireLease: WireStruct {
         self.durationSeconds = durationSeconds
         self.stop = stop
         self.pool = pool
+        self.epoch = epoch
     }
 
     public init(object: JSONObject, path: WirePath, strict: Bool) throws(VarlinkError) {
@@ -66,6 +70,7 @@ public struct WireLease: WireStruct {
         var durationSeconds: Double? = nil
         var stop: String? = nil
         var pool: String? = nil
+        var epoch: Int? = nil
         for m in object.members {
             // null is an absent member (a required one is then missing, below); an unknown one is
             // still unknown.
@@ -96,6 +101,8 @@ public struct WireLease: WireStruct {
                 if !isNull { stop = try String(wire: m.value, path: fieldPath("stop"), strict: strict) }
             case "pool":
                 if !isNull { pool = try String(wire: m.value, path: fieldPath("pool"), strict: strict) }
+            case "epoch":
+                if !isNull { epoch = try Int(wire: m.value, path: fieldPath("epoch"), strict: strict) }
             default: if strict { throw fieldPath(m.key).invalid }
             }
         }
@@ -117,7 +124,8 @@ public struct WireLease: WireStruct {
             replicas: replicas,
             durationSeconds: durationSeconds,
             stop: stop,
-            pool: pool
+            pool: pool,
+            epoch: epoch
         )
     }
 
@@ -135,6 +143,7 @@ public struct WireLease: WireStruct {
         if let durationSeconds { w.key("durationSeconds"); durationSeconds.write(to: &w) }
         if let stop { w.key("stop"); stop.write(to: &w) }
         if let pool { w.key("pool"); pool.write(to: &w) }
+        if let epoch { w.key("epoch"); epoch.write(to: &w) }
         w.endObject()
     }
 
@@ -152,6 +161,7 @@ public struct WireLease: WireStruct {
         if let durationSeconds { o.members.append((key: "durationSeconds", value: durationSeconds.json)) }
         if let stop { o.members.append((key: "stop", value: stop.json)) }
         if let pool { o.members.append((key: "pool", value: pool.json)) }
+        if let epoch { o.members.append((key: "epoch", value: epoch.json)) }
         return .object(o)
     }
 }
@@ -162,6 +172,13 @@ public struct WireLease: WireStruct {
 /// stop the moment the engine decides, and one for its reports. Every report names its session;
 /// a report over an older session, or from an agent declared lost, is AgentRefused: the agent
 /// kills every run it has and connects again. Only callers with the executor role may call these.
+///
+/// Replicas (the PostgreSQL store): each leader's term has an epoch, larger at every takeover.
+/// The leader sends its epoch with Connect's replies and every lease; the agent keeps the largest
+/// it has seen and sends it with Connect and every report. A replica whose own epoch is smaller
+/// (an old leader, paused or cut off) answers io.karst.Protocol.NotLeader; a report of a smaller
+/// epoch than the leader's (sent on a connection to an earlier leader) is AgentRefused, and the
+/// agent connects again. A single daemon has no epoch: both sides leave it out.
 public enum AgentInterface {
     /// The interface's name.
     public static let name = "io.karst.Agent"
@@ -169,8 +186,9 @@ public enum AgentInterface {
     /// Connects as `agent` of `datacenter` (streams: call with "more": true). The first reply holds
     /// every run leased to it (start those it does not run; kill what it runs that is not listed)
     /// and `reportIntervalSeconds` and `fenceSeconds`; each later reply holds new leases or stops.
+    /// `epoch`: the largest leader epoch the agent has seen; the reply's, the leader's own.
     ///
-    /// `io.karst.Agent.Connect`: Connect(agent: string, datacenter: string, backend: string, host: ?string) -> (session: int, leases: []Lease, reportIntervalSeconds: ?float, fenceSeconds: ?float).
+    /// `io.karst.Agent.Connect`: Connect(agent: string, datacenter: string, backend: string, host: ?string, epoch: ?int) -> (session: int, leases: []Lease, reportIntervalSeconds: ?float, fenceSeconds: ?float, epoch: ?int).
     public enum Connect: VarlinkMethod {
         public static let name = "io.karst.Agent.Connect"
 
@@ -180,12 +198,20 @@ public enum AgentInterface {
             public var datacenter: String
             public var backend: String
             public var host: String?
+            public var epoch: Int?
 
-            public init(agent: String, datacenter: String, backend: String, host: String? = nil) {
+            public init(
+                agent: String,
+                datacenter: String,
+                backend: String,
+                host: String? = nil,
+                epoch: Int? = nil
+            ) {
                 self.agent = agent
                 self.datacenter = datacenter
                 self.backend = backend
                 self.host = host
+                self.epoch = epoch
             }
 
             public init(object: JSONObject, path: WirePath, strict: Bool) throws(VarlinkError) {
@@ -195,6 +221,7 @@ public enum AgentInterface {
                 var datacenter: String? = nil
                 var backend: String? = nil
                 var host: String? = nil
+                var epoch: Int? = nil
                 for m in object.members {
                     // null is an absent member (a required one is then missing, below); an unknown one is
                     // still unknown.
@@ -209,13 +236,15 @@ public enum AgentInterface {
                         if !isNull { backend = try String(wire: m.value, path: fieldPath("backend"), strict: strict) }
                     case "host":
                         if !isNull { host = try String(wire: m.value, path: fieldPath("host"), strict: strict) }
+                    case "epoch":
+                        if !isNull { epoch = try Int(wire: m.value, path: fieldPath("epoch"), strict: strict) }
                     default: if strict { throw fieldPath(m.key).invalid }
                     }
                 }
                 guard let agent else { throw fieldPath("agent").invalid }
                 guard let datacenter else { throw fieldPath("datacenter").invalid }
                 guard let backend else { throw fieldPath("backend").invalid }
-                self.init(agent: agent, datacenter: datacenter, backend: backend, host: host)
+                self.init(agent: agent, datacenter: datacenter, backend: backend, host: host, epoch: epoch)
             }
 
             public func write(to w: inout JSONWriter) {
@@ -224,6 +253,7 @@ public enum AgentInterface {
                 w.key("datacenter"); datacenter.write(to: &w)
                 w.key("backend"); backend.write(to: &w)
                 if let host { w.key("host"); host.write(to: &w) }
+                if let epoch { w.key("epoch"); epoch.write(to: &w) }
                 w.endObject()
             }
 
@@ -233,6 +263,7 @@ public enum AgentInterface {
                 o.members.append((key: "datacenter", value: datacenter.json))
                 o.members.append((key: "backend", value: backend.json))
                 if let host { o.members.append((key: "host", value: host.json)) }
+                if let epoch { o.members.append((key: "epoch", value: epoch.json)) }
                 return .object(o)
             }
         }
@@ -243,17 +274,20 @@ public enum AgentInterface {
             public var leases: [WireLease]
             public var reportIntervalSeconds: Double?
             public var fenceSeconds: Double?
+            public var epoch: Int?
 
             public init(
                 session: Int,
                 leases: [WireLease],
                 reportIntervalSeconds: Double? = nil,
-                fenceSeconds: Double? = nil
+                fenceSeconds: Double? = nil,
+                epoch: Int? = nil
             ) {
                 self.session = session
                 self.leases = leases
                 self.reportIntervalSeconds = reportIntervalSeconds
                 self.fenceSeconds = fenceSeconds
+                self.epoch = epoch
             }
 
             public init(object: JSONObject, path: WirePath, strict: Bool) throws(VarlinkError) {
@@ -263,6 +297,7 @@ public enum AgentInterface {
                 var leases: [WireLease]? = nil
                 var reportIntervalSeconds: Double? = nil
                 var fenceSeconds: Double? = nil
+                var epoch: Int? = nil
                 for m in object.members {
                     // null is an absent member (a required one is then missing, below); an unknown one is
                     // still unknown.
@@ -277,6 +312,8 @@ public enum AgentInterface {
                         if !isNull { reportIntervalSeconds = try Double(wire: m.value, path: fieldPath("reportIntervalSeconds"), strict: strict) }
                     case "fenceSeconds":
                         if !isNull { fenceSeconds = try Double(wire: m.value, path: fieldPath("fenceSeconds"), strict: strict) }
+                    case "epoch":
+                        if !isNull { epoch = try Int(wire: m.value, path: fieldPath("epoch"), strict: strict) }
                     default: if strict { throw fieldPath(m.key).invalid }
                     }
                 }
@@ -286,7 +323,8 @@ public enum AgentInterface {
                     session: session,
                     leases: leases,
                     reportIntervalSeconds: reportIntervalSeconds,
-                    fenceSeconds: fenceSeconds
+                    fenceSeconds: fenceSeconds,
+                    epoch: epoch
                 )
             }
 
@@ -296,6 +334,7 @@ public enum AgentInterface {
                 w.key("leases"); leases.write(to: &w)
                 if let reportIntervalSeconds { w.key("reportIntervalSeconds"); reportIntervalSeconds.write(to: &w) }
                 if let fenceSeconds { w.key("fenceSeconds"); fenceSeconds.write(to: &w) }
+                if let epoch { w.key("epoch"); epoch.write(to: &w) }
                 w.endObject()
             }
 
@@ -305,6 +344,7 @@ public enum AgentInterface {
                 o.members.append((key: "leases", value: leases.json))
                 if let reportIntervalSeconds { o.members.append((key: "reportIntervalSeconds", value: reportIntervalSeconds.json)) }
                 if let fenceSeconds { o.members.append((key: "fenceSeconds", value: fenceSeconds.json)) }
+                if let epoch { o.members.append((key: "epoch", value: epoch.json)) }
                 return .object(o)
             }
         }
@@ -312,7 +352,7 @@ public enum AgentInterface {
 
     /// Nothing to report but being alive (every report interval).
     ///
-    /// `io.karst.Agent.Heartbeat`: Heartbeat(agent: string, session: int) -> ().
+    /// `io.karst.Agent.Heartbeat`: Heartbeat(agent: string, session: int, epoch: ?int) -> ().
     public enum Heartbeat: VarlinkMethod {
         public static let name = "io.karst.Agent.Heartbeat"
 
@@ -320,10 +360,12 @@ public enum AgentInterface {
         public struct Parameters: WireStruct {
             public var agent: String
             public var session: Int
+            public var epoch: Int?
 
-            public init(agent: String, session: Int) {
+            public init(agent: String, session: Int, epoch: Int? = nil) {
                 self.agent = agent
                 self.session = session
+                self.epoch = epoch
             }
 
             public init(object: JSONObject, path: WirePath, strict: Bool) throws(VarlinkError) {
@@ -331,6 +373,7 @@ public enum AgentInterface {
                 func fieldPath(_ key: String) -> WirePath { WirePath(parent: base, key: key) }
                 var agent: String? = nil
                 var session: Int? = nil
+                var epoch: Int? = nil
                 for m in object.members {
                     // null is an absent member (a required one is then missing, below); an unknown one is
                     // still unknown.
@@ -341,18 +384,21 @@ public enum AgentInterface {
                         if !isNull { agent = try String(wire: m.value, path: fieldPath("agent"), strict: strict) }
                     case "session":
                         if !isNull { session = try Int(wire: m.value, path: fieldPath("session"), strict: strict) }
+                    case "epoch":
+                        if !isNull { epoch = try Int(wire: m.value, path: fieldPath("epoch"), strict: strict) }
                     default: if strict { throw fieldPath(m.key).invalid }
                     }
                 }
                 guard let agent else { throw fieldPath("agent").invalid }
                 guard let session else { throw fieldPath("session").invalid }
-                self.init(agent: agent, session: session)
+                self.init(agent: agent, session: session, epoch: epoch)
             }
 
             public func write(to w: inout JSONWriter) {
                 w.beginObject()
                 w.key("agent"); agent.write(to: &w)
                 w.key("session"); session.write(to: &w)
+                if let epoch { w.key("epoch"); epoch.write(to: &w) }
                 w.endObject()
             }
 
@@ -360,6 +406,7 @@ public enum AgentInterface {
                 var o = JSONObject()
                 o.members.append((key: "agent", value: agent.json))
                 o.members.append((key: "session", value: session.json))
+                if let epoch { o.members.append((key: "epoch", value: epoch.json)) }
                 return .object(o)
             }
         }
@@ -390,7 +437,7 @@ public enum AgentInterface {
     /// `action` is "run", or "kill" when the run is not the job's current attempt or a stop is
     /// pending. An agent reports it again on each new connection while the run lasts.
     ///
-    /// `io.karst.Agent.Started`: Started(agent: string, session: int, job: string, attempt: int, siteID: string, output: ?string, limits: ?string) -> (action: string).
+    /// `io.karst.Agent.Started`: Started(agent: string, session: int, job: string, attempt: int, siteID: string, output: ?string, limits: ?string, epoch: ?int) -> (action: string).
     public enum Started: VarlinkMethod {
         public static let name = "io.karst.Agent.Started"
 
@@ -403,6 +450,7 @@ public enum AgentInterface {
             public var siteID: String
             public var output: String?
             public var limits: String?
+            public var epoch: Int?
 
             public init(
                 agent: String,
@@ -411,7 +459,8 @@ public enum AgentInterface {
                 attempt: Int,
                 siteID: String,
                 output: String? = nil,
-                limits: String? = nil
+                limits: String? = nil,
+                epoch: Int? = nil
             ) {
                 self.agent = agent
                 self.session = session
@@ -420,6 +469,7 @@ public enum AgentInterface {
                 self.siteID = siteID
                 self.output = output
                 self.limits = limits
+                self.epoch = epoch
             }
 
             public init(object: JSONObject, path: WirePath, strict: Bool) throws(VarlinkError) {
@@ -432,6 +482,7 @@ public enum AgentInterface {
                 var siteID: String? = nil
                 var output: String? = nil
                 var limits: String? = nil
+                var epoch: Int? = nil
                 for m in object.members {
                     // null is an absent member (a required one is then missing, below); an unknown one is
                     // still unknown.
@@ -452,6 +503,8 @@ public enum AgentInterface {
                         if !isNull { output = try String(wire: m.value, path: fieldPath("output"), strict: strict) }
                     case "limits":
                         if !isNull { limits = try String(wire: m.value, path: fieldPath("limits"), strict: strict) }
+                    case "epoch":
+                        if !isNull { epoch = try Int(wire: m.value, path: fieldPath("epoch"), strict: strict) }
                     default: if strict { throw fieldPath(m.key).invalid }
                     }
                 }
@@ -467,7 +520,8 @@ public enum AgentInterface {
                     attempt: attempt,
                     siteID: siteID,
                     output: output,
-                    limits: limits
+                    limits: limits,
+                    epoch: epoch
                 )
             }
 
@@ -480,6 +534,7 @@ public enum AgentInterface {
                 w.key("siteID"); siteID.write(to: &w)
                 if let output { w.key("output"); output.write(to: &w) }
                 if let limits { w.key("limits"); limits.write(to: &w) }
+                if let epoch { w.key("epoch"); epoch.write(to: &w) }
                 w.endObject()
             }
 
@@ -492,6 +547,7 @@ public enum AgentInterface {
                 o.members.append((key: "siteID", value: siteID.json))
                 if let output { o.members.append((key: "output", value: output.json)) }
                 if let limits { o.members.append((key: "limits", value: limits.json)) }
+                if let epoch { o.members.append((key: "epoch", value: epoch.json)) }
                 return .object(o)
             }
         }
@@ -541,7 +597,7 @@ public enum AgentInterface {
     /// timeout (the job is requeued, not failed). `answer` is "accepted" (the first report of it),
     /// "repeated" (already reported) or "stale" (not the job's current attempt: nothing changed).
     ///
-    /// `io.karst.Agent.Ended`: Ended(agent: string, session: int, job: string, attempt: int, succeeded: bool, exitStatus: ?int, message: ?string, fenced: ?bool) -> (answer: string).
+    /// `io.karst.Agent.Ended`: Ended(agent: string, session: int, job: string, attempt: int, succeeded: bool, exitStatus: ?int, message: ?string, fenced: ?bool, epoch: ?int) -> (answer: string).
     public enum Ended: VarlinkMethod {
         public static let name = "io.karst.Agent.Ended"
 
@@ -555,6 +611,7 @@ public enum AgentInterface {
             public var exitStatus: Int?
             public var message: String?
             public var fenced: Bool?
+            public var epoch: Int?
 
             public init(
                 agent: String,
@@ -564,7 +621,8 @@ public enum AgentInterface {
                 succeeded: Bool,
                 exitStatus: Int? = nil,
                 message: String? = nil,
-                fenced: Bool? = nil
+                fenced: Bool? = nil,
+                epoch: Int? = nil
             ) {
                 self.agent = agent
                 self.session = session
@@ -574,6 +632,7 @@ public enum AgentInterface {
                 self.exitStatus = exitStatus
                 self.message = message
                 self.fenced = fenced
+                self.epoch = epoch
             }
 
             public init(object: JSONObject, path: WirePath, strict: Bool) throws(VarlinkError) {
@@ -587,6 +646,7 @@ public enum AgentInterface {
                 var exitStatus: Int? = nil
                 var message: String? = nil
                 var fenced: Bool? = nil
+                var epoch: Int? = nil
                 for m in object.members {
                     // null is an absent member (a required one is then missing, below); an unknown one is
                     // still unknown.
@@ -609,6 +669,8 @@ public enum AgentInterface {
                         if !isNull { message = try String(wire: m.value, path: fieldPath("message"), strict: strict) }
                     case "fenced":
                         if !isNull { fenced = try Bool(wire: m.value, path: fieldPath("fenced"), strict: strict) }
+                    case "epoch":
+                        if !isNull { epoch = try Int(wire: m.value, path: fieldPath("epoch"), strict: strict) }
                     default: if strict { throw fieldPath(m.key).invalid }
                     }
                 }
@@ -625,7 +687,8 @@ public enum AgentInterface {
                     succeeded: succeeded,
                     exitStatus: exitStatus,
                     message: message,
-                    fenced: fenced
+                    fenced: fenced,
+                    epoch: epoch
                 )
             }
 
@@ -639,6 +702,7 @@ public enum AgentInterface {
                 if let exitStatus { w.key("exitStatus"); exitStatus.write(to: &w) }
                 if let message { w.key("message"); message.write(to: &w) }
                 if let fenced { w.key("fenced"); fenced.write(to: &w) }
+                if let epoch { w.key("epoch"); epoch.write(to: &w) }
                 w.endObject()
             }
 
@@ -652,6 +716,7 @@ public enum AgentInterface {
                 if let exitStatus { o.members.append((key: "exitStatus", value: exitStatus.json)) }
                 if let message { o.members.append((key: "message", value: message.json)) }
                 if let fenced { o.members.append((key: "fenced", value: fenced.json)) }
+                if let epoch { o.members.append((key: "epoch", value: epoch.json)) }
                 return .object(o)
             }
         }

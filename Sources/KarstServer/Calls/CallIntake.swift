@@ -189,6 +189,11 @@ public enum CallIntake {
             guard n >= 0 else { throw .outOfRange("session", "must be at least 0, not \(n)") }
             return UInt64(n)
         }
+        func epoch(_ n: Int?) throws(VarlinkError) -> UInt64? {
+            guard let n else { return nil }
+            guard n >= 0 else { throw .outOfRange("epoch", "must be at least 0, not \(n)") }
+            return UInt64(n)
+        }
         func run(_ job: String, _ attempt: Int) throws(VarlinkError) -> RunID {
             guard attempt >= 1 else { throw .outOfRange("attempt", "must be at least 1, not \(attempt)") }
             return RunID(job: try jobID(job), attempt: attempt)
@@ -201,10 +206,10 @@ public enum CallIntake {
             try CallBounds.checkName(p.host, "host")
             guard !p.agent.isEmpty else { throw .outOfRange("agent", "must not be empty") }
             guard more else { throw .expectedMore }
-            return .agentConnect(agent: p.agent, datacenter: p.datacenter, backend: p.backend, host: p.host)
+            return .agentConnect(agent: p.agent, datacenter: p.datacenter, backend: p.backend, host: p.host, epoch: try epoch(p.epoch))
         case .heartbeat(let p):
             try CallBounds.checkName(p.agent, "agent")
-            return .agentHeartbeat(agent: p.agent, session: try session(p.session))
+            return .agentHeartbeat(agent: p.agent, session: try session(p.session), epoch: try epoch(p.epoch))
         case .started(let p):
             try CallBounds.checkName(p.agent, "agent")
             try CallBounds.checkName(p.siteID, "siteID")
@@ -212,13 +217,13 @@ public enum CallIntake {
             try CallBounds.checkText(p.limits, atMost: CallBounds.maxCompleteMessageBytes, "limits")
             return .agentStarted(session: try session(p.session), run: try run(p.job, p.attempt),
                                  place: RunPlace(agent: p.agent, attempt: p.attempt, siteID: p.siteID, output: p.output,
-                                                 limits: p.limits))
+                                                 limits: p.limits), epoch: try epoch(p.epoch))
         case .ended(let p):
             try CallBounds.checkName(p.agent, "agent")
             try CallBounds.checkText(p.message, atMost: CallBounds.maxCompleteMessageBytes, "message")
             return .agentEnded(agent: p.agent, session: try session(p.session), run: try run(p.job, p.attempt),
                                outcome: AgentBook.RunOutcome(succeeded: p.succeeded, exitStatus: p.exitStatus, message: p.message,
-                                                             fenced: p.fenced ?? false))
+                                                             fenced: p.fenced ?? false), epoch: try epoch(p.epoch))
         }
     }
 

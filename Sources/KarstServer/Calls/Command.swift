@@ -26,10 +26,11 @@ public enum Command: Sendable {
     case agents
     case backup(path: String)
     // io.karst.Agent
-    case agentConnect(agent: String, datacenter: String, backend: String, host: String?)
-    case agentHeartbeat(agent: String, session: UInt64)
-    case agentStarted(session: UInt64, run: RunID, place: RunPlace)
-    case agentEnded(agent: String, session: UInt64, run: RunID, outcome: AgentBook.RunOutcome)
+    /// `epoch` (each agent call): the largest leader epoch the agent has seen (replicas only).
+    case agentConnect(agent: String, datacenter: String, backend: String, host: String?, epoch: UInt64?)
+    case agentHeartbeat(agent: String, session: UInt64, epoch: UInt64?)
+    case agentStarted(session: UInt64, run: RunID, place: RunPlace, epoch: UInt64?)
+    case agentEnded(agent: String, session: UInt64, run: RunID, outcome: AgentBook.RunOutcome, epoch: UInt64?)
 
     /// `List`'s filters.
     public struct ListQuery: Sendable {

@@ -1,5 +1,6 @@
 import KarstCore
 import KarstProtocol
+import KarstStore
 import KarstWire
 
 /// `io.karst.Agent`: site agents' streams. A connected agent's `Connect` call streams the runs
@@ -28,6 +29,32 @@ extension EngineCore {
         }
     }
 
+    /// This replica's epoch as leader (replicas on PostgreSQL); nil for a single daemon.
+    var leaderEpoch: UInt64? { (store as? any ReplicatedStore)?.currentTerm.epoch }
+
+    /// An agent's call under leader epoch `claimed` (the largest it has seen). A replica whose
+    /// term has run out by its own clock, or whose epoch is older than the agent's (it was
+    /// paused or cut off while another took over), is not the leader: `NotLeader`, and the agent
+    /// looks for the leader. A report under an older epoch than this leader's was meant for an
+    /// earlier leader's session: refused, and the agent connects again (`connecting` is that).
+    /// A single daemon has no epoch and checks nothing.
+    func checkEpoch(_ claimed: UInt64?, agent: String, connecting: Bool = false) throws(VarlinkError) {
+        guard let replicated = store as? any ReplicatedStore else { return }
+        guard let mine = replicated.currentTerm.epoch, replicated.mayWriteNow else {
+            throw ProtocolInterface.NotLeader(leader: nil, address: nil, epoch: Int(claimed ?? 0)).varlinkError
+        }
+        guard let claimed else { return }
+        if claimed > mine {
+            logger.warning("agent \(agent) was leased under epoch \(claimed), newer than this replica's \(mine): another replica leads",
+                           metadata: ["agent": "\(agent)", "leader": "stale"])
+            throw ProtocolInterface.NotLeader(leader: nil, address: nil, epoch: Int(claimed)).varlinkError
+        }
+        if claimed < mine, !connecting {
+            throw SchedulerInterface.AgentRefused(agent: agent, reason: "reported under epoch \(claimed), an earlier leader's; "
+                + "this leader's epoch is \(mine): connect again").varlinkError
+        }
+    }
+
     func agentConnect(_ agent: String, datacenter: String, backend: String, host: String?, _ r: EngineRequest,
                       _ now: Instant) throws(VarlinkError) -> Outcome {
         try requireExecutor(r.caller, agent, datacenter: datacenter)
@@ -44,9 +71,10 @@ extension EngineCore {
             + "\(leases.count) runs)"
         logger.notice("\(line)", metadata: ["agent": "\(agent)", "datacenter": "\(datacenter)"])
         let timeouts = state.agents.timeouts
+        let epoch = leaderEpoch
         let first = AgentInterface.Connect.Reply(
-            session: Int(session), leases: withState { s in leases.compactMap { Self.wireLease($0, in: s) } },
-            reportIntervalSeconds: timeouts.reportInterval, fenceSeconds: timeouts.fence)
+            session: Int(session), leases: withState { s in leases.compactMap { Self.wireLease($0, in: s, epoch: epoch) } },
+            reportIntervalSeconds: timeouts.reportInterval, fenceSeconds: timeouts.fence, epoch: epoch.map { Int($0) })
         if !send(VarlinkReply.frame(parameters: first, continues: true)) { endAgentStream(r.watchID, nil) }
         return .streaming
     }
@@ -105,9 +133,10 @@ extension EngineCore {
     func pushToAgents(_ events: [Event]) {
         guard !agentStreams.isEmpty else { return }
         var byAgent: [String: [WireLease]] = [:]
+        let epoch = leaderEpoch
         withState { s in
             for e in events where e.kind == .placed || e.kind == .stopping {
-                guard let lease = s.agents.lease(of: e.job.id), let wire = Self.wireLease(lease, in: s) else { continue }
+                guard let lease = s.agents.lease(of: e.job.id), let wire = Self.wireLease(lease, in: s, epoch: epoch) else { continue }
                 byAgent[lease.agent.name, default: []].append(wire)
             }
         }
@@ -117,7 +146,8 @@ extension EngineCore {
                 continue
             }
             guard let leases = byAgent[stream.agent], !leases.isEmpty else { continue }
-            let frame = VarlinkReply.frame(parameters: AgentInterface.Connect.Reply(session: Int(stream.session), leases: leases),
+            let frame = VarlinkReply.frame(parameters: AgentInterface.Connect.Reply(session: Int(stream.session), leases: leases,
+                                                                                     epoch: epoch.map { Int($0) }),
                                            continues: true)
             if !stream.send(frame) {
                 metrics.slowConsumer("agent")
@@ -132,8 +162,8 @@ extension EngineCore {
         if let error { s.respond(VarlinkReply.frame(error: error)) }
     }
 
-    /// A lease as its agent receives it.
-    static func wireLease(_ lease: AgentBook.Lease, in state: borrowing SchedulerState) -> WireLease? {
+    /// A lease as its agent receives it, sent under leader `epoch` (replicas).
+    static func wireLease(_ lease: AgentBook.Lease, in state: borrowing SchedulerState, epoch: UInt64?) -> WireLease? {
         guard let job = state.job(lease.run.job) else { return nil }
         let spec = job.spec
         return WireLease(
@@ -142,7 +172,7 @@ extension EngineCore {
             cpu: spec.resources.cpu, memoryGiB: spec.resources.memoryGiB,
             accelerators: spec.resources.accelerators == 0 ? nil : spec.resources.accelerators, replicas: spec.replicas,
             durationSeconds: spec.durationSeconds, stop: lease.stopReason?.rawValue,
-            pool: job.placement.map { state.names(of: $0).pool })
+            pool: job.placement.map { state.names(of: $0).pool }, epoch: epoch.map { Int($0) })
     }
 }
 

@@ -34,12 +34,17 @@ extension EngineCore {
             case .agents: return agentList()
             case .reload: return try reloadCall(r, now)
             case .backup(let path): return try backup(path, r)
-            case .agentConnect(let agent, let dc, let backend, let host):
+            case .agentConnect(let agent, let dc, let backend, let host, let epoch):
+                try checkEpoch(epoch, agent: agent, connecting: true)
                 return try agentConnect(agent, datacenter: dc, backend: backend, host: host, r, now)
-            case .agentHeartbeat(let agent, let session): return try agentHeartbeat(agent, session, c, now)
-            case .agentStarted(let session, let run, let place):
+            case .agentHeartbeat(let agent, let session, let epoch):
+                try checkEpoch(epoch, agent: agent)
+                return try agentHeartbeat(agent, session, c, now)
+            case .agentStarted(let session, let run, let place, let epoch):
+                try checkEpoch(epoch, agent: place.agent)
                 return try agentStarted(place, session, run, c, now, &events)
-            case .agentEnded(let agent, let session, let run, let outcome):
+            case .agentEnded(let agent, let session, let run, let outcome, let epoch):
+                try checkEpoch(epoch, agent: agent)
                 return try agentEnded(agent, session, run, outcome, c, now, &events)
             }
         } catch {
