@@ -154,7 +154,9 @@ let package = Package(
             name: "karst-bench",
             dependencies: [
                 "KarstCore", "KarstConfig", "KarstTesting", "KarstClient", "KarstProtocol", "KarstStore", "KarstWire",
+                "KarstPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Site agents: the loop, the process, Slurm and systemd backends, the TLS client of remote

@@ -217,22 +217,28 @@ public final class PostgresStore: ReplicatedStore, @unchecked Sendable {
 
     public func load() throws(StoreError) -> StoredState {
         do {
-            var raw: [RawRow] = []
-            let result = try data.query("""
+            // Rows are decoded as they arrive (while the server still sends the rest), into a
+            // buffer only the connection's event loop touches until the query is over.
+            // Each row is read as it arrives, on the connection's event loop, and every few
+            // thousand their specs are decoded on other threads meanwhile (`SpecDecoding`).
+            let decoding = SpecDecoding()
+            try data.forEachRow("""
                 SELECT id, tenant, state, submitted_at, started_at, finished_at, datacenter, pool, retired_pool,
                        attempts, preemptions, message, spec, policy
                 FROM jobs ORDER BY id
-                """)
-            raw.reserveCapacity(result.rows.count)
-            for row in result.rows {
-                let (id, tenant, state, submitted, started, finished, dc, pool, retired, attempts, preemptions, message, spec, policy)
-                    = try row.decode((Int64, String, String, Int64, Int64?, Int64?, String?, String?, String?, Int32, Int32,
-                                      String?, String, String?).self)
-                raw.append(try RawRow(id: id, tenant: tenant, state: state, submittedAt: submitted, startedAt: started,
-                                      finishedAt: finished, datacenter: dc, pool: pool, retiredPool: retired, attempts: Int(attempts),
-                                      preemptions: Int(preemptions), message: message, spec: spec, policy: policy))
+                """, timeoutSeconds: max(data.timeoutSeconds, Self.loadSeconds)) { row in
+                var c = PostgresCells(row)
+                let id = try c.requiredInteger(), tenant = try c.requiredText(), state = try c.requiredText()
+                let submitted = try c.requiredInteger(), started = try c.integer(), finished = try c.integer()
+                let dc = try c.text(), pool = try c.text(), retired = try c.text()
+                let attempts = try c.requiredInteger(), preemptions = try c.requiredInteger()
+                let message = try c.text(), spec = try c.requiredText(), policy = try c.text()
+                decoding.add(try RawRow(id: id, tenant: tenant, state: state, submittedAt: submitted, startedAt: started,
+                                        finishedAt: finished, datacenter: dc, pool: pool, retiredPool: retired,
+                                        attempts: Int(attempts), preemptions: Int(preemptions), message: message,
+                                        spec: spec, policy: policy))
             }
-            let records = try decodeSpecs(raw)
+            let records = try decoding.finish()
             let meta = try data.query("SELECT key, value FROM meta").rows.map { row in
                 let (key, value) = try row.decode((String, String).self)
                 return (key: key, value: value)
@@ -270,6 +276,56 @@ public final class PostgresStore: ReplicatedStore, @unchecked Sendable {
             }
         } catch {
             throw writeError(error)
+        }
+    }
+
+    /// How long loading the state may take before the database is judged unreachable: a
+    /// million jobs load in about 2 s; a deadline of a statement's (`lease_seconds`) would fail
+    /// a large state on a healthy database.
+    static let loadSeconds = 300.0
+
+    /// The specs of a load's rows, decoded a chunk at a time on other threads while the rest of
+    /// the rows still arrive. `add` and `finish` are called from one thread at a time (the
+    /// connection's event loop, then the loader once the query is over).
+    private final class SpecDecoding: @unchecked Sendable {
+        static let chunkRows = 8192
+        private var chunk: [RawRow] = []
+        private var chunks = 0
+        private let group = DispatchGroup()
+        private let decoded = Mutex<[Int: Result<[JobRecord], StoreError>]>([:])
+
+        func add(_ row: RawRow) {
+            if chunk.isEmpty { chunk.reserveCapacity(Self.chunkRows) }
+            chunk.append(row)
+            if chunk.count == Self.chunkRows { flush() }
+        }
+
+        private func flush() {
+            guard !chunk.isEmpty else { return }
+            let rows = chunk, index = chunks
+            chunk = []
+            chunks += 1
+            DispatchQueue.global().async(group: group) { [self] in
+                let result = Result { () throws(StoreError) in try decodeSpecs(rows, parts: 1) }
+                decoded.withLock { $0[index] = result }
+            }
+        }
+
+        /// Every record, in the rows' order; the first chunk's error if one failed.
+        func finish() throws(StoreError) -> [JobRecord] {
+            flush()
+            group.wait()
+            let parts = decoded.withLock { d in defer { d = [:] }; return d }
+            var all: [JobRecord] = []
+            all.reserveCapacity(chunks * Self.chunkRows)
+            for i in 0..<chunks {
+                switch parts[i] {
+                case .success(let records)?: all += records
+                case .failure(let e)?: throw e
+                case nil: break
+                }
+            }
+            return all
         }
     }
 

@@ -87,27 +87,39 @@ package struct RawRow: Sendable {
     }
 }
 
-/// Decodes every row's spec, splitting the rows over the machine's cores.
-package func decodeSpecs(_ raw: [RawRow]) throws -> [JobRecord] {
-    let parts = max(1, min(8, ProcessInfo.processInfo.activeProcessorCount))
-    let chunk = (raw.count + parts - 1) / max(parts, 1)
+/// Decodes every row's spec, splitting the rows over `parts` threads (the machine's cores, at
+/// most 8, by default).
+package func decodeSpecs(_ raw: [RawRow], parts: Int? = nil) throws(StoreError) -> [JobRecord] {
+    try decodeInParallel(raw, parts: parts) { row throws(StoreError) in
+        var r = row.record
+        do { r.spec = try SpecCodec.decode(row.spec) } catch { throw .corrupt(reason: "job \(r.id): \(error)") }
+        return r
+    }
+}
+
+/// `decode` of every item, in order, the items split over `parts` threads (the machine's cores,
+/// at most 8, by default); the first error of the first part that failed.
+package func decodeInParallel<Item: Sendable>(_ items: [Item], parts: Int? = nil,
+                                              _ decode: @Sendable (Item) throws(StoreError) -> JobRecord)
+    throws(StoreError) -> [JobRecord]
+{
+    let parts = max(1, parts ?? min(8, ProcessInfo.processInfo.activeProcessorCount))
+    let chunk = (items.count + parts - 1) / max(parts, 1)
     let results = Mutex<[Int: Result<[JobRecord], StoreError>]>([:])
     DispatchQueue.concurrentPerform(iterations: parts) { p in
-        let range = (p * chunk)..<min(raw.count, (p + 1) * chunk)
+        let range = min(items.count, p * chunk)..<min(items.count, (p + 1) * chunk)
         var out: [JobRecord] = []
         out.reserveCapacity(range.count)
         for i in range {
-            var r = raw[i].record
-            do { r.spec = try SpecCodec.decode(raw[i].spec) } catch {
-                results.withLock { $0[p] = .failure(.corrupt(reason: "job \(r.id): \(error)")) }
+            do throws(StoreError) { out.append(try decode(items[i])) } catch {
+                results.withLock { $0[p] = .failure(error) }
                 return
             }
-            out.append(r)
         }
         results.withLock { $0[p] = .success(out) }
     }
     var all: [JobRecord] = []
-    all.reserveCapacity(raw.count)
+    all.reserveCapacity(items.count)
     for p in 0..<parts {
         switch results.withLock({ $0[p] }) {
         case .success(let part)?: all += part

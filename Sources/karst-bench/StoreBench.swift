@@ -2,7 +2,10 @@ import ArgumentParser
 import Foundation
 import KarstConfig
 import KarstCore
+import KarstPostgres
 import KarstStore
+import KarstTesting
+import Logging
 
 /// `karst-bench recovery`: how long a restart takes with N stored jobs.
 struct RecoveryBench: ParsableCommand {
@@ -16,14 +19,37 @@ struct RecoveryBench: ParsableCommand {
     @Option(help: ArgumentHelp("Where to build the store (default: a temporary directory).", valueName: "DIR"))
     var directory: String?
 
+    @Flag(help: "Store the jobs in PostgreSQL 15 instead (a cluster of the benchmark's own, started and stopped by it; as root): what a standby does on taking over, the lease included.")
+    var postgres = false
+
     mutating func run() throws {
         let dir = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("karst-recovery-\(getpid())").path
         defer { if directory == nil { try? FileManager.default.removeItem(atPath: dir) } }
         let topology = KarstConfiguration.builtIn().topology
-        print("writing \(jobs) jobs to \(dir)…")
+        var cluster: PostgresCluster? = nil
+        if postgres {
+            guard PostgresCluster.possible else { throw ValidationError("--postgres: needs root and PostgreSQL 15 (make deps installs it)") }
+            cluster = try PostgresCluster()
+        }
+        defer { cluster?.stop() }
+        /// The store, as karstd opens it (a replica taking the lease, for PostgreSQL).
+        func open() throws -> any StateStore {
+            guard let pg = cluster else { return try KarstStore(directory: dir) }
+            var settings = PostgresSettings()
+            settings.host = pg.socketDirectory
+            settings.port = pg.port
+            settings.user = pg.user
+            settings.database = pg.database
+            settings.leaseSeconds = 60
+            let store = try PostgresStore(settings: settings, password: nil, replica: "bench", logger: Logger(label: "bench"),
+                                          monotonic: { Date().timeIntervalSince1970 }, timeoutSeconds: 600)
+            guard try store.acquire(address: nil) != nil else { throw ValidationError("the benchmark's cluster has another leader") }
+            return store
+        }
+        print("writing \(jobs) jobs to \(cluster.map { "PostgreSQL (\($0.socketDirectory))" } ?? dir)…")
         let t0 = Instant(rfc3339: "2026-07-01T00:00:00Z")!
         do {
-            let store = try KarstStore(directory: dir)
+            let store = try open()
             var rng = SeededRandom(seed: 7)
             var batch = StoreBatch()
             for i in 1...jobs {
@@ -55,17 +81,22 @@ struct RecoveryBench: ParsableCommand {
             }
             try store.close()
         }
+        if let pg = cluster { try pg.psql("VACUUM ANALYZE") }  // as autovacuum would have, by then
         let started = Date()
-        let store = try KarstStore(directory: dir)
+        let cpu0 = cpuSeconds()
+        let store = try open()
+        defer { try? store.close() }
         let stored = try store.load()
         let loaded = Date()
+        let cpu1 = cpuSeconds()
         let (state, _) = try SchedulerState.restore(topology: topology, records: stored.records,
                                                     nextJobNumber: stored.nextJobNumber,
                                                     datacenterStates: stored.datacenterStates)
         let done = Date()
+        let cpu2 = cpuSeconds()
         print("recovered \(stored.records.count) jobs (\(state.pendingCount) pending, \(state.runningTotal) running) "
-            + "in \(ms(done.timeIntervalSince(started))) ms: read \(ms(loaded.timeIntervalSince(started))) ms, "
-            + "rebuild \(ms(done.timeIntervalSince(loaded))) ms")
+            + "in \(ms(done.timeIntervalSince(started))) ms: read \(ms(loaded.timeIntervalSince(started))) ms "
+            + "(CPU \(ms(cpu1 - cpu0)) ms), rebuild \(ms(done.timeIntervalSince(loaded))) ms (CPU \(ms(cpu2 - cpu1)) ms)")
     }
 }
 
@@ -104,3 +135,10 @@ func measureFsync(in dir: String, samples: Int) throws -> (Double, Double) {
 }
 
 private func ms(_ s: Double) -> Int { Int((s * 1000).rounded()) }
+
+/// This process's CPU time so far (user and system, every thread), in seconds.
+func cpuSeconds() -> Double {
+    var u = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &u)
+    return Double(u.ru_utime.tv_sec) + Double(u.ru_utime.tv_usec) / 1e6 + Double(u.ru_stime.tv_sec) + Double(u.ru_stime.tv_usec) / 1e6
+}

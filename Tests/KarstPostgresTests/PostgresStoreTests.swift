@@ -120,6 +120,33 @@ struct PostgresStoreTests {
         #expect(fromPG.datacenterStates == ["a": .active, "b": .active])
     }
 
+    /// A load larger than the chunks its specs are decoded in (while the rows still arrive)
+    /// comes back whole and in order; a spec that does not decode names its job.
+    @Test func aLargeLoadComesBackInOrderAndABadSpecIsNamed() throws {
+        let c = try fresh()
+        let pg = try store("a", c)
+        defer { try? pg.close() }
+        #expect(try pg.acquire(address: nil) != nil)
+        let h = try storeScenario()
+        let template = h.state.records[0]
+        var batch = StoreBatch()
+        for i in 1...20_000 {
+            var r = template
+            r.id = JobID(UInt64(i))
+            r.spec.name = "job \(i)"
+            r.spec.labels = ["i": "\(i)"]
+            batch.inserted.append(r)
+        }
+        batch.nextJobNumber = 20_001
+        try pg.commit(batch)
+        let loaded = try pg.load().records
+        #expect(loaded.count == 20_000)
+        #expect(loaded == batch.inserted, "the first difference: \(String(describing: zip(loaded, batch.inserted).first { $0 != $1 }))")
+        #expect(try c.psql("UPDATE jobs SET spec = '{\"origin\": 7}' WHERE id = 12345"))
+        #expect(throws: StoreError.self) { _ = try pg.load() }
+        do { _ = try pg.load() } catch { #expect("\(error)".contains("job-12345"), "\(error)") }
+    }
+
     @Test func onlyTheLeaseHolderWritesAndATakeoverFencesTheOldLeader() throws {
         let c = try fresh()
         let clockA = TestClock()
