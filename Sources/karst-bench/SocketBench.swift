@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import KarstClient
+import KarstConfig
 import KarstProtocol
+import KarstTesting
 import Synchronization
 
 /// `karst-bench socket`: Submit round trips and pipelined throughput against a running karstd.
@@ -35,8 +37,20 @@ struct SocketBench: ParsableCommand {
     @Flag(help: "Persist: the daemon this benchmark starts keeps its state in a temporary directory (group commit, synchronous=FULL).")
     var durable = false
 
+    @Flag(help: "Persist in PostgreSQL 15 instead: a cluster of the benchmark's own (fsync on, synchronous commit), started and stopped by it, as root; its own commit latency measured with pgbench first.")
+    var postgres = false
+
     mutating func run() throws {
-        let (path, daemon) = try socketPath()
+        var cluster: PostgresCluster? = nil
+        if postgres {
+            guard socket == nil else { throw ValidationError("--postgres starts a daemon of its own: not with --socket") }
+            guard PostgresCluster.possible else { throw ValidationError("--postgres: needs root and PostgreSQL 15 (make deps installs it)") }
+            let pg = try PostgresCluster()
+            cluster = pg
+            try pgbench(pg)
+        }
+        defer { cluster?.stop() }
+        let (path, daemon) = try socketPath(cluster)
         defer {
             if let daemon {
                 daemon.terminate()
@@ -45,7 +59,7 @@ struct SocketBench: ParsableCommand {
                 try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent)
             }
         }
-        if durable, socket == nil {
+        if durable, socket == nil, cluster == nil {
             let (p50, p99) = try measureFsync(in: FileManager.default.temporaryDirectory.path, samples: 2000)
             print("this disk: fdatasync p50 \(Int(p50 * 1e6)) µs, p99 \(Int(p99 * 1e6)) µs "
                 + "(target for a lone client's p99 acknowledgement: ≤ \(Int(p99 * 2e6) + 100) µs)\n")
@@ -71,7 +85,7 @@ struct SocketBench: ParsableCommand {
         }
     }
 
-    func socketPath() throws -> (String, Process?) {
+    func socketPath(_ cluster: PostgresCluster? = nil) throws -> (String, Process?) {
         if let socket { return (socket, nil) }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("karst-bench-\(getpid())").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -79,13 +93,67 @@ struct SocketBench: ParsableCommand {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
             .deletingLastPathComponent().appendingPathComponent("karstd")
-        p.arguments = ["--socket", path, "--log-level", "error"] + (durable ? ["--state-dir", dir + "/state"] : ["--ephemeral"])
-            + daemonFlags.split(separator: " ").map(String.init)
+        var state = durable ? ["--state-dir", dir + "/state"] : ["--ephemeral"]
+        if let pg = cluster {
+            // The built-in hub, its state in the cluster (a replica alone: it leads at once).
+            let config = BuiltinConfig.text.replacingOccurrences(of: "[state]\n", with: "[state]\nbackend = \"postgres\"\n") + """
+
+                [state.postgres]
+                host = "\(pg.socketDirectory)"
+                port = \(pg.port)
+                user = "\(pg.user)"
+                database = "\(pg.database)"
+                replica = "bench"
+
+                """
+            try config.write(toFile: dir + "/karstd.toml", atomically: true, encoding: .utf8)
+            state = ["--config", dir + "/karstd.toml", "--state-dir", dir + "/state"]
+        }
+        p.arguments = ["--socket", path, "--log-level", "error"] + state + daemonFlags.split(separator: " ").map(String.init)
         try p.run()
-        for _ in 0..<500 where !FileManager.default.fileExists(atPath: path) { usleep(10_000) }
-        print("started \(p.executableURL!.path) (pid \(p.processIdentifier)) on \(path), "
-            + (durable ? "persisting to \(dir)/state" : "not persisting") + "\n")
+        // Until it leads (a replica), the socket answers NotLeader.
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if let c = try? VarlinkConnection(path: path) {
+                defer { c.close() }
+                if (try? c.call("io.karst.Protocol.Ping")) != nil { break }
+            }
+            usleep(20_000)
+        }
+        let persisting = cluster.map { "persisting to PostgreSQL at \($0.socketDirectory)" }
+            ?? (durable ? "persisting to \(dir)/state" : "not persisting")
+        print("started \(p.executableURL!.path) (pid \(p.processIdentifier)) on \(path), \(persisting)\n")
         return (path, p)
+    }
+
+    /// The database's own commit latency, the floor under an acknowledgement: pgbench, one
+    /// client, a one-row INSERT per transaction (synchronous commit, fsync on), p50 and p99.
+    func pgbench(_ pg: PostgresCluster) throws {
+        let dir = pg.dir + "/pgbench"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        guard try pg.psql("CREATE TABLE bench_commit (id bigserial PRIMARY KEY, at timestamptz DEFAULT now())") else {
+            throw ValidationError("pgbench: cannot create its table (see \(pg.log))")
+        }
+        try "INSERT INTO bench_commit DEFAULT VALUES;\n".write(toFile: dir + "/commit.sql", atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: PostgresCluster.bin + "/pgbench")
+        p.arguments = ["-n", "-h", pg.socketDirectory, "-p", String(pg.port), "-U", pg.user, "-d", pg.database,
+                       "-c", "1", "-t", "5000", "-f", dir + "/commit.sql", "-l", "--log-prefix=" + dir + "/log"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { throw ValidationError("pgbench exited \(p.terminationStatus)") }
+        // Each line: client, transaction, latency in µs, script, epoch seconds, µs.
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix("log") }
+        let latencies = try files.flatMap { f in
+            try String(contentsOfFile: dir + "/" + f, encoding: .utf8).split(separator: "\n").compactMap { line in
+                line.split(separator: " ").dropFirst(2).first.flatMap { Double($0) }.map { $0 / 1e6 }
+            }
+        }.sorted()
+        guard !latencies.isEmpty else { throw ValidationError("pgbench logged no transactions") }
+        print("this database: pgbench, one client, one-row INSERT per commit (\(latencies.count) transactions): "
+            + "p50 \(micros(percentile(latencies, 0.50))) µs, p99 \(micros(percentile(latencies, 0.99))) µs\n")
     }
 
     /// A small CPU job with no duration: it stays running, so the hub fills slowly and every
