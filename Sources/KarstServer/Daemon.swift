@@ -102,7 +102,7 @@ public enum KarstDaemon {
                 throw error
             }
             let (pg, state, g) = try await Leadership.lead(configuration, open: open, logger: logger, standby: standby,
-                                                           status: hooks.status)
+                                                           status: hooks.standby ?? hooks.status, alive: hooks.waiting)
             (store, recovered, generation) = (pg, state, g)
             leaseKeeper = LeaseKeeper(store: pg, logger: logger)
         } else if let dir = options.stateDirectory {
@@ -176,6 +176,11 @@ public struct DaemonHooks: Sendable {
     public var ready: (@Sendable (String) -> Void)?
     /// A one-line status after every engine batch.
     public var status: (@Sendable (String) -> Void)?
+    /// A replica waits as a standby (its socket answering `NotLeader`): its status line, each
+    /// time it changes. Under systemd, READY=1 with it: a standby is a service that started.
+    public var standby: (@Sendable (String) -> Void)?
+    /// A standby checked the lease (every `renew_seconds`): alive (WATCHDOG=1).
+    public var waiting: (@Sendable () -> Void)?
     /// A reload is starting.
     public var reloading: (@Sendable () -> Void)?
     /// A reload finished: the new generation, or why not.

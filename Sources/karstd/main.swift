@@ -146,6 +146,10 @@ struct Karstd: AsyncParsableCommand {
         if SystemdNotifier.isEnabled {
             hooks.ready = { target in notifier.ready(status: "serving on \(target)") }
             hooks.status = { line in notifier.status(line) }
+            // A standby has started (its socket answers NotLeader) and is alive while it waits:
+            // without READY=1 `systemctl start` would wait for it to lead, and time out.
+            hooks.standby = { line in notifier.ready(status: line) }
+            hooks.waiting = { notifier.watchdog() }
             hooks.reloading = { notifier.reloading() }
             hooks.reloaded = { result in
                 switch result {

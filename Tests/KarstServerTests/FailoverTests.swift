@@ -52,11 +52,13 @@ import Testing
             config = try FailoverTests.config(pg, name: name, socket: socket, dir: dir, lease: lease, base: base)
         }
 
-        func start() throws {
+        /// `environment`: added to the test's own (a NOTIFY_SOCKET).
+        func start(environment: [String: String] = [:]) throws {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: CrashTests.karstd!)
             p.arguments = ["--config", config, "--socket", socket, "--state-dir", state, "--log-level", "notice",
                            "--log-target", "stderr"]
+            if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
             _ = FileManager.default.createFile(atPath: log, contents: nil)
             let out = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
             out.seekToEndOfFile()
@@ -315,5 +317,29 @@ import Testing
                 .joined(separator: "\n"))
         #expect(log.contains("connected to \(b.socket)") && log.contains("leader epoch 2"), "\(log)")
         #expect(!log.contains("killing every run") && !log.contains("agent fenced"), "the agent fenced its runs: \(log)")
+    }
+
+    /// Under systemd (Type=notify, a watchdog) a standby is a service that has started: READY=1
+    /// with its standby status, WATCHDOG=1 while it waits (without them `systemctl start` would
+    /// wait for it to lead, and time out, and the watchdog would kill it); READY=1 again, serving,
+    /// once it leads.
+    @Test(.enabled(if: possible, "needs the release karstd and PostgreSQL 15 (make test builds and installs both)"))
+    func aStandbyTellsSystemdItStartedAndIsAliveThenThatItServes() async throws {
+        let pg = try PostgresCluster()
+        defer { pg.stop() }
+        let dir = shortTempDir()
+        let a = try Replica("a", dir: dir, pg: pg), b = try Replica("b", dir: dir, pg: pg)
+        defer { a.stop(); b.stop() }
+        try a.start()
+        #expect(try await eventually(30) { a.answers }, "a never led: \(a.tail)")
+        let listener = try NotifyListener(path: dir + "/notify")
+        try b.start(environment: ["NOTIFY_SOCKET": dir + "/notify", "WATCHDOG_USEC": "3000000"])
+        let ready = listener.next(matching: "READY=1", within: 15)
+        #expect(ready?.contains("STATUS=standby; leader is a at \(a.socket), epoch 1") == true, "\(String(describing: ready)) \(b.tail)")
+        #expect(listener.maxGap(of: "WATCHDOG=1", over: 3) < 1.5, "a standby's watchdog pings stopped")
+        a.stop()
+        let serving = listener.next(matching: "serving on", within: Self.lease * 5 + 10)
+        #expect(serving?.contains("READY=1") == true, "\(String(describing: serving)) \(b.tail)")
+        #expect(b.answers)
     }
 }

@@ -31,14 +31,26 @@ public enum Leadership {
 
     /// Opens the shared store (`DaemonOptions.replicatedStore`), waits (as a standby) for the
     /// lease, then loads the state it leads. While it waits, `standby` (when given) answers calls
-    /// on the control socket with `NotLeader`; it is stopped before this returns.
+    /// on the control socket with `NotLeader`; it is stopped before this returns. `status` gets
+    /// the standby's line when it changes, `alive` is called at every check of the lease.
     static func lead(_ configuration: KarstConfiguration, open: ReplicatedStoreFactory, logger: Logger, standby: StandbyServer?,
-                     status: (@Sendable (String) -> Void)?) async throws -> (any ReplicatedStore, SchedulerState, Int) {
+                     status: (@Sendable (String) -> Void)?, alive: (@Sendable () -> Void)? = nil) async throws
+        -> (any ReplicatedStore, SchedulerState, Int)
+    {
         let settings = configuration.state.postgres ?? PostgresSettings()
         let store = try open(settings, logger)
         let replica = store.replica
         var said: String? = nil
+        var nextCheck = 0.0
         while true {
+            // The watchdog is fed at least every second, whatever renew_seconds is.
+            alive?()
+            let now = ScaledWallClock.monotonicSeconds()
+            if now < nextCheck {
+                try await Task.sleep(for: .seconds(min(1, nextCheck - now)))
+                continue
+            }
+            nextCheck = now + settings.renewSeconds
             do {
                 if let epoch = try store.acquire(address: settings.address) {
                     logger.notice("\(replica) leads: epoch \(epoch) of the lease on \(store.location)")
@@ -60,9 +72,17 @@ public enum Leadership {
                     said = line
                 }
             }
-            try await Task.sleep(for: .seconds(settings.renewSeconds))
         }
         await standby?.stop()
+        // A large state takes seconds to load (a million jobs, 6-7 s here): the lease is kept,
+        // and the watchdog fed, meanwhile, as LeaseKeeper does once the daemon serves.
+        let stop = StopFlag(), renewing = DispatchGroup()
+        LeaseKeeper.renewalThread(store: store, logger: logger, stop: stop, alive: alive, done: renewing).start()
+        defer {
+            // Over before LeaseKeeper's own thread starts: one renewal at a time on the lease's connection.
+            stop.set()
+            renewing.wait()
+        }
         let (state, generation) = try KarstDaemon.restore(configuration, from: store, named: store.location, logger: logger)
         return (store, state, generation)
     }
@@ -77,11 +97,28 @@ struct LeaseKeeper: Service {
 
     func run() async throws {
         let stop = StopFlag()
-        let store = self.store, logger = self.logger
-        let thread = Thread {
+        Self.renewalThread(store: store, logger: logger, stop: stop).start()
+        try? await gracefulShutdown()
+        stop.set()
+    }
+
+    /// A thread that renews the lease when due until `stop` is set, calling `alive` at least
+    /// every tenth of a second, and exits the process (status 75) when the lease is lost or ran
+    /// out without a renewal. `done` is left when the thread ends.
+    static func renewalThread(store: any ReplicatedStore, logger: Logger, stop: StopFlag,
+                              alive: (@Sendable () -> Void)? = nil, done: DispatchGroup? = nil) -> Thread {
+        done?.enter()
+        return Thread {
+            defer { done?.leave() }
+            var lastAlive = 0.0
             while !stop.isSet {
-                let due = store.currentTerm.renewalDue ?? ScaledWallClock.monotonicSeconds()
-                let wait = due - ScaledWallClock.monotonicSeconds()
+                let now = ScaledWallClock.monotonicSeconds()
+                if let alive, now - lastAlive >= 0.1 {
+                    alive()
+                    lastAlive = now
+                }
+                let due = store.currentTerm.renewalDue ?? now
+                let wait = due - now
                 if wait > 0 { Thread.sleep(forTimeInterval: min(wait, 0.1)); continue }
                 do {
                     if try !store.renew() {
@@ -100,9 +137,6 @@ struct LeaseKeeper: Service {
                 }
             }
         }
-        thread.start()
-        try? await gracefulShutdown()
-        stop.set()
     }
 }
 
