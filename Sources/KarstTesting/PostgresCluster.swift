@@ -90,6 +90,21 @@ public final class PostgresCluster: @unchecked Sendable {
         pid = 0
     }
 
+    /// `configuration` (a karstd TOML: the built-in hub's text, or one without a `[state]`
+    /// table) with its state in this cluster, as replica `replica` (`address`: what standbys
+    /// say; `leaseSeconds`: with renewals every quarter of it).
+    public func replicaConfiguration(_ configuration: String, replica: String, address: String? = nil,
+                                     leaseSeconds: Double? = nil) -> String {
+        var text = configuration.contains("[state]\n")
+            ? configuration.replacingOccurrences(of: "[state]\n", with: "[state]\nbackend = \"postgres\"\n")
+            : configuration + "\n[state]\nbackend = \"postgres\"\n"
+        text += "\n[state.postgres]\nhost = \"\(socketDirectory)\"\nport = \(port)\nuser = \"\(user)\"\n"
+            + "database = \"\(database)\"\nreplica = \"\(replica)\"\n"
+        if let address { text += "address = \"\(address)\"\n" }
+        if let leaseSeconds { text += "lease_seconds = \(leaseSeconds)\nrenew_seconds = \(leaseSeconds / 4)\n" }
+        return text
+    }
+
     /// Runs SQL as the superuser through psql; true on success.
     @discardableResult
     public func psql(_ sql: String) throws -> Bool {

@@ -96,16 +96,7 @@ struct SocketBench: ParsableCommand {
         var state = durable ? ["--state-dir", dir + "/state"] : ["--ephemeral"]
         if let pg = cluster {
             // The built-in hub, its state in the cluster (a replica alone: it leads at once).
-            let config = BuiltinConfig.text.replacingOccurrences(of: "[state]\n", with: "[state]\nbackend = \"postgres\"\n") + """
-
-                [state.postgres]
-                host = "\(pg.socketDirectory)"
-                port = \(pg.port)
-                user = "\(pg.user)"
-                database = "\(pg.database)"
-                replica = "bench"
-
-                """
+            let config = pg.replicaConfiguration(BuiltinConfig.text, replica: "bench")
             try config.write(toFile: dir + "/karstd.toml", atomically: true, encoding: .utf8)
             state = ["--config", dir + "/karstd.toml", "--state-dir", dir + "/state"]
         }

@@ -17,24 +17,9 @@ import Testing
     /// the cluster, for replica `name` serving `socket`.
     static func config(_ pg: PostgresCluster, name: String, socket: String, dir: String, lease: Double = lease,
                        base: String? = nil) throws -> String {
-        var text: String
-        if let base { text = base + "\n[state]\nbackend = \"postgres\"\n" } else {
-            text = try String(contentsOf: CrashTests.repoRoot.appendingPathComponent("Config/karstd.toml"), encoding: .utf8)
-            text = text.replacingOccurrences(of: "[state]\n", with: "[state]\nbackend = \"postgres\"\n")
-        }
-        text += """
-
-            [state.postgres]
-            host = "\(pg.socketDirectory)"
-            port = \(pg.port)
-            user = "\(pg.user)"
-            database = "\(pg.database)"
-            replica = "\(name)"
-            address = "\(socket)"
-            lease_seconds = \(lease)
-            renew_seconds = \(lease / 4)
-
-            """
+        let text = pg.replicaConfiguration(
+            try base ?? String(contentsOf: CrashTests.repoRoot.appendingPathComponent("Config/karstd.toml"), encoding: .utf8),
+            replica: name, address: socket, leaseSeconds: lease)
         let path = dir + "/\(name).toml"
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
@@ -66,6 +51,12 @@ import Testing
             p.standardOutput = out
             try p.run()
             process = p
+        }
+
+        /// Starts it on a database no replica leads yet, and waits until it leads.
+        func startLeading() async throws {
+            try start()
+            #expect(try await eventually(30) { answers }, "\(name) never led: \(tail)")
         }
 
         func kill9() {
@@ -107,8 +98,7 @@ import Testing
         let dir = shortTempDir()
         let replicas = [try Replica("a", dir: dir, pg: pg), try Replica("b", dir: dir, pg: pg)]
         defer { for r in replicas { r.stop() } }
-        try replicas[0].start()
-        #expect(try await eventually(30) { replicas[0].answers }, "a never led: \(replicas[0].tail)")
+        try await replicas[0].startLeading()
         try replicas[1].start()
         var leader = 0
         var clients: [CrashClient] = []
@@ -157,8 +147,7 @@ import Testing
         let dir = shortTempDir()
         let a = try Replica("a", dir: dir, pg: pg), b = try Replica("b", dir: dir, pg: pg)
         defer { a.stop(); b.stop() }
-        try a.start()
-        #expect(try await eventually(30) { a.answers }, "a never led: \(a.tail)")
+        try await a.startLeading()
         try b.start()
         func submit(_ c: VarlinkConnection, _ key: String) throws -> VarlinkReply.Parsed {
             try c.send(VarlinkCall(method: "io.karst.Scheduler.Submit", parameters: jobParams(
@@ -210,8 +199,7 @@ import Testing
         let dir = shortTempDir()
         let a = try Replica("a", dir: dir, pg: pg, lease: 20)
         defer { a.stop() }
-        try a.start()
-        #expect(try await eventually(30) { a.answers }, "a never led: \(a.tail)")
+        try await a.startLeading()
         let c = try VarlinkConnection(path: a.socket)
         defer { c.close() }
         func submit(_ key: String) -> VarlinkReply.Parsed? {
@@ -257,8 +245,7 @@ import Testing
             .replacingOccurrences(of: "id = \"site\"\n", with: "id = \"site\"\nexecutor = \"agents\"\n")
         let a = try Replica("a", dir: dir, pg: pg, base: base), b = try Replica("b", dir: dir, pg: pg, base: base)
         defer { a.stop(); b.stop() }
-        try a.start()
-        #expect(try await eventually(30) { a.answers }, "a never led: \(a.tail)")
+        try await a.startLeading()
         try b.start()
         #expect(try await eventually(10) { b.refusal != nil }, "b never answered as a standby: \(b.tail)")
 
@@ -330,8 +317,7 @@ import Testing
         let dir = shortTempDir()
         let a = try Replica("a", dir: dir, pg: pg), b = try Replica("b", dir: dir, pg: pg)
         defer { a.stop(); b.stop() }
-        try a.start()
-        #expect(try await eventually(30) { a.answers }, "a never led: \(a.tail)")
+        try await a.startLeading()
         let listener = try NotifyListener(path: dir + "/notify")
         try b.start(environment: ["NOTIFY_SOCKET": dir + "/notify", "WATCHDOG_USEC": "3000000"])
         let ready = listener.next(matching: "READY=1", within: 15)
