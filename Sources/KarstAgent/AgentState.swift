@@ -64,16 +64,33 @@ enum AgentState {
     }
 
     /// The largest leader epoch the agent was leased under (`epoch`), if any (`KnownEpoch`).
-    static func loadEpoch(_ directory: String) -> UInt64? {
-        guard let text = try? String(contentsOfFile: directory + "/epoch", encoding: .utf8) else { return nil }
-        return UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines))
+    static func loadEpoch(_ directory: String) throws -> UInt64? {
+        let path = directory + "/epoch"
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+              let epoch = UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw AgentFailure.state("\(path) is unreadable (it holds the largest leader epoch this agent was leased under: "
+                + "remove it only if no replica can be older than the hub's current leader)")
+        }
+        return epoch
     }
 
-    /// Records a larger epoch (a new file renamed over the old: never half written).
+    /// Records a larger epoch: a new file, synced, renamed over the old (never half written, and
+    /// on disk before the agent acts on that leader's leases).
     static func saveEpoch(_ epoch: UInt64, to directory: String) throws {
         let path = directory + "/epoch"
-        do { try Data("\(epoch)\n".utf8).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-            throw AgentFailure.state("cannot record leader epoch \(epoch) in \(path): \(error)")
+        let fd = open(path + ".tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let bytes = Array("\(epoch)\n".utf8)
+        let written = fd >= 0 ? bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } : -1
+        let synced = fd >= 0 && written == bytes.count && fsync(fd) == 0
+        if fd >= 0 { close(fd) }
+        guard synced, rename(path + ".tmp", path) == 0 else {
+            throw AgentFailure.state("cannot record leader epoch \(epoch) in \(path): \(String(cString: strerror(errno)))")
+        }
+        let dir = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dir >= 0 {
+            _ = fsync(dir)
+            close(dir)
         }
     }
 

@@ -80,7 +80,7 @@ public final class SiteAgent: @unchecked Sendable {
         // reaps them, rather than lingering as zombies in the run's process group.
         _ = karst_set_child_subreaper()
         runs = try AgentState.load(options.stateDirectory)
-        known = KnownEpoch(largest: AgentState.loadEpoch(options.stateDirectory))
+        known = KnownEpoch(largest: try AgentState.loadEpoch(options.stateDirectory))
         tombstones = AgentState.loadTombstones(options.stateDirectory)
         // A state of an older agent kept reported ends in runs.json: they are tombstones now.
         for (key, run) in runs where run.ended && run.endReported {
@@ -132,7 +132,9 @@ public final class SiteAgent: @unchecked Sendable {
                     Thread.sleep(forTimeInterval: 0.25)
                 case .unreachable:
                     Thread.sleep(forTimeInterval: backoff)
-                    backoff = min(backoff * 2, 2)
+                    // With replicas a standby may not listen where agents connect (the agents'
+                    // TLS port opens when it leads): the one that takes over is soon asked again.
+                    backoff = min(backoff * 2, options.daemons.count > 1 ? 0.5 : 2)
                 }
             }
             turn()
@@ -153,7 +155,7 @@ public final class SiteAgent: @unchecked Sendable {
             }
             return (box.leases, box.closed)
         }
-        if closed { disconnect("the daemon closed the stream") }
+        if closed, stream != nil { disconnect("the daemon closed the stream") }
         // At most `leasesPerTurn` started per turn: a burst of thousands would otherwise hold the
         // loop for seconds, with nothing reaped, reported or fenced meanwhile.
         backlog += leases
@@ -183,9 +185,18 @@ public final class SiteAgent: @unchecked Sendable {
     func open(_ daemon: DaemonAddress) throws -> VarlinkConnection {
         switch daemon {
         case .socket(let path): return try VarlinkConnection(path: path)
-        case .remote(let remote): return try remote.connect(timeoutSeconds: answerTimeout)
+        case .remote(let remote): return try remote.connect(timeoutSeconds: connectTimeout)
         }
     }
+
+    /// How long a `Connect` (and, remotely, the TCP connect and TLS handshake) may take: with
+    /// replicas, short — a paused or unreachable one must not hold the agent from the leader
+    /// while its fence runs (a leader answers `Connect` at once).
+    var connectTimeout: Double { options.daemons.count > 1 ? min(answerTimeout, 1.5) : answerTimeout }
+
+    /// Replicas that failed other than as standbys (refused, timed out), and until when (the
+    /// agent's clock) they are left out while the others are tried.
+    var unreachableUntil: [Int: Double] = [:]
 
     /// How an attempt to connect went.
     enum Attempt { case connected, standbys, unreachable }
@@ -197,16 +208,24 @@ public final class SiteAgent: @unchecked Sendable {
         var failures: [String] = []
         var standby = false
         let count = options.daemons.count
-        for step in 0..<count {
-            let index = (current + step) % count
+        let started = monotonicSeconds()
+        // A replica that just failed is left out for a few seconds, unless all of them did.
+        var order = (0..<count).map { (current + $0) % count }
+        let available = order.filter { (unreachableUntil[$0] ?? 0) <= started }
+        if !available.isEmpty { order = available }
+        for index in order {
             let daemon = options.daemons[index]
+            onLoop?()  // each attempt may wait for connectTimeout: the watchdog is fed between them
             do {
                 try connect(to: daemon)
                 current = index
+                unreachableUntil[index] = nil
                 lastConnectFailure = ("", 0)
                 return .connected
             } catch {
-                if let e = error as? VarlinkError, e.name == ProtocolInterface.NotLeader.name { standby = true }
+                if let e = error as? VarlinkError, e.name == ProtocolInterface.NotLeader.name { standby = true } else if count > 1 {
+                    unreachableUntil[index] = monotonicSeconds() + 3
+                }
                 failures.append(count == 1 ? "\(error)" : "\(daemon): \(Self.describe(error))")
             }
         }
@@ -226,7 +245,7 @@ public final class SiteAgent: @unchecked Sendable {
         let leader = e.parameters["leader"]?.stringValue
         let address = e.parameters["address"]?.stringValue
         let epoch = e.parameters["epoch"].flatMap { if case .number(let n) = $0 { Int(n) } else { nil } } ?? 0
-        guard let leader else { return "not the leader (a newer one holds epoch \(epoch) or more)" }
+        guard let leader else { return "not the leader (its lease is over, or another replica leads with epoch \(epoch) or later)" }
         return "a standby (\(leader) leads\(address.map { " at \($0)" } ?? ""), epoch \(epoch))"
     }
 
@@ -237,23 +256,29 @@ public final class SiteAgent: @unchecked Sendable {
         defer { if !keep { s.close() } }
         // A daemon that accepts but does not answer (stopped, hung) must not hold the loop:
         // the fence has to be kept meanwhile.
-        s.setReceiveTimeout(seconds: answerTimeout)
+        s.setReceiveTimeout(seconds: connectTimeout)
         try s.stream(AgentInterface.Connect.name, AgentInterface.Connect.Parameters(
             agent: options.name, datacenter: options.datacenter, backend: backend.name, host: options.host,
             epoch: known.largest.map { Int($0) }).jsonObject)
         let reply = try s.receive()
         if let e = reply.error { throw e }
         let first = try AgentInterface.Connect.Reply(object: reply.parameters, path: .root, strict: false)
-        switch known.answered(first.epoch.flatMap { UInt64(exactly: $0) }) {
-        case .stale(let epoch, let largest):
+        let answered = first.epoch.flatMap { UInt64(exactly: $0) }
+        switch known.judge(answered) {
+        case .stale(let epoch?, let largest):
             throw AgentFailure.staleLeader("answers as leader of epoch \(epoch), older than epoch \(largest) this agent "
                 + "was leased under: an old leader")
+        case .stale(nil, let largest):
+            throw AgentFailure.staleLeader("answers with no leader epoch, where this agent was leased under epoch \(largest): "
+                + "a replica whose term is over, or not a replica (a hub moved back to one daemon: remove the agent's "
+                + "epoch file)")
         case .leader(let newer):
             // Recorded before its leases are acted on: a restarted agent must not go back to an
-            // older leader.
-            if newer, let largest = known.largest {
-                try AgentState.saveEpoch(largest, to: options.stateDirectory)
-                logger.notice("leader epoch \(largest) (\(daemon))")
+            // older leader. A save that fails refuses this connection (and is tried again).
+            if newer, let epoch = answered {
+                try AgentState.saveEpoch(epoch, to: options.stateDirectory)
+                known.record(epoch)
+                logger.notice("leader epoch \(epoch) (\(daemon))")
             }
         }
         let r = try open(daemon)
@@ -282,8 +307,9 @@ public final class SiteAgent: @unchecked Sendable {
     var lastConnectFailure: (reason: String, at: Double) = ("", 0)
 
     /// How long a report may wait for its answer before the connection is judged broken: half
-    /// the fence, so the agent reconnects (or fences) in time.
-    var answerTimeout: Double { max(0.5, fence.timeouts.fence / 2) }
+    /// the fence, so the agent reconnects (or fences) in time, and at most 4 s, within the
+    /// watchdog of its unit (`WatchdogSec=10s`), which the loop feeds.
+    var answerTimeout: Double { max(0.5, min(fence.timeouts.fence / 2, 4)) }
 
     func disconnect(_ why: String) {
         logger.warning("disconnected: \(why)")

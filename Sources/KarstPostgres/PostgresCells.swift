@@ -15,7 +15,9 @@ struct PostgresCells {
     struct Malformed: Error, CustomStringConvertible {
         var column: Int
         var expected: String
-        var description: String { "column \(column): not \(expected)" }
+        var description: String {
+            expected.hasPrefix("NULL") ? "column \(column): \(expected)" : "column \(column): not \(expected)"
+        }
     }
 
     private mutating func next() throws(Malformed) -> PostgresCell {
@@ -48,12 +50,12 @@ struct PostgresCells {
     }
 
     mutating func requiredInteger() throws(Malformed) -> Int64 {
-        guard let v = try integer() else { throw Malformed(column: column - 1, expected: "NULL") }
+        guard let v = try integer() else { throw Malformed(column: column - 1, expected: "NULL where an integer is required") }
         return v
     }
 
     mutating func requiredText() throws(Malformed) -> String {
-        guard let v = try text() else { throw Malformed(column: column - 1, expected: "NULL") }
+        guard let v = try text() else { throw Malformed(column: column - 1, expected: "NULL where text is required") }
         return v
     }
 }

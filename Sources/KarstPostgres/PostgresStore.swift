@@ -217,28 +217,36 @@ public final class PostgresStore: ReplicatedStore, @unchecked Sendable {
 
     public func load() throws(StoreError) -> StoredState {
         do {
-            // Rows are decoded as they arrive (while the server still sends the rest), into a
-            // buffer only the connection's event loop touches until the query is over.
             // Each row is read as it arrives, on the connection's event loop, and every few
-            // thousand their specs are decoded on other threads meanwhile (`SpecDecoding`).
+            // thousand their specs are decoded on other threads meanwhile (`SpecDecoding`). The
+            // first load (start, takeover) may take the time a large state takes; a later one
+            // (reading the state back after a failed write, on the engine's thread) a statement's.
             let decoding = SpecDecoding()
+            let deadline = loadedOnce.load(ordering: .relaxed) ? data.timeoutSeconds : max(data.timeoutSeconds, Self.loadSeconds)
             try data.forEachRow("""
                 SELECT id, tenant, state, submitted_at, started_at, finished_at, datacenter, pool, retired_pool,
                        attempts, preemptions, message, spec, policy
                 FROM jobs ORDER BY id
-                """, timeoutSeconds: max(data.timeoutSeconds, Self.loadSeconds)) { row in
+                """, timeoutSeconds: deadline) { row in
                 var c = PostgresCells(row)
-                let id = try c.requiredInteger(), tenant = try c.requiredText(), state = try c.requiredText()
-                let submitted = try c.requiredInteger(), started = try c.integer(), finished = try c.integer()
-                let dc = try c.text(), pool = try c.text(), retired = try c.text()
-                let attempts = try c.requiredInteger(), preemptions = try c.requiredInteger()
-                let message = try c.text(), spec = try c.requiredText(), policy = try c.text()
-                decoding.add(try RawRow(id: id, tenant: tenant, state: state, submittedAt: submitted, startedAt: started,
-                                        finishedAt: finished, datacenter: dc, pool: pool, retiredPool: retired,
-                                        attempts: Int(attempts), preemptions: Int(preemptions), message: message,
-                                        spec: spec, policy: policy))
+                let id: Int64
+                do { id = try c.requiredInteger() } catch { throw StoreError.corrupt(reason: "a jobs row: \(error)") }
+                do {
+                    let tenant = try c.requiredText(), state = try c.requiredText()
+                    let submitted = try c.requiredInteger(), started = try c.integer(), finished = try c.integer()
+                    let dc = try c.text(), pool = try c.text(), retired = try c.text()
+                    let attempts = try c.requiredInteger(), preemptions = try c.requiredInteger()
+                    let message = try c.text(), spec = try c.requiredText(), policy = try c.text()
+                    decoding.add(try RawRow(id: id, tenant: tenant, state: state, submittedAt: submitted, startedAt: started,
+                                            finishedAt: finished, datacenter: dc, pool: pool, retiredPool: retired,
+                                            attempts: Int(attempts), preemptions: Int(preemptions), message: message,
+                                            spec: spec, policy: policy))
+                } catch let e as PostgresCells.Malformed {
+                    throw StoreError.corrupt(reason: "job \(JobID(UInt64(max(0, id)))): \(e)")
+                }
             }
             let records = try decoding.finish()
+            loadedOnce.store(true, ordering: .relaxed)
             let meta = try data.query("SELECT key, value FROM meta").rows.map { row in
                 let (key, value) = try row.decode((String, String).self)
                 return (key: key, value: value)
@@ -279,10 +287,13 @@ public final class PostgresStore: ReplicatedStore, @unchecked Sendable {
         }
     }
 
-    /// How long loading the state may take before the database is judged unreachable: a
-    /// million jobs load in about 2 s; a deadline of a statement's (`lease_seconds`) would fail
-    /// a large state on a healthy database.
+    /// How long the first load of the state may take before the database is judged
+    /// unreachable: a million jobs take about 4 s to read here; a deadline of a statement's
+    /// (`lease_seconds`) would fail a large state on a healthy database.
     static let loadSeconds = 300.0
+
+    /// Whether a load has completed (later loads get a statement's deadline).
+    private let loadedOnce = Atomic<Bool>(false)
 
     /// The specs of a load's rows, decoded a chunk at a time on other threads while the rest of
     /// the rows still arrive. `add` and `finish` are called from one thread at a time (the
@@ -322,7 +333,7 @@ public final class PostgresStore: ReplicatedStore, @unchecked Sendable {
                 switch parts[i] {
                 case .success(let records)?: all += records
                 case .failure(let e)?: throw e
-                case nil: break
+                case nil: throw .corrupt(reason: "the load lost chunk \(i) of its rows (an internal error)")
                 }
             }
             return all

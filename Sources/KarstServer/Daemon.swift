@@ -179,7 +179,8 @@ public struct DaemonHooks: Sendable {
     /// A replica waits as a standby (its socket answering `NotLeader`): its status line, each
     /// time it changes. Under systemd, READY=1 with it: a standby is a service that started.
     public var standby: (@Sendable (String) -> Void)?
-    /// A standby checked the lease (every `renew_seconds`): alive (WATCHDOG=1).
+    /// A standby is waiting (called at least every second between checks of the lease, and
+    /// every tenth of a second while a takeover loads the state): alive (WATCHDOG=1).
     public var waiting: (@Sendable () -> Void)?
     /// A reload is starting.
     public var reloading: (@Sendable () -> Void)?

@@ -226,14 +226,16 @@ import Testing
         let replicas = "\n[state]\nbackend = \"postgres\"\n"
         #expect(ConfigTests().issues(text + replicas) == [
             "settings.agent_fence_seconds: with replicas ([state] backend = \"postgres\") must be at least lease_seconds + "
-                + "renew_seconds + 5 s of recovery (17 s), not 10: else agents kill their runs before a standby has taken over "
+                + "renew_seconds + 10 s (22 s), not 10: else agents kill their runs before a standby has taken over "
                 + "(raise agent_lost_seconds with it)",
         ])
-        let raised = "[settings]\nagent_fence_seconds = 17\nagent_lost_seconds = 20\n" + text + replicas
-        #expect(try KarstConfiguration.parse(raised, source: "test").topology.settings.agentTimeouts.fence == 17)
-        // A shorter lease needs a shorter fence; no agents, no constraint; SQLite, none either.
-        #expect(try KarstConfiguration.parse(text + replicas + "[state.postgres]\nlease_seconds = 4\nrenew_seconds = 1\n",
+        let raised = "[settings]\nagent_fence_seconds = 22\nagent_lost_seconds = 25\n" + text + replicas
+        #expect(try KarstConfiguration.parse(raised, source: "test").topology.settings.agentTimeouts.fence == 22)
+        // A shorter lease needs a shorter fence (2 + 0.5 + 10); no agents, no constraint; SQLite, none either.
+        let short = replicas + "[state.postgres]\nlease_seconds = 2\nrenew_seconds = 0.5\n"
+        #expect(try KarstConfiguration.parse("[settings]\nagent_fence_seconds = 12.5\nagent_lost_seconds = 15\n" + text + short,
                                              source: "test").state.backend == .postgres)
+        #expect(ConfigTests().issues("[settings]\nagent_fence_seconds = 12\nagent_lost_seconds = 15\n" + text + short).count == 1)
         #expect(try KarstConfiguration.parse(TestConfigs.toml(datacenters: [("a", 8, 16)]) + replicas, source: "test")
             .state.backend == .postgres)
         #expect(try KarstConfiguration.parse(text, source: "test").state.backend == .sqlite)

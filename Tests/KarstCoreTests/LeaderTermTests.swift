@@ -38,35 +38,39 @@ import Testing
 
 /// The agent's record of leader epochs.
 @Suite struct KnownEpochTests {
-    @Test func aSmallerEpochIsAnOldLeaderAndTheLargestNeverFalls() {
+    @Test func aSmallerEpochOrNoneIsAnOldLeaderAndTheLargestNeverFalls() {
         var known = KnownEpoch()
-        #expect(known.answered(nil) == .leader(newer: false))
-        #expect(known.largest == nil)
-        #expect(known.answered(3) == .leader(newer: true))
-        #expect(known.answered(3) == .leader(newer: false))
-        #expect(known.answered(2) == .stale(epoch: 2, largest: 3))
-        #expect(known.largest == 3)
-        #expect(known.answered(5) == .leader(newer: true))
-        #expect(known.answered(4) == .stale(epoch: 4, largest: 5))
-        // A single daemon (no epoch) is taken as it is; what was seen stays.
-        #expect(known.answered(nil) == .leader(newer: false))
+        #expect(known.judge(nil) == .leader(newer: false), "a single daemon, before any epoch")
+        #expect(known.judge(3) == .leader(newer: true))
+        #expect(known.largest == nil, "judging records nothing")
+        known.record(3)
+        #expect(known.judge(3) == .leader(newer: false))
+        #expect(known.judge(2) == .stale(epoch: 2, largest: 3))
+        #expect(known.judge(nil) == .stale(epoch: nil, largest: 3), "no epoch, once one was seen: not followed")
+        #expect(known.judge(5) == .leader(newer: true))
+        known.record(5)
+        known.record(4)
         #expect(known.largest == 5)
-        var restored = KnownEpoch(largest: 5)
-        #expect(restored.answered(4) == .stale(epoch: 4, largest: 5))
+        #expect(KnownEpoch(largest: 5).judge(4) == .stale(epoch: 4, largest: 5))
     }
 
-    @Test func overRandomSequencesTheLargestIsTheMaximumAndNoSmallerIsTaken() {
+    @Test func overRandomSequencesTheLargestIsTheMaximumRecordedAndNothingSmallerIsFollowed() {
         var rng = SeededRandom(seed: 7)
         for _ in 0..<200 {
             var known = KnownEpoch()
             var maximum: UInt64? = nil
             for _ in 0..<50 {
                 let e: UInt64? = rng.next() % 8 == 0 ? nil : rng.next() % 20
-                let verdict = known.answered(e)
-                if let e {
-                    if let m = maximum, e < m { #expect(verdict == .stale(epoch: e, largest: m)) } else {
-                        #expect(verdict == .leader(newer: maximum.map { e > $0 } ?? true))
-                    }
+                let verdict = known.judge(e)
+                switch (e, maximum) {
+                case (nil, nil): #expect(verdict == .leader(newer: false))
+                case (nil, let m?): #expect(verdict == .stale(epoch: nil, largest: m))
+                case (let e?, nil): #expect(verdict == .leader(newer: true))
+                case (let e?, let m?): #expect(verdict == (e < m ? .stale(epoch: e, largest: m) : .leader(newer: e > m)))
+                }
+                // The caller records what it follows (a save that fails leaves it unrecorded).
+                if case .leader = verdict, let e, rng.next() % 4 != 0 {
+                    known.record(e)
                     maximum = max(maximum ?? 0, e)
                 }
                 #expect(known.largest == maximum)

@@ -241,7 +241,8 @@ import Testing
         let pg = try PostgresCluster()
         defer { pg.stop() }
         let dir = shortTempDir()
-        let base = TestConfigs.toml(datacenters: [("site", 8, 32)])
+        // The agents' fence outlasts a takeover (2 s lease + 0.5 s renewal + 10 s: the configuration requires it).
+        let base = "[settings]\nagent_fence_seconds = 13\nagent_lost_seconds = 16\n" + TestConfigs.toml(datacenters: [("site", 8, 32)])
             .replacingOccurrences(of: "id = \"site\"\n", with: "id = \"site\"\nexecutor = \"agents\"\n")
         let a = try Replica("a", dir: dir, pg: pg, base: base), b = try Replica("b", dir: dir, pg: pg, base: base)
         defer { a.stop(); b.stop() }

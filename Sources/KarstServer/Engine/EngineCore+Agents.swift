@@ -37,13 +37,16 @@ extension EngineCore {
     /// paused or cut off while another took over), is not the leader: `NotLeader`, and the agent
     /// looks for the leader. A report under an older epoch than this leader's was meant for an
     /// earlier leader's session: refused, and the agent connects again (`connecting` is that).
-    /// A single daemon has no epoch and checks nothing.
-    func checkEpoch(_ claimed: UInt64?, agent: String, connecting: Bool = false) throws(VarlinkError) {
-        guard let replicated = store as? any ReplicatedStore else { return }
-        guard let mine = replicated.currentTerm.epoch, replicated.mayWriteNow else {
-            throw ProtocolInterface.NotLeader(leader: nil, address: nil, epoch: Int(claimed ?? 0)).varlinkError
+    /// A single daemon has no epoch and checks nothing. Returns this leader's epoch (nil for a
+    /// single daemon): the one its answer carries. Called after the caller's role is checked.
+    @discardableResult
+    func checkEpoch(_ claimed: UInt64?, agent: String, connecting: Bool = false) throws(VarlinkError) -> UInt64? {
+        guard let replicated = store as? any ReplicatedStore else { return nil }
+        let term = replicated.currentTerm
+        guard let mine = term.epoch, replicated.mayWriteNow else {
+            throw ProtocolInterface.NotLeader(leader: nil, address: nil, epoch: Int(max(term.epoch ?? 0, claimed ?? 0))).varlinkError
         }
-        guard let claimed else { return }
+        guard let claimed else { return mine }
         if claimed > mine {
             logger.warning("agent \(agent) was leased under epoch \(claimed), newer than this replica's \(mine): another replica leads",
                            metadata: ["agent": "\(agent)", "leader": "stale"])
@@ -53,11 +56,14 @@ extension EngineCore {
             throw SchedulerInterface.AgentRefused(agent: agent, reason: "reported under epoch \(claimed), an earlier leader's; "
                 + "this leader's epoch is \(mine): connect again").varlinkError
         }
+        return mine
     }
 
-    func agentConnect(_ agent: String, datacenter: String, backend: String, host: String?, _ r: EngineRequest,
-                      _ now: Instant) throws(VarlinkError) -> Outcome {
+    func agentConnect(_ agent: String, datacenter: String, backend: String, host: String?, epoch claimed: UInt64?,
+                      _ r: EngineRequest, _ now: Instant) throws(VarlinkError) -> Outcome {
         try requireExecutor(r.caller, agent, datacenter: datacenter)
+        // The epoch checked is the one the reply carries (the term may end in between).
+        let epoch = try checkEpoch(claimed, agent: agent, connecting: true)
         // The connection serves one stream at a time: a second one has none.
         guard let send = r.stream else { throw VarlinkError.expectedMore }
         let (session, leases) = try core { () throws(SchedulerError) in
@@ -71,7 +77,6 @@ extension EngineCore {
             + "\(leases.count) runs)"
         logger.notice("\(line)", metadata: ["agent": "\(agent)", "datacenter": "\(datacenter)"])
         let timeouts = state.agents.timeouts
-        let epoch = leaderEpoch
         let first = AgentInterface.Connect.Reply(
             session: Int(session), leases: withState { s in leases.compactMap { Self.wireLease($0, in: s, epoch: epoch) } },
             reportIntervalSeconds: timeouts.reportInterval, fenceSeconds: timeouts.fence, epoch: epoch.map { Int($0) })
@@ -79,15 +84,19 @@ extension EngineCore {
         return .streaming
     }
 
-    func agentHeartbeat(_ agent: String, _ session: UInt64, _ c: Caller, _ now: Instant) throws(VarlinkError) -> Outcome {
+    func agentHeartbeat(_ agent: String, _ session: UInt64, _ epoch: UInt64?, _ c: Caller, _ now: Instant) throws(VarlinkError)
+        -> Outcome
+    {
         try requireExecutor(c, agent)
+        try checkEpoch(epoch, agent: agent)
         try core { () throws(SchedulerError) in try state.agentReport(agent, session: session, now: now) }
         return .reply { _, _ in VarlinkReply.frame(parameters: AgentInterface.Heartbeat.Reply()) }
     }
 
-    func agentStarted(_ place: RunPlace, _ session: UInt64, _ run: RunID, _ c: Caller,
+    func agentStarted(_ place: RunPlace, _ session: UInt64, _ epoch: UInt64?, _ run: RunID, _ c: Caller,
                       _ now: Instant, _ events: inout [Event]) throws(VarlinkError) -> Outcome {
         try requireExecutor(c, place.agent)
+        try checkEpoch(epoch, agent: place.agent)
         let (action, started) = try core { () throws(SchedulerError) in
             try state.agentStarted(place.agent, session: session, run: run, siteID: place.siteID, output: place.output,
                                    limits: place.limits, now: now)
@@ -96,9 +105,10 @@ extension EngineCore {
         return .reply { _, _ in VarlinkReply.frame(parameters: AgentInterface.Started.Reply(action: action == .run ? "run" : "kill")) }
     }
 
-    func agentEnded(_ agent: String, _ session: UInt64, _ run: RunID, _ outcome: AgentBook.RunOutcome, _ c: Caller,
-                    _ now: Instant, _ events: inout [Event]) throws(VarlinkError) -> Outcome {
+    func agentEnded(_ agent: String, _ session: UInt64, _ epoch: UInt64?, _ run: RunID, _ outcome: AgentBook.RunOutcome,
+                    _ c: Caller, _ now: Instant, _ events: inout [Event]) throws(VarlinkError) -> Outcome {
         try requireExecutor(c, agent)
+        try checkEpoch(epoch, agent: agent)
         let (answer, caused) = try core { () throws(SchedulerError) in
             try state.agentEnded(agent, session: session, run: run, outcome: outcome, now: now)
         }

@@ -35,17 +35,12 @@ extension EngineCore {
             case .reload: return try reloadCall(r, now)
             case .backup(let path): return try backup(path, r)
             case .agentConnect(let agent, let dc, let backend, let host, let epoch):
-                try checkEpoch(epoch, agent: agent, connecting: true)
-                return try agentConnect(agent, datacenter: dc, backend: backend, host: host, r, now)
-            case .agentHeartbeat(let agent, let session, let epoch):
-                try checkEpoch(epoch, agent: agent)
-                return try agentHeartbeat(agent, session, c, now)
+                return try agentConnect(agent, datacenter: dc, backend: backend, host: host, epoch: epoch, r, now)
+            case .agentHeartbeat(let agent, let session, let epoch): return try agentHeartbeat(agent, session, epoch, c, now)
             case .agentStarted(let session, let run, let place, let epoch):
-                try checkEpoch(epoch, agent: place.agent)
-                return try agentStarted(place, session, run, c, now, &events)
+                return try agentStarted(place, session, epoch, run, c, now, &events)
             case .agentEnded(let agent, let session, let run, let outcome, let epoch):
-                try checkEpoch(epoch, agent: agent)
-                return try agentEnded(agent, session, run, outcome, c, now, &events)
+                return try agentEnded(agent, session, epoch, run, outcome, c, now, &events)
             }
         } catch {
             return .error(error)

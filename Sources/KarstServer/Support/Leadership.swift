@@ -43,7 +43,8 @@ public enum Leadership {
         var said: String? = nil
         var nextCheck = 0.0
         while true {
-            // The watchdog is fed at least every second, whatever renew_seconds is.
+            // The watchdog is fed between checks of the lease at least every second, whatever
+            // renew_seconds is (a check itself waits at most the lease connection's deadline).
             alive?()
             let now = ScaledWallClock.monotonicSeconds()
             if now < nextCheck {
