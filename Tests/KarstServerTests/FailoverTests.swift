@@ -233,11 +233,14 @@ import Testing
         #expect(keys == acknowledged, "stored \(keys.sorted()), acknowledged \(acknowledged.sorted())")
     }
 
-    /// A site agent given both replicas' sockets, with four runs going, and the leader killed:
+    /// A site agent given both replicas' sockets, with four runs going, and the leader killed
+    /// (its connections end at once) or paused (they go silent: the agent's reports time out):
     /// the agent finds the new leader (its epoch newer), the new leader lists the same leases,
-    /// and every run ends once, as its first attempt, reported to the new leader.
-    @Test(.enabled(if: possible && AgentProcessTests.built, "needs the release karstd, karst-agent and PostgreSQL 15 (make test builds and installs them)"))
-    func aSiteAgentsRunsCarryOverAFailoverWithoutASecondAttempt() async throws {
+    /// and every run ends once, as its first attempt, reported to the new leader. A paused leader,
+    /// continued, steps down.
+    @Test(.enabled(if: possible && AgentProcessTests.built, "needs the release karstd, karst-agent and PostgreSQL 15 (make test builds and installs them)"),
+          arguments: ["killed", "paused"])
+    func aSiteAgentsRunsCarryOverAFailoverWithoutASecondAttempt(_ leader: String) async throws {
         let pg = try PostgresCluster()
         defer { pg.stop() }
         let dir = shortTempDir()
@@ -279,7 +282,9 @@ import Testing
         #expect(try await eventually(30) { lines().filter { $0.hasPrefix("start") }.count == 4 },
                 "the runs did not start: \(lines()) \(agentTail())")
 
-        a.kill9()
+        let pid = a.process!.processIdentifier
+        if leader == "killed" { a.kill9() } else { kill(pid, SIGSTOP) }
+        defer { if leader == "paused" { kill(pid, SIGCONT) } }
         let killed = Date()
         #expect(try await eventually(Self.lease * 5 + 10) { b.answers }, "b did not take over: \(b.tail)")
         let tookOver = Date().timeIntervalSince(killed)
@@ -298,8 +303,13 @@ import Testing
                     "\(id): \(lines())")
         }
         #expect(!lines().contains { $0.hasSuffix(".2") }, "a second attempt ran: \(lines())")
+        if leader == "paused" {
+            kill(pid, SIGCONT)
+            #expect(try await eventually(10) { !(a.process?.isRunning ?? false) }, "a did not step down: \(a.tail)")
+            #expect(a.process?.terminationStatus == 75 && a.tail.contains("stepping down"), "\(a.tail)")
+        }
         let log = agentTail()
-        print("agent failover: b took over \(String(format: "%.2f", tookOver)) s after the kill, the agent followed at "
+        print("agent failover (leader \(leader)): b took over \(String(format: "%.2f", tookOver)) s after, the agent followed at "
             + "\(String(format: "%.2f", followed)) s; 4 runs carried over, each run once; agent log:\n"
             + log.split(separator: "\n").filter { $0.contains("connected") || $0.contains("epoch") || $0.contains("leader") }
                 .joined(separator: "\n"))
