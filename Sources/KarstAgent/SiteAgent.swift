@@ -314,7 +314,9 @@ public final class SiteAgent: @unchecked Sendable {
     func disconnect(_ why: String) {
         logger.warning("disconnected: \(why)")
         backlog = []  // the next connection's first reply lists every lease again
-        stream?.close()
+        // The stream's reader thread holds it until it sees the end: shut down, not closed here,
+        // so its descriptor is not reused by the next connection while the reader may still read.
+        stream?.shutdown()
         reports?.close()
         stream = nil
         reports = nil

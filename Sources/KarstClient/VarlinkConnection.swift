@@ -97,6 +97,15 @@ public final class VarlinkConnection: @unchecked Sendable {
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
     }
 
+    /// Ends the connection both ways and wakes a thread blocked reading it, but keeps its
+    /// descriptor until the connection is released (or closed): a reader on another thread can
+    /// never go on to read from the descriptor's number reused by a newer connection, as it
+    /// could after `close` from another thread.
+    public func shutdown() {
+        guard !isClosed else { return }
+        if let transport { transport.close() } else { _ = Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
+    }
+
     /// Closes the connection.
     public func close() {
         guard !isClosed else { return }

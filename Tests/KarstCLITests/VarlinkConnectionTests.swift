@@ -1,3 +1,4 @@
+import Foundation
 import KarstClient
 import KarstProtocol
 import Synchronization
@@ -70,5 +71,34 @@ import Testing
             guard case ClientError.closed = error else { return false }
             return true
         }
+    }
+
+    /// `shutdown` from another thread wakes a reader blocked on the connection (its descriptor
+    /// stays the connection's until it is released).
+    @Test func shutdownWakesAReaderBlockedOnAnotherThread() throws {
+        let path = "/tmp/karst-shutdown-\(getpid()).sock"
+        unlink(path)
+        defer { unlink(path) }
+        let listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { Glibc.close(listener) }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in for (i, b) in path.utf8.enumerated() { raw[i] = b } }
+        let bound = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        #expect(bound == 0 && listen(listener, 4) == 0)
+        let c = try VarlinkConnection(path: path)
+        let peer = accept(listener, nil, nil)  // never answers
+        defer { Glibc.close(peer) }
+        let woke = DispatchSemaphore(value: 0)
+        Thread {
+            _ = try? c.receive()
+            woke.signal()
+        }.start()
+        #expect(woke.wait(timeout: .now() + 0.3) == .timedOut, "the reader should be blocked")
+        c.shutdown()
+        #expect(woke.wait(timeout: .now() + 5) == .success, "shutdown did not wake the reader")
+        c.close()
     }
 }
