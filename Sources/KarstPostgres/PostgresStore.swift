@@ -326,17 +326,8 @@ public final class PostgresStore: ReplicatedStore, @unchecked Sendable {
         func finish() throws(StoreError) -> [JobRecord] {
             flush()
             group.wait()
-            let parts = decoded.withLock { d in defer { d = [:] }; return d }
-            var all: [JobRecord] = []
-            all.reserveCapacity(chunks * Self.chunkRows)
-            for i in 0..<chunks {
-                switch parts[i] {
-                case .success(let records)?: all += records
-                case .failure(let e)?: throw e
-                case nil: throw .corrupt(reason: "the load lost chunk \(i) of its rows (an internal error)")
-                }
-            }
-            return all
+            return try joinParts(decoded.withLock { d in defer { d = [:] }; return d }, count: chunks,
+                                 rows: chunks * Self.chunkRows)
         }
     }
 

@@ -90,41 +90,36 @@ package struct RawRow: Sendable {
 /// Decodes every row's spec, splitting the rows over `parts` threads (the machine's cores, at
 /// most 8, by default).
 package func decodeSpecs(_ raw: [RawRow], parts: Int? = nil) throws(StoreError) -> [JobRecord] {
-    try decodeInParallel(raw, parts: parts) { row throws(StoreError) in
-        var r = row.record
-        do { r.spec = try SpecCodec.decode(row.spec) } catch { throw .corrupt(reason: "job \(r.id): \(error)") }
-        return r
-    }
-}
-
-/// `decode` of every item, in order, the items split over `parts` threads (the machine's cores,
-/// at most 8, by default); the first error of the first part that failed.
-package func decodeInParallel<Item: Sendable>(_ items: [Item], parts: Int? = nil,
-                                              _ decode: @Sendable (Item) throws(StoreError) -> JobRecord)
-    throws(StoreError) -> [JobRecord]
-{
     let parts = max(1, parts ?? min(8, ProcessInfo.processInfo.activeProcessorCount))
-    let chunk = (items.count + parts - 1) / max(parts, 1)
+    let chunk = (raw.count + parts - 1) / parts
     let results = Mutex<[Int: Result<[JobRecord], StoreError>]>([:])
     DispatchQueue.concurrentPerform(iterations: parts) { p in
-        let range = min(items.count, p * chunk)..<min(items.count, (p + 1) * chunk)
+        let range = min(raw.count, p * chunk)..<min(raw.count, (p + 1) * chunk)
         var out: [JobRecord] = []
         out.reserveCapacity(range.count)
         for i in range {
-            do throws(StoreError) { out.append(try decode(items[i])) } catch {
-                results.withLock { $0[p] = .failure(error) }
+            var r = raw[i].record
+            do { r.spec = try SpecCodec.decode(raw[i].spec) } catch {
+                results.withLock { $0[p] = .failure(.corrupt(reason: "job \(r.id): \(error)")) }
                 return
             }
+            out.append(r)
         }
         results.withLock { $0[p] = .success(out) }
     }
+    return try joinParts(results.withLock { $0 }, count: parts, rows: raw.count)
+}
+
+/// Parts of a load decoded apart (numbered from 0), joined in order; the first part's error
+/// if one failed. A part missing is an internal error, named.
+package func joinParts(_ parts: [Int: Result<[JobRecord], StoreError>], count: Int, rows: Int) throws(StoreError) -> [JobRecord] {
     var all: [JobRecord] = []
-    all.reserveCapacity(items.count)
-    for p in 0..<parts {
-        switch results.withLock({ $0[p] }) {
+    all.reserveCapacity(rows)
+    for i in 0..<count {
+        switch parts[i] {
         case .success(let part)?: all += part
         case .failure(let e)?: throw e
-        case nil: break
+        case nil: throw .corrupt(reason: "the load lost part \(i) of its rows (an internal error)")
         }
     }
     return all
