@@ -129,7 +129,7 @@ struct LeaseKeeper: Service {
                     }
                 } catch {
                     logger.warning("the leader lease could not be renewed: \(error)")
-                    if !store.currentTerm.mayWrite(now: ScaledWallClock.monotonicSeconds()) {
+                    if !store.mayWriteNow {
                         logger.critical("the leader lease ran out without a renewal: stepping down",
                                         metadata: ["leader": "lost"])
                         exitProcess(Leadership.steppedDown)
