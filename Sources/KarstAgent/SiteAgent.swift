@@ -223,7 +223,7 @@ public final class SiteAgent: @unchecked Sendable {
                 lastConnectFailure = ("", 0)
                 return .connected
             } catch {
-                if let e = error as? VarlinkError, e.name == ProtocolInterface.NotLeader.name { standby = true } else if count > 1 {
+                if let e = error as? VarlinkError, ProtocolInterface.NotLeader(e) != nil { standby = true } else if count > 1 {
                     unreachableUntil[index] = monotonicSeconds() + 3
                 }
                 failures.append(count == 1 ? "\(error)" : "\(daemon): \(Self.describe(error))")
@@ -241,12 +241,8 @@ public final class SiteAgent: @unchecked Sendable {
 
     /// A refusal in a few words: a standby's names the leader.
     static func describe(_ error: any Error) -> String {
-        guard let e = error as? VarlinkError, e.name == ProtocolInterface.NotLeader.name else { return "\(error)" }
-        let leader = e.parameters["leader"]?.stringValue
-        let address = e.parameters["address"]?.stringValue
-        let epoch = e.parameters["epoch"].flatMap { if case .number(let n) = $0 { Int(n) } else { nil } } ?? 0
-        guard let leader else { return "not the leader (its lease is over, or another replica leads with epoch \(epoch) or later)" }
-        return "a standby (\(leader) leads\(address.map { " at \($0)" } ?? ""), epoch \(epoch))"
+        guard let e = error as? VarlinkError, let n = ProtocolInterface.NotLeader(e) else { return "\(error)" }
+        return n.explanation
     }
 
     func connect(to daemon: DaemonAddress) throws {

@@ -145,9 +145,10 @@ func explain(_ e: VarlinkError) -> String {
     case "io.karst.Protocol.TooManyConnections": return "the daemon serves its limit of \(s("limit")) connections; retry later."
     case "io.karst.Protocol.SlowConsumer": return "the watch fell \(s("behind")) events behind and was ended."
     case "io.karst.Protocol.NotLeader":
-        guard let leader = p["leader"]?.stringValue else { return "this replica is a standby and no replica leads yet; retry." }
-        return "this replica is a standby; \(leader) leads (epoch \(s("epoch")))"
-            + (p["address"]?.stringValue.map { ": call it at \($0), e.g. --socket \($0)." } ?? ".")
+        guard let n = ProtocolInterface.NotLeader(e), n.leader != nil else {
+            return "this replica is a standby and no replica leads yet; retry."
+        }
+        return n.explanation + (n.address.map { ", e.g. --socket \($0)." } ?? ".")
     default: return p.isEmpty ? "the call failed." : String(decoding: JSONValue.object(p).encoded, as: UTF8.self)
     }
 }
