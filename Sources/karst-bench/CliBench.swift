@@ -186,8 +186,6 @@ struct Cmd: Sendable {
         while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
         let wall = monotonicSeconds() - t
         guard status == 0 else { throw ValidationError("\(path) \(args.joined(separator: " ")) exited with wait status \(status)") }
-        let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
-            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
-        return (cpu, wall)
+        return (usage.cpuSeconds, wall)
     }
 }

@@ -135,10 +135,3 @@ func measureFsync(in dir: String, samples: Int) throws -> (Double, Double) {
 }
 
 private func ms(_ s: Double) -> Int { Int((s * 1000).rounded()) }
-
-/// This process's CPU time so far (user and system, every thread), in seconds.
-func cpuSeconds() -> Double {
-    var u = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &u)
-    return Double(u.ru_utime.tv_sec) + Double(u.ru_utime.tv_usec) / 1e6 + Double(u.ru_stime.tv_sec) + Double(u.ru_stime.tv_usec) / 1e6
-}
