@@ -183,13 +183,18 @@ public final class PostgresStore: ReplicatedStore, @unchecked Sendable {
         try commit(rows)
     }
 
-    /// One `karst_commit`, fenced by this replica's term and by the database.
+    /// One `karst_commit_v2`, fenced by this replica's term and by the database.
     private func commit(_ rows: PostgresRows) throws(StoreError) {
         let epoch = try writableEpoch()
         do {
+            let i = rows.inserted, u = rows.updated
             _ = try data.query("""
-                SELECT karst_commit(\(replica), \(Int64(epoch)), \(rows.inserted)::json, \(rows.updated)::json,
-                                    \(rows.events)::json, \(rows.meta)::json)
+                SELECT karst_commit_v2(\(replica), \(Int64(epoch)),
+                    \(i.id), \(i.tenant), \(i.state), \(i.submittedAt), \(i.startedAt), \(i.finishedAt), \(i.datacenter),
+                    \(i.pool), \(i.retiredPool), \(i.attempts), \(i.preemptions), \(i.message), \(i.spec), \(i.policy),
+                    \(u.id), \(u.state), \(u.startedAt), \(u.finishedAt), \(u.datacenter), \(u.pool), \(u.retiredPool),
+                    \(u.attempts), \(u.preemptions), \(u.message), \(u.policy),
+                    \(rows.firstEventAt), \(rows.lastEventAt), \(rows.eventCount), \(rows.events), \(rows.meta)::json)
                 """)
         } catch {
             throw writeError(error)
@@ -277,8 +282,10 @@ public final class PostgresStore: ReplicatedStore, @unchecked Sendable {
                                   AND state IN ('succeeded', 'failed', 'cancelled') RETURNING 1)
                     SELECT count(*) FROM gone
                     """).rows.first.map { try $0.decode(Int64.self) } ?? 0
+                // A batch of events goes once its last event is older than the cut.
                 let events = try db.query("""
-                    WITH gone AS (DELETE FROM events WHERE at < \(before.microseconds) RETURNING 1) SELECT count(*) FROM gone
+                    WITH gone AS (DELETE FROM event_batches WHERE last_at < \(before.microseconds) RETURNING count)
+                    SELECT COALESCE(sum(count), 0)::bigint FROM gone
                     """).rows.first.map { try $0.decode(Int64.self) } ?? 0
                 return (Int(jobs), Int(events))
             }

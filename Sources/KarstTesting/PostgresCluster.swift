@@ -105,10 +105,11 @@ public final class PostgresCluster: @unchecked Sendable {
         return text
     }
 
-    /// Runs SQL as the superuser through psql; true on success.
+    /// Runs SQL as the superuser through psql (in `database`, by default the `karst` one); true
+    /// on success.
     @discardableResult
-    public func psql(_ sql: String) throws -> Bool {
-        try asPostgres("psql", ["-h", socketDirectory, "-p", String(port), "-U", user, "-d", database,
+    public func psql(_ sql: String, database: String? = nil) throws -> Bool {
+        try asPostgres("psql", ["-h", socketDirectory, "-p", String(port), "-U", user, "-d", database ?? self.database,
                                 "-v", "ON_ERROR_STOP=1", "-q", "-c", sql])
     }
 
