@@ -87,40 +87,35 @@ package struct RawRow: Sendable {
     }
 }
 
-/// Decodes every row's spec, splitting the rows over `parts` threads (the machine's cores, at
-/// most 8, by default).
+/// Every row's record, its spec decoded, in the rows' order (`decodeSpecs(_:into:)`).
 package func decodeSpecs(_ raw: [RawRow], parts: Int? = nil) throws(StoreError) -> [JobRecord] {
-    let parts = max(1, parts ?? min(8, ProcessInfo.processInfo.activeProcessorCount))
-    let chunk = (raw.count + parts - 1) / parts
-    let results = Mutex<[Int: Result<[JobRecord], StoreError>]>([:])
-    DispatchQueue.concurrentPerform(iterations: parts) { p in
-        let range = min(raw.count, p * chunk)..<min(raw.count, (p + 1) * chunk)
-        var out: [JobRecord] = []
-        out.reserveCapacity(range.count)
-        for i in range {
-            var r = raw[i].record
-            do { r.spec = try SpecCodec.decode(raw[i].spec) } catch {
-                results.withLock { $0[p] = .failure(.corrupt(reason: "job \(r.id): \(error)")) }
-                return
-            }
-            out.append(r)
-        }
-        results.withLock { $0[p] = .success(out) }
-    }
-    return try joinParts(results.withLock { $0 }, count: parts, rows: raw.count)
+    try RecordSlots.build(count: raw.count) { slots throws(StoreError) in try decodeSpecs(raw, into: slots, parts: parts) }
 }
 
-/// Parts of a load decoded apart (numbered from 0), joined in order; the first part's error
-/// if one failed. A part missing is an internal error, named.
-package func joinParts(_ parts: [Int: Result<[JobRecord], StoreError>], count: Int, rows: Int) throws(StoreError) -> [JobRecord] {
-    var all: [JobRecord] = []
-    all.reserveCapacity(rows)
-    for i in 0..<count {
-        switch parts[i] {
-        case .success(let part)?: all += part
-        case .failure(let e)?: throw e
-        case nil: throw .corrupt(reason: "the load lost part \(i) of its rows (an internal error)")
+/// Decodes every row's spec into `slots` (row i into slot `start + i`), splitting the rows over
+/// `parts` threads (the machine's cores, at most 8, by default); the first part's error if one
+/// failed.
+package func decodeSpecs(_ raw: [RawRow], into slots: RecordSlots, from start: Int = 0, parts: Int? = nil) throws(StoreError) {
+    let parts = max(1, parts ?? min(8, ProcessInfo.processInfo.activeProcessorCount))
+    let chunk = (raw.count + parts - 1) / parts
+    let failures = Mutex<[Int: StoreError]>([:])
+    @Sendable func work(_ p: Int) {
+        let range = min(raw.count, p * chunk)..<min(raw.count, (p + 1) * chunk)
+        do throws(StoreError) {
+            try slots.fill((start + range.lowerBound)..<(start + range.upperBound)) { i throws(StoreError) in
+                try decoded(raw[i - start])
+            }
+        } catch {
+            failures.withLock { $0[p] = error }
         }
     }
-    return all
+    if parts == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: parts) { work($0) } }
+    if let first = failures.withLock({ f in f.min { $0.key < $1.key } }) { throw first.value }
+}
+
+/// A row's record with its spec decoded; `corrupt`, naming the job, when the spec does not decode.
+package func decoded(_ row: RawRow) throws(StoreError) -> JobRecord {
+    var r = row.record
+    do { r.spec = try SpecCodec.decode(row.spec) } catch { throw .corrupt(reason: "job \(r.id): \(error)") }
+    return r
 }

@@ -90,3 +90,57 @@ struct PostgresMigrationTests {
         #expect(try events(pg).first?.at == 10)
     }
 }
+
+/// `PostgresRecord`: a row's fields from a record's binary bytes; a short or mistyped record is
+/// named, never read past its end.
+@Suite struct PostgresRecordTests {
+    func field(_ bytes: [UInt8]?, oid: UInt32 = 25, into b: inout ByteBuffer) {
+        b.writeInteger(oid)
+        if let bytes {
+            b.writeInteger(Int32(bytes.count))
+            b.writeBytes(bytes)
+        } else {
+            b.writeInteger(Int32(-1))
+        }
+    }
+
+    @Test func fieldsAreReadInOrderAndNullsAreNil() throws {
+        var b = ByteBuffer()
+        b.writeInteger(Int32(4))
+        var eight = ByteBuffer(); eight.writeInteger(Int64(1 << 40))
+        var four = ByteBuffer(); four.writeInteger(Int32(-7))
+        field(Array(eight.readableBytesView), oid: 20, into: &b)
+        field(Array("贵安".utf8), into: &b)
+        field(nil, into: &b)
+        field(Array(four.readableBytesView), oid: 23, into: &b)
+        var r = try PostgresRecord(b)
+        #expect(try r.requiredInteger() == 1 << 40)
+        #expect(try r.text() == "贵安")
+        #expect(try r.text() == nil)
+        #expect(try r.integer() == -7)
+        #expect(throws: PostgresRecord.Malformed.self) { try r.text() }
+    }
+
+    @Test func aShortOrMistypedRecordIsNamed() throws {
+        var b = ByteBuffer()
+        b.writeInteger(Int32(2))
+        field([1, 2, 3], oid: 20, into: &b)
+        b.writeInteger(UInt32(25))
+        b.writeInteger(Int32(1000))  // longer than what follows
+        b.writeBytes([65, 66])
+        var r = try PostgresRecord(b)
+        #expect(throws: PostgresRecord.Malformed.self) { try r.integer() }  // three bytes: no integer
+        do {
+            _ = try r.text()
+            Issue.record("a field longer than the record was read")
+        } catch {
+            #expect("\(error)" == "field 1: not its 1000 bytes")
+        }
+        #expect(throws: PostgresRecord.Malformed.self) { try PostgresRecord(ByteBuffer(bytes: [0, 0])) }
+        var nulls = ByteBuffer()
+        nulls.writeInteger(Int32(1))
+        field(nil, into: &nulls)
+        var n = try PostgresRecord(nulls)
+        #expect(throws: PostgresRecord.Malformed.self) { try n.requiredText() }
+    }
+}

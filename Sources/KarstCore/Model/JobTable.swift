@@ -74,6 +74,10 @@ public struct JobTable<Value: Sendable>: Sendable {
         }
     }
 
+    /// Makes room for `n` values in all: a restore of a million jobs grows the values once,
+    /// where doubling would copy them about twenty times into freshly faulted pages.
+    public mutating func reserveCapacity(_ n: Int) { storage.reserveCapacity(n) }
+
     /// The index in `pages` of `id`'s page, grown or re-allocated as needed.
     private mutating func allocatePage(of id: JobID) -> Int {
         let page = id.rawValue >> Self.pageBits

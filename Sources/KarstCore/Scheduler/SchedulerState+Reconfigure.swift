@@ -35,10 +35,12 @@ extension SchedulerState {
             if let d = topology.datacenterIndex(of: id) { next.datacenterStates[d] = state }
         }
         for name in tenantOrder { _ = next.tenants.intern(name, topology: topology) }
+        next.jobs.reserveCapacity(records.count)
         var report = ReconfigureReport()
         var highest: UInt64 = 0
-        let ordered = zip(records, records.dropFirst()).allSatisfy { $0.id < $1.id }
-            ? records : records.sorted { $0.id < $1.id }
+        // By id alone: pairs of records (`zip`) would copy every record twice.
+        let inOrder = records.withUnsafeBufferPointer { b in b.indices.dropFirst().allSatisfy { b[$0 - 1].id < b[$0].id } }
+        let ordered = inOrder ? records : records.sorted { $0.id < $1.id }
         var leases: [AgentBook.Lease] = []
         var agentDatacenters: [AgentID: String] = [:]
         for r in ordered {
