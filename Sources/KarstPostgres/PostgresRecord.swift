@@ -30,21 +30,31 @@ struct PostgresRecord {
         remaining = Int(n)
     }
 
-    /// Moves to the next field: its length, its bytes next to read; nil for NULL.
-    private mutating func advance() throws(Malformed) -> Int? {
-        guard remaining > 0, bytes.readInteger(as: UInt32.self) != nil, let length = bytes.readInteger(as: Int32.self) else {
+    /// Type OIDs the fields may have (`pg_type`).
+    static let integerTypes: Set<UInt32> = [20, 21, 23]  // int8, int2, int4
+    static let textTypes: Set<UInt32> = [25, 1043]  // text, varchar
+
+    /// Moves to the next field, which must be of one of `types`: its length, its bytes next to
+    /// read; nil for NULL.
+    private mutating func advance(_ types: Set<UInt32>, _ kind: String) throws(Malformed) -> Int? {
+        guard remaining > 0, let type = bytes.readInteger(as: UInt32.self), let length = bytes.readInteger(as: Int32.self) else {
             throw Malformed(field: field, expected: "present (the record is short)")
         }
         remaining -= 1
         field += 1
-        guard length >= 0 else { return nil }
-        guard bytes.readableBytes >= Int(length) else { throw Malformed(field: field - 1, expected: "its \(length) bytes") }
-        return Int(length)
+        guard length < 0 || bytes.readableBytes >= Int(length) else {
+            throw Malformed(field: field - 1, expected: "its \(length) bytes")
+        }
+        guard types.contains(type) else {
+            if length > 0 { bytes.moveReaderIndex(forwardBy: Int(length)) }
+            throw Malformed(field: field - 1, expected: "\(kind) (its type is OID \(type))")
+        }
+        return length < 0 ? nil : Int(length)
     }
 
     /// An integer field (int2, int4 or int8); nil for NULL.
     mutating func integer() throws(Malformed) -> Int64? {
-        guard let n = try advance() else { return nil }
+        guard let n = try advance(Self.integerTypes, "an integer") else { return nil }
         let value: Int64?
         switch n {
         case 8: value = bytes.readInteger(as: Int64.self)
@@ -60,7 +70,7 @@ struct PostgresRecord {
 
     /// A text field; nil for NULL.
     mutating func text() throws(Malformed) -> String? {
-        guard let n = try advance() else { return nil }
+        guard let n = try advance(Self.textTypes, "text") else { return nil }
         guard let s = bytes.readString(length: n) else { throw Malformed(field: field - 1, expected: "text") }
         return s
     }

@@ -98,6 +98,10 @@ enum PostgresSchema {
             """,
         ]),
         ("v2", [
+            // A leader of the release before commits into `events` until the table is gone:
+            // its commits wait from here, so none lands between the copy and the drop (the
+            // one waiting fails once the table is dropped, and is retried under the new body).
+            "LOCK TABLE events IN EXCLUSIVE MODE",
             """
             CREATE TABLE event_batches (
                 id bigserial PRIMARY KEY,

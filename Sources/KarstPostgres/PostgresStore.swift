@@ -13,7 +13,7 @@ import Synchronization
 /// the leader lease writes, every write fenced by the lease's epoch.
 ///
 /// Same semantics as the SQLite store (`StateStore`): one transaction per engine batch (one
-/// statement: `karst_commit`), returning once the database has committed it (with the server's
+/// statement: `karst_commit_v2`), returning once the database has committed it (with the server's
 /// `synchronous_commit`, durable); a failed commit wrote nothing. Two connections: one for the
 /// engine's writes and reads, one for the lease, so a renewal never queues behind a large batch.
 ///
@@ -231,6 +231,9 @@ public final class PostgresStore: ReplicatedStore, @unchecked Sendable {
             let deadline = loadedOnce.load(ordering: .relaxed) ? data.timeoutSeconds : max(data.timeoutSeconds, Self.loadSeconds)
             return try data.transaction { db in
                 _ = try db.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                // The session waits, idle in this read-only transaction, while the last chunks
+                // decode: not for the server to end as a paused leader's would be.
+                _ = try db.query("SET LOCAL idle_in_transaction_session_timeout = 0")
                 let counted = try db.query("SELECT count(*) FROM jobs").rows.first.map { try $0.decode(Int64.self) } ?? 0
                 let records = try RecordSlots.build(count: Int(counted)) { slots throws(StoreError) in
                     let decoding = SpecDecoding(slots)
@@ -301,7 +304,7 @@ public final class PostgresStore: ReplicatedStore, @unchecked Sendable {
     }
 
     /// Fenced like every write: in one transaction that first holds the leader row as the
-    /// current term's (`karst_commit` does the same).
+    /// current term's (`karst_commit_v2` does the same).
     public func prune(before: Instant) throws(StoreError) -> (Int, Int) {
         let epoch = try writableEpoch()
         do {
@@ -339,9 +342,11 @@ public final class PostgresStore: ReplicatedStore, @unchecked Sendable {
     private let loadedOnce = Atomic<Bool>(false)
 
     /// A load's rows, read and their specs decoded a chunk at a time into their slots while the
-    /// rest of the rows still arrive. `add` and `finish` are called from one thread at a time
-    /// (the connection's event loop, then the loader once the query is over); `wait` must have
-    /// returned before the slots are given up, whatever happened.
+    /// rest of the rows still arrive. `add` is called on the connection's event loop; `finish`
+    /// by the loader once the query is over (its last row handed over). `wait` closes the
+    /// decoding — a row the connection still hands over afterwards (a query that outlived its
+    /// deadline) is refused, no chunk is started — and waits for the chunks under way; it must
+    /// have returned before the slots are given up, whatever happened.
     ///
     /// Chunks alternate between two serial queues, not the global one: the records' strings are
     /// allocated by the threads that decode them, and the rebuild that walks them next took
@@ -350,9 +355,12 @@ public final class PostgresStore: ReplicatedStore, @unchecked Sendable {
         static let chunkRows = 8192
         static let queues = [DispatchQueue(label: "karst-load-0"), DispatchQueue(label: "karst-load-1")]
         private let slots: RecordSlots
+        /// The rows not yet handed to a queue, and the slot of the first (the event loop's).
         private var chunk: [ByteBuffer] = []
         private var next = 0
         private let group = DispatchGroup()
+        /// Set by `wait`: no chunk starts after it.
+        private let closed = Mutex(false)
         private let failures = Mutex<[Int: StoreError]>([:])
 
         init(_ slots: RecordSlots) { self.slots = slots }
@@ -371,7 +379,13 @@ public final class PostgresStore: ReplicatedStore, @unchecked Sendable {
             guard next <= slots.count else {
                 throw .corrupt(reason: "the load met more jobs than the \(slots.count) it counted: the table changed while it was read")
             }
-            Self.queues[(start / Self.chunkRows) % Self.queues.count].async(group: group) { [self] in
+            let open = closed.withLock { c in
+                if !c { group.enter() }
+                return !c
+            }
+            guard open else { throw .unavailable(path: "the load", reason: "rows came after it had ended") }
+            Self.queues[(start / Self.chunkRows) % Self.queues.count].async { [self] in
+                defer { group.leave() }
                 do throws(StoreError) {
                     try slots.fill(start..<(start + rows.count)) { i throws(StoreError) in
                         try decoded(PostgresStore.rawRow(rows[i - start]))
@@ -389,7 +403,10 @@ public final class PostgresStore: ReplicatedStore, @unchecked Sendable {
             if let first = failures.withLock({ f in f.min { $0.key < $1.key } }) { throw first.value }
         }
 
-        func wait() { group.wait() }
+        func wait() {
+            closed.withLock { $0 = true }
+            group.wait()
+        }
     }
 
     public func close() throws {

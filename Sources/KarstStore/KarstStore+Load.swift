@@ -73,6 +73,7 @@ package struct RawRow: Sendable {
     package init(id: Int64, tenant: String, state stateName: String, submittedAt: Int64, startedAt: Int64?, finishedAt: Int64?,
                  datacenter: String?, pool: String?, retiredPool: String?, attempts: Int, preemptions: Int, message: String?,
                  spec: String, policy: String?) throws(StoreError) {
+        guard id > 0 else { throw StoreError.corrupt(reason: "a job has the id \(id): ids are positive") }
         guard let state = JobState(rawValue: stateName) else {
             throw StoreError.corrupt(reason: "job \(id) has unknown state \(stateName)")
         }

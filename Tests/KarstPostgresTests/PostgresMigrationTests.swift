@@ -137,6 +137,16 @@ struct PostgresMigrationTests {
             #expect("\(error)" == "field 1: not its 1000 bytes")
         }
         #expect(throws: PostgresRecord.Malformed.self) { try PostgresRecord(ByteBuffer(bytes: [0, 0])) }
+        var mistyped = ByteBuffer()
+        mistyped.writeInteger(Int32(1))
+        field(Array("12345678".utf8), oid: 25, into: &mistyped)  // eight bytes of text, not an int8
+        var m = try PostgresRecord(mistyped)
+        do {
+            _ = try m.integer()
+            Issue.record("a text field was read as an integer")
+        } catch {
+            #expect("\(error)" == "field 0: not an integer (its type is OID 25)")
+        }
         var nulls = ByteBuffer()
         nulls.writeInteger(Int32(1))
         field(nil, into: &nulls)

@@ -50,11 +50,29 @@ import Testing
             }
         }
         // A range filled twice.
-        #expect(throws: StoreError.self) {
+        do {
             _ = try RecordSlots.build(count: 10) { slots throws(StoreError) in
                 try slots.fill(0..<6) { i throws(StoreError) in record(i) }
                 try slots.fill(5..<10) { i throws(StoreError) in record(i) }
             }
+            Issue.record("an overlapping fill was accepted")
+        } catch {
+            #expect("\(error)".contains("filled jobs 5..<10 twice"), "\(error)")
+        }
+        // A fill that comes after the load ended (a row its query still handed over) writes
+        // nothing: the slots are sealed once `build`'s closure has returned.
+        var kept: RecordSlots?
+        #expect(throws: StoreError.self) {
+            _ = try RecordSlots.build(count: 2) { slots throws(StoreError) in
+                kept = slots
+                try slots.fill(0..<1) { i throws(StoreError) in record(i) }
+            }
+        }
+        do {
+            try kept?.fill(1..<2) { i throws(StoreError) in record(i) }
+            Issue.record("a fill after the load ended was accepted")
+        } catch {
+            #expect("\(error)".contains("after it had ended"), "\(error)")
         }
         // More rows than counted (the table changed while it was read).
         do {
