@@ -38,6 +38,35 @@ import Testing
         #expect(!Resources(milliCPU: -1, memoryMiB: 0).isCountable)
     }
 
+    /// Ids run out at `JobID.largest` (what a store keeps) with a named refusal, one by one and
+    /// in a batch, and a damaged store's next id beyond it, up to `UInt64.max`, traps nothing.
+    @Test func jobIDsRunOutWithANamedRefusal() throws {
+        var rng = SeededRandom(seed: 5)
+        let topology = RandomHub.topology(&rng)
+        var specs: [JobSpec] = []
+        while specs.count < 2 {
+            let spec = RandomHub.spec(&rng, topology, now: Instant(microseconds: 0))
+            var probe = SchedulerState(topology: topology)
+            if (try? probe.submit(spec, now: Instant(microseconds: 0))) != nil { specs.append(spec) }
+        }
+        let largest = JobID.largest.rawValue
+        var s = try SchedulerState.restore(topology: topology, records: [], nextJobNumber: largest - 1).0
+        #expect(throws: SchedulerError.self) { _ = try s.submitBatch(specs + specs, now: Instant(microseconds: 0)) }
+        #expect(try s.submitBatch(specs, now: Instant(microseconds: 0)).map(\.job.id) == [JobID(largest - 1), .largest])
+        do {
+            _ = try s.submit(specs[0], now: Instant(microseconds: 0))
+            Issue.record("an id past JobID.largest was handed out")
+        } catch {
+            #expect("\(error)".contains("job ids are exhausted: the next would be job-\(largest + 1)"), "\(error)")
+        }
+        #expect(throws: SchedulerError.self) { try s.check(specs[0]) }
+        for next in [largest + 1, .max] {
+            var damaged = try SchedulerState.restore(topology: topology, records: [], nextJobNumber: next).0
+            #expect(throws: SchedulerError.self) { _ = try damaged.submit(specs[0], now: Instant(microseconds: 0)) }
+            #expect(throws: SchedulerError.self) { _ = try damaged.submitBatch(specs, now: Instant(microseconds: 0)) }
+        }
+    }
+
     /// Specs from every boundary, through every command: rejected or accepted, nothing traps and
     /// the invariants hold.
     @Test("boundary specs through submit, dry run, plan, apply, reconfigure", arguments: Array(UInt64(1)...30))

@@ -13,5 +13,10 @@ public struct JobID: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     public var description: String { "job-\(rawValue)" }
 
+    /// The largest id a job may have: both stores keep ids as signed 64-bit integers. Ids are
+    /// handed out below it (`SchedulerState.submit` refuses once they are exhausted), so only a
+    /// damaged store could hold a larger `next_job_number`, and it traps nothing either.
+    public static let largest = JobID(UInt64(Int64.max))
+
     public static func < (a: JobID, b: JobID) -> Bool { a.rawValue < b.rawValue }
 }

@@ -57,7 +57,7 @@ extension SchedulerState {
             next.agents = AgentBook(timeouts: topology.settings.agentTimeouts, restoring: leases, datacenters: agentDatacenters)
             next.rebuildNominations()
         }
-        next.nextJobNumber = max(nextJobNumber, highest + 1)
+        next.nextJobNumber = max(nextJobNumber, highest == .max ? .max : highest + 1)
         return (next, report)
     }
 

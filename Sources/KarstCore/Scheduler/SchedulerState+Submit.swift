@@ -2,6 +2,7 @@ extension SchedulerState {
     /// Accepts a job: validates it, rejects one that no data centre could ever hold, and queues it.
     /// Returns the `submitted` event (its `job` is the accepted job).
     public mutating func submit(_ spec: JobSpec, now: Instant) throws(SchedulerError) -> Event {
+        try checkIDsLeft(1)
         let demand = try admit(spec, tenant: spec.tenant ?? "default")
         try checkDependencies(spec, ownID: JobID(nextJobNumber), batchStart: JobID(nextJobNumber))
         return accept(spec, demand: demand, now: now)
@@ -14,6 +15,8 @@ extension SchedulerState {
         guard specs.count <= SpecBounds.maxBatchJobs else {
             throw .invalidJob(field: "jobs", reason: "at most \(SpecBounds.maxBatchJobs) jobs in one batch, not \(specs.count)")
         }
+        // Before any id arithmetic below: `nextJobNumber + count` stays within the ids.
+        try checkIDsLeft(specs.count)
         // New tenants are interned in a copy, kept only once every spec has passed: the same
         // table, in the same order, as submitting them one by one would leave.
         var scratch = tenants
@@ -40,6 +43,15 @@ extension SchedulerState {
         return events
     }
 
+    /// Refuses when fewer than `count` ids are left below `JobID.largest`.
+    private func checkIDsLeft(_ count: Int) throws(SchedulerError) {
+        let largest = JobID.largest.rawValue
+        guard nextJobNumber <= largest, UInt64(max(0, count)) <= largest - nextJobNumber + 1 else {
+            throw .unschedulable(reason: "the job ids are exhausted: the next would be job-\(nextJobNumber), and "
+                + "\(JobID.largest) is the largest a store keeps")
+        }
+    }
+
     /// Queues a checked spec with its demand: the next id, its dependencies, the queue, its
     /// deadline. Nothing here can fail.
     private mutating func accept(_ spec: JobSpec, demand: Demand, now: Instant) -> Event {
@@ -58,6 +70,7 @@ extension SchedulerState {
 
     /// Validates a spec as `submit` would, changing nothing.
     public func check(_ spec: JobSpec) throws(SchedulerError) {
+        try checkIDsLeft(1)
         try checkFields(spec)
         try checkDependencies(spec, ownID: JobID(nextJobNumber), batchStart: JobID(nextJobNumber))
     }
