@@ -88,30 +88,25 @@ package struct RawRow: Sendable {
     }
 }
 
-/// Every row's record, its spec decoded, in the rows' order (`decodeSpecs(_:into:)`).
-package func decodeSpecs(_ raw: [RawRow], parts: Int? = nil) throws(StoreError) -> [JobRecord] {
-    try RecordSlots.build(count: raw.count) { slots throws(StoreError) in try decodeSpecs(raw, into: slots, parts: parts) }
-}
-
-/// Decodes every row's spec into `slots` (row i into slot `start + i`), splitting the rows over
-/// `parts` threads (the machine's cores, at most 8, by default); the first part's error if one
-/// failed.
-package func decodeSpecs(_ raw: [RawRow], into slots: RecordSlots, from start: Int = 0, parts: Int? = nil) throws(StoreError) {
-    let parts = max(1, parts ?? min(8, ProcessInfo.processInfo.activeProcessorCount))
+/// Every row's record, its spec decoded, in the rows' order: the rows split over the machine's
+/// cores (at most 8), each part decoded straight into its slots of the array (`RecordSlots`);
+/// the first part's error if one failed.
+package func decodeSpecs(_ raw: [RawRow]) throws(StoreError) -> [JobRecord] {
+    let parts = max(1, min(8, ProcessInfo.processInfo.activeProcessorCount))
     let chunk = (raw.count + parts - 1) / parts
-    let failures = Mutex<[Int: StoreError]>([:])
-    @Sendable func work(_ p: Int) {
-        let range = min(raw.count, p * chunk)..<min(raw.count, (p + 1) * chunk)
-        do throws(StoreError) {
-            try slots.fill((start + range.lowerBound)..<(start + range.upperBound)) { i throws(StoreError) in
-                try decoded(raw[i - start])
+    return try RecordSlots.build(count: raw.count) { slots throws(StoreError) in
+        let failures = Mutex<[Int: StoreError]>([:])
+        DispatchQueue.concurrentPerform(iterations: parts) { p in
+            do throws(StoreError) {
+                try slots.fill(min(raw.count, p * chunk)..<min(raw.count, (p + 1) * chunk)) { i throws(StoreError) in
+                    try decoded(raw[i])
+                }
+            } catch {
+                failures.withLock { $0[p] = error }
             }
-        } catch {
-            failures.withLock { $0[p] = error }
         }
+        if let first = failures.withLock({ f in f.min { $0.key < $1.key } }) { throw first.value }
     }
-    if parts == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: parts) { work($0) } }
-    if let first = failures.withLock({ f in f.min { $0.key < $1.key } }) { throw first.value }
 }
 
 /// A row's record with its spec decoded; `corrupt`, naming the job, when the spec does not decode.
