@@ -97,14 +97,16 @@ public enum KarstDaemon {
             }
             let standby = StandbyServer(target: options.listen, settings: configuration.server,
                                         socketGroup: configuration.access.socketGroup.flatMap(groupID(named:)), logger: logger)
-            do { try await standby.start(on: group) } catch {
+            do {
+                let (pg, state, g) = try await Leadership.lead(configuration, open: open, logger: logger, standby: (standby, group),
+                                                               status: hooks.standby ?? hooks.status, alive: hooks.waiting)
+                (store, recovered, generation) = (pg, state, g)
+                leaseKeeper = LeaseKeeper(store: pg, logger: logger)
+            } catch {
+                await standby.stop()
                 try? await group.shutdownGracefully()
                 throw error
             }
-            let (pg, state, g) = try await Leadership.lead(configuration, open: open, logger: logger, standby: standby,
-                                                           status: hooks.standby ?? hooks.status, alive: hooks.waiting)
-            (store, recovered, generation) = (pg, state, g)
-            leaseKeeper = LeaseKeeper(store: pg, logger: logger)
         } else if let dir = options.stateDirectory {
             (store, recovered, generation) = try recover(configuration, directory: dir, logger: logger)
         } else {

@@ -160,7 +160,10 @@ import Testing
 
         // b, the standby, tells a client who leads and where (karstctl prints it).
         let ctl = productsDirectory.appendingPathComponent("karstctl").path
-        #expect(try await eventually(10) { b.refusal != nil }, "b never answered as a standby: \(b.tail)")
+        // Its very first answer already names the leader (it answers only once it has read the lease).
+        var first: VarlinkError? = nil
+        #expect(try await eventually(10) { first = b.refusal; return first != nil }, "b never answered as a standby: \(b.tail)")
+        #expect(first.flatMap { ProtocolInterface.NotLeader($0) }?.leader == "a", "b's first answer: \(String(describing: first))")
         let (status, _, stderr) = try runProcess(ctl, ["list"], environment: ["KARST_SOCKET": b.socket])
         #expect(status != 0 && stderr.contains("this replica is a standby; a leads (epoch ") && stderr.contains("call it at \(a.socket)"),
                 "\(status): \(stderr)")
@@ -251,7 +254,10 @@ import Testing
         defer { a.stop(); b.stop() }
         try await a.startLeading()
         try b.start()
-        #expect(try await eventually(10) { b.refusal != nil }, "b never answered as a standby: \(b.tail)")
+        // Its very first answer already names the leader (it answers only once it has read the lease).
+        var first: VarlinkError? = nil
+        #expect(try await eventually(10) { first = b.refusal; return first != nil }, "b never answered as a standby: \(b.tail)")
+        #expect(first.flatMap { ProtocolInterface.NotLeader($0) }?.leader == "a", "b's first answer: \(String(describing: first))")
 
         let agentLog = dir + "/agent.log"
         let agent = Process()

@@ -3,6 +3,7 @@ import KarstConfig
 import KarstCore
 import KarstStore
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 #if canImport(Glibc)
@@ -31,9 +32,15 @@ public enum Leadership {
 
     /// Opens the shared store (`DaemonOptions.replicatedStore`), waits (as a standby) for the
     /// lease, then loads the state it leads. While it waits, `standby` (when given) answers calls
-    /// on the control socket with `NotLeader`; it is stopped before this returns. `status` gets
-    /// the standby's line when it changes, `alive` is called at every check of the lease.
-    static func lead(_ configuration: KarstConfiguration, open: ReplicatedStoreFactory, logger: Logger, standby: StandbyServer?,
+    /// on the control socket with `NotLeader`, served on its event loops; it is stopped before
+    /// this returns. `status` gets the standby's line when it changes, `alive` is called at every
+    /// check of the lease.
+    ///
+    /// The standby starts answering only after the first check of the lease, so that its first
+    /// answer already names the leader (a standby started beside a leader never says that no
+    /// replica leads); if that check fails (the database out of reach), it starts all the same.
+    static func lead(_ configuration: KarstConfiguration, open: ReplicatedStoreFactory, logger: Logger,
+                     standby: (server: StandbyServer, group: any EventLoopGroup)?,
                      status: (@Sendable (String) -> Void)?, alive: (@Sendable () -> Void)? = nil) async throws
         -> (any ReplicatedStore, SchedulerState, Int)
     {
@@ -42,6 +49,7 @@ public enum Leadership {
         let replica = store.replica
         var said: String? = nil
         var nextCheck = 0.0
+        var answering = false
         while true {
             // The watchdog is fed between checks of the lease at least every second, whatever
             // renew_seconds is (a check itself waits at most the lease connection's deadline).
@@ -52,29 +60,31 @@ public enum Leadership {
                 continue
             }
             nextCheck = now + settings.renewSeconds
+            let line: String
             do {
                 if let epoch = try store.acquire(address: settings.address) {
                     logger.notice("\(replica) leads: epoch \(epoch) of the lease on \(store.location)")
                     break
                 }
                 let l = try store.leader()
-                standby?.current.leader.withLock { $0 = l }
-                let line = "standby; leader is \(l.holder ?? "nobody")\(l.address.map { " at \($0)" } ?? ""), epoch \(l.epoch)"
-                if line != said {
-                    logger.notice("\(line) (lease \(String(format: "%.1f", max(0, l.expiresIn))) s left)")
-                    status?(line)
-                    said = line
-                }
+                standby?.server.current.leader.withLock { $0 = l }
+                line = "standby; leader is \(l.holder ?? "nobody")\(l.address.map { " at \($0)" } ?? ""), epoch \(l.epoch)"
+                if line != said { logger.notice("\(line) (lease \(String(format: "%.1f", max(0, l.expiresIn))) s left)") }
             } catch {
-                let line = "standby; the database cannot be reached: \(error)"
-                if line != said {
-                    logger.warning("\(line)")
-                    status?(line)
-                    said = line
-                }
+                line = "standby; the database cannot be reached: \(error)"
+                if line != said { logger.warning("\(line)") }
+            }
+            // Serving from here on, before the status line (READY=1 under systemd) is given.
+            if !answering, let standby {
+                try await standby.server.start(on: standby.group)
+                answering = true
+            }
+            if line != said {
+                status?(line)
+                said = line
             }
         }
-        await standby?.stop()
+        await standby?.server.stop()
         // A large state takes seconds to load (a million jobs, 6-7 s here): the lease is kept,
         // and the watchdog fed, meanwhile, as LeaseKeeper does once the daemon serves.
         let stop = StopFlag(), renewing = DispatchGroup()
