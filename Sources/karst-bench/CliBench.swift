@@ -5,15 +5,17 @@ import KarstTesting
 /// `karst-bench cli`: what a user's shell loop costs, one process per call — `karstctl` beside
 /// `systemctl` and (with --slurm) `sbatch`/`squeue` of a single-node Slurm started for the run.
 /// Each command's calls are interleaved with the others' (round robin), so the machine's noise
-/// falls on all of them alike; CPU is the child's user + system time from `wait4`.
+/// falls on all of them alike; CPU is the child's user + system time from `wait4`, page faults its
+/// minor faults (each page of code or data it touches first: on a virtual machine they cost more
+/// than most of the code they map).
 struct CliBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cli",
         abstract: "Process-per-call cost of karstctl (CPU, wall, loop rates) beside systemctl and Slurm's CLI.",
         discussion: """
             Starts the release karstd built beside this binary (state in a temporary directory with \
-            --durable, else --ephemeral) and uses the karstctl beside it, or --karstctl PATH (the \
-            statically linked one `make install` installs: .build-static/release/karstctl).
+            --durable, else --ephemeral) and uses the karstctl beside it (the one `make install` \
+            installs), or --karstctl PATH.
             """)
 
     @Option(help: "Calls per command for the per-call figures (interleaved).") var runs = 300
@@ -25,17 +27,21 @@ struct CliBench: ParsableCommand {
 
     func run() throws {
         let here = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().path
-        let ctl = karstctl ?? here + "/karstctl"
         let (socket, started) = try SocketBench.parse(durable ? ["--durable"] : []).socketPath()
         guard let daemon = started else { throw ValidationError("no daemon was started") }
+        let scratch = (socket as NSString).deletingLastPathComponent
         defer {
             daemon.terminate()
             daemon.waitUntilExit()
-            try? FileManager.default.removeItem(atPath: (socket as NSString).deletingLastPathComponent)
+            try? FileManager.default.removeItem(atPath: scratch)
         }
+        // The built karstctl is measured as installed: a copy. The file the linker has just
+        // written (through a memory map) sits in the page cache in smaller pieces than a copied
+        // or installed one, and costs a tenth more page faults at every start.
+        let ctl = try karstctl ?? Self.installedCopy(of: here + "/karstctl", in: scratch)
         let env = ["KARST_SOCKET=" + socket]
         let submit = Cmd(ctl, ["submit", "--origin", "gba", "--class", "batch", "--cpu", "0.001", "--memory", "0.001"], env)
-        print("karstctl: \(ctl) (\(Self.linkage(ctl)))")
+        print("karstctl: \(karstctl == nil ? "a copy of " + here + "/karstctl" : ctl) (\(Self.linkage(ctl)))")
         print("karstd:   pid \(daemon.processIdentifier), \(durable ? "durable" : "ephemeral")\n")
 
         var cluster: SlurmCluster? = nil
@@ -97,21 +103,22 @@ struct CliBench: ParsableCommand {
 
     func report(_ title: String, _ cmds: [(String, Cmd)]) throws {
         var cpu = Array(repeating: [Double](), count: cmds.count)
-        var wall = cpu
+        var wall = cpu, faults = cpu
         for _ in 0..<runs {
             for (i, (_, c)) in cmds.enumerated() {
-                let (u, w) = try c.measure()
-                cpu[i].append(u)
-                wall[i].append(w)
+                let m = try c.measure()
+                cpu[i].append(m.cpu)
+                wall[i].append(m.wall)
+                faults[i].append(Double(m.pageFaults))
             }
         }
         print("\(title):")
-        print("  \(pad("command", 30))  CPU p50    CPU p99    wall p50   wall p99")
+        print("  \(pad("command", 30))  CPU p50    CPU p99    wall p50   wall p99   page faults p50")
         for (i, (name, _)) in cmds.enumerated() {
             let c = cpu[i].sorted(), w = wall[i].sorted()
             print("  \(pad(name, 30))  " + [c, c, w, w].enumerated().map { j, s in
                 pad(String(format: "%.2f ms", percentile(s, j % 2 == 0 ? 0.5 : 0.99) * 1000), 9)
-            }.joined(separator: "  "))
+            }.joined(separator: "  ") + "  " + String(Int(percentile(faults[i].sorted(), 0.5))))
         }
     }
 
@@ -131,6 +138,13 @@ struct CliBench: ParsableCommand {
         }
         guard errors.value == 0 else { throw ValidationError("\(errors.value) calls of \(cmd.path) failed") }
         return Double(calls / parallel * parallel) / (monotonicSeconds() - start)
+    }
+
+    /// `binary` copied into `directory`, as `install` would copy it.
+    static func installedCopy(of binary: String, in directory: String) throws -> String {
+        let copy = directory + "/karstctl"
+        try FileManager.default.copyItem(atPath: binary, toPath: copy)
+        return copy
     }
 
     static func linkage(_ path: String) -> String {
@@ -153,30 +167,43 @@ private final class Counter: @unchecked Sendable {
     var value: Int { lock.lock(); defer { lock.unlock() }; return n }
 }
 
-/// One command line, run by posix_spawn with its output to /dev/null.
-struct Cmd: Sendable {
+/// One command line, run by posix_spawn with its output to /dev/null. Its argument and
+/// environment vectors and file actions are built once, so that a loop of calls measures the
+/// calls, not the building of what they are given. Immutable after `init`, read concurrently by
+/// the parallel loops.
+final class Cmd: @unchecked Sendable {
     let path: String
     let args: [String]
-    let env: [String]
+    private let argv: [UnsafeMutablePointer<CChar>?]
+    private let envp: [UnsafeMutablePointer<CChar>?]
+    private var actions = posix_spawn_file_actions_t()
 
     init(_ path: String, _ args: [String], _ env: [String]) {
         self.path = path
         self.args = args
-        self.env = env
-    }
-
-    /// Runs it once: (CPU seconds of the child, wall seconds). Throws when it fails.
-    func measure() throws -> (Double, Double) {
-        let argv = ([path] + args).map { strdup($0) } + [nil]
+        argv = ([path] + args).map { strdup($0) } + [nil]
         let base = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
-        let envp = (base + env).map { strdup($0) } + [nil]
-        defer { for p in argv + envp { free(p) } }
-        var actions = posix_spawn_file_actions_t()
+        envp = (base + env).map { strdup($0) } + [nil]
         posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    }
+
+    deinit {
+        posix_spawn_file_actions_destroy(&actions)
+        for p in argv + envp { free(p) }
+    }
+
+    /// One run: the child's CPU seconds, the wall seconds, the child's minor page faults.
+    struct Sample {
+        var cpu: Double
+        var wall: Double
+        var pageFaults: Int
+    }
+
+    /// Runs it once. Throws when it fails.
+    func measure() throws -> Sample {
         let t = monotonicSeconds()
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, path, &actions, nil, argv, envp)
@@ -186,6 +213,6 @@ struct Cmd: Sendable {
         while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
         let wall = monotonicSeconds() - t
         guard status == 0 else { throw ValidationError("\(path) \(args.joined(separator: " ")) exited with wait status \(status)") }
-        return (usage.cpuSeconds, wall)
+        return Sample(cpu: usage.cpuSeconds, wall: wall, pageFaults: usage.ru_minflt)
     }
 }
