@@ -5,6 +5,7 @@
 #   make bench  release build, then the core benchmark
 #   make fuzz   the fuzzing campaign: each in-process target for FUZZ_SECONDS, then 1,000,000
 #               frames at the release daemon's socket (FUZZ_FRAMES)
+#   make karstctl-order  rewrite the list of functions karstctl's release link places together
 
 SHELL        := /bin/bash
 SWIFT        ?= swift
@@ -13,7 +14,7 @@ APT_PACKAGES := pkg-config libsystemd-dev libsqlite3-dev python3 python3-pip uti
 SOCKET       ?= .karst/run/karstd.sock
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test run sim bench fuzz fuzz-build generate install man clean
+.PHONY: all deps build test run sim bench fuzz fuzz-build generate install man clean karstctl-order
 
 # The in-process fuzz targets (Sources/KarstFuzz), built with libFuzzer and the address sanitizer
 # into their own build folder. lld links them (gold fails on a program with its own main that
@@ -129,6 +130,14 @@ fuzz: fuzz-build
 	  test $${PIPESTATUS[0]} -eq 0 || exit 1; \
 	done
 	./.build/release/karst-bench fuzz --frames $(FUZZ_FRAMES)
+
+# Sources/karstctl/karstctl.order: the functions karstctl's calls run, as callgrind counts them,
+# which the release link places side by side (Package.swift, docs/BENCHMARKS.md). Run it after
+# changing what submit or list run, and commit the result. valgrind is needed here only.
+karstctl-order: deps
+	@dpkg -s valgrind >/dev/null 2>&1 || { echo "installing: valgrind"; $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends valgrind; }
+	scripts/karstctl-order
 
 # Manual pages of every command and subcommand, generated from the argument definitions by
 # swift-argument-parser's GenerateManual plugin (release build) into $(MAN_DIR)/TOOL/.

@@ -5,6 +5,12 @@ import PackageDescription
 ///
 /// Module arrows (see docs/ARCHITECTURE.md): KarstCore depends on the standard library and
 /// swift-collections only; everything with I/O sits in the modules around it.
+
+/// The modules linked into karstctl give each function a section of its own in release builds,
+/// so that karstctl's link can gather the code a call runs onto a few pages
+/// (Sources/karstctl/karstctl.order; docs/BENCHMARKS.md, "karstctl start-up").
+let ownSections: [SwiftSetting] = [.unsafeFlags(["-Xfrontend", "-function-sections"], .when(configuration: .release))]
+
 let package = Package(
     name: "karst",
     platforms: [.macOS(.v15)],
@@ -35,6 +41,8 @@ let package = Package(
         .target(
             name: "KarstCore",
             dependencies: [.product(name: "HeapModule", package: "swift-collections")]
+,
+            swiftSettings: ownSections
         ),
         .target(
             name: "KarstConfig",
@@ -42,7 +50,7 @@ let package = Package(
             // The built-in hub, compiled in: a symlink to Config/karstd.toml (BuiltinConfig.swift).
             resources: [.embedInCode("Resources/karstd.toml")]
         ),
-        .target(name: "KarstJSON"),
+        .target(name: "KarstJSON", swiftSettings: ownSections),
         .target(
             name: "KarstStore",
             dependencies: ["KarstCore", "KarstJSON", "KarstProtocol", "KarstWire", .product(name: "GRDB", package: "GRDB.swift"),
@@ -57,7 +65,7 @@ let package = Package(
         ),
         // The Varlink IDL parser: no dependencies, so the generator builds even when the
         // generated code does not.
-        .target(name: "KarstIDL"),
+        .target(name: "KarstIDL", swiftSettings: ownSections),
         .executableTarget(
             name: "karst-idlgen",
             dependencies: ["KarstIDL", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -72,10 +80,11 @@ let package = Package(
                 .embedInCode("Interfaces/io.karst.Protocol.varlink"),
                 .embedInCode("Interfaces/io.karst.Scheduler.varlink"),
                 .embedInCode("Interfaces/org.varlink.service.varlink"),
-            ]
+            ],
+            swiftSettings: ownSections
         ),
         // The one mapping between the wire types and the core's.
-        .target(name: "KarstWire", dependencies: ["KarstCore", "KarstProtocol"]),
+        .target(name: "KarstWire", dependencies: ["KarstCore", "KarstProtocol"], swiftSettings: ownSections),
         .target(name: "CKarstPosix"),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .target(
@@ -105,10 +114,11 @@ let package = Package(
         ),
         .target(
             name: "KarstClient",
-            dependencies: ["KarstProtocol"]
+            dependencies: ["KarstProtocol"],
+            swiftSettings: ownSections
         ),
         .target(name: "KarstTesting", dependencies: ["KarstCore", "KarstConfig"]),
-        .target(name: "KarstTrace", dependencies: ["KarstCore"]),
+        .target(name: "KarstTrace", dependencies: ["KarstCore"], swiftSettings: ownSections),
         .target(
             name: "KarstSim",
             dependencies: ["KarstCore", "KarstConfig", "KarstTrace", "KarstJSON",
@@ -131,17 +141,26 @@ let package = Package(
             dependencies: [
                 "KarstClient", "KarstProtocol", "KarstWire", "KarstTrace",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            swiftSettings: ownSections
         ),
         .executableTarget(
             name: "karstctl",
             dependencies: ["KarstCLI"],
+            exclude: ["karstctl.order"],
+            swiftSettings: ownSections,
             // Statically linked, C library included: the loader has nothing to look up or
             // relocate at each start (docs/BENCHMARKS.md, "karstctl start-up"). The libraries
             // named are what the static Foundation essentials need when the rest of the build
-            // links the Swift runtime dynamically.
+            // links the Swift runtime dynamically. A release build is linked by lld with the
+            // functions a call runs first, in the order karstctl.order lists them
+            // (scripts/karstctl-order writes it): each page of code a call touches costs a
+            // page fault, which on a virtual machine costs more than the code it maps.
             linkerSettings: [.unsafeFlags(["-static-executable"]), .linkedLibrary("_FoundationCollections"),
-                             .linkedLibrary("_FoundationCShims"), .linkedLibrary("swiftSynchronization")]
+                             .linkedLibrary("_FoundationCShims"), .linkedLibrary("swiftSynchronization"),
+                             .unsafeFlags(["-use-ld=lld",
+                                           "-Xlinker", "--symbol-ordering-file=\(Context.packageDirectory)/Sources/karstctl/karstctl.order",
+                                           "-Xlinker", "--no-warn-symbol-ordering"], .when(configuration: .release))]
         ),
         .executableTarget(
             name: "karst-sim",
