@@ -76,6 +76,14 @@ struct Daemon {
         defer { c.close() }
         return try Failure.map { try c.call(method, parameters) }
     }
+
+    /// One call whose parameters are written straight into the frame (a loop's calls: no JSON
+    /// tree built to be written).
+    func call<P: WireValue>(_ method: String, parameters: P) throws -> JSONObject {
+        let c = try open()
+        defer { c.close() }
+        return try Failure.map { try c.call(method, parameters: parameters) }
+    }
 }
 
 /// `--json` for read commands.

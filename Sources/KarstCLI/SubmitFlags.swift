@@ -42,15 +42,18 @@ struct SubmitFlags: Equatable {
                 return try BulkSubmit(daemon: Daemon(socket: socket), json: json).run(specs)
             }
             let reply = try Daemon(socket: socket).call(
-                SchedulerInterface.Submit.name, SchedulerInterface.Submit.Parameters(job: specs[0], dryRun: dryRun).jsonObject)
+                SchedulerInterface.Submit.name, parameters: SchedulerInterface.Submit.Parameters(job: specs[0], dryRun: dryRun))
             if json { return printJSON(reply) }
-            let job = try decode(reply, "job", WireJob.self)
-            if dryRun {
-                print(describeDryRun(job))
-            } else if let dc = job.datacenter {
-                print("\(job.id) \(job.state) \(dc)/\(job.pool ?? "?")")
+            if dryRun { return print(describeDryRun(try decode(reply, "job", WireJob.self))) }
+            // The line a script reads: four members of the job, read as they are (decoding the
+            // whole job would cost a loop of submits more than printing it).
+            guard let job = reply["job"]?.objectValue, let id = job["id"]?.stringValue, let state = job["state"]?.stringValue else {
+                throw Failure.malformed("the reply has no job with an id and a state")
+            }
+            if let dc = job["datacenter"]?.stringValue {
+                print("\(id) \(state) \(dc)/\(job["pool"]?.stringValue ?? "?")")
             } else {
-                print("\(job.id) \(job.state)" + (job.pendingReason.map { ": \($0)" } ?? ""))
+                print("\(id) \(state)" + (job["pendingReason"]?.stringValue.map { ": \($0)" } ?? ""))
             }
         }
     }

@@ -166,6 +166,15 @@ public final class VarlinkConnection: @unchecked Sendable {
         return reply.parameters
     }
 
+    /// One call whose parameters, a wire value, are written straight into the frame
+    /// (`VarlinkCall.frame(method:parameters:)`).
+    public func call<P: WireValue>(_ method: String, parameters: P) throws -> JSONObject {
+        try send(VarlinkCall.frame(method: method, parameters: parameters))
+        let reply = try receive()
+        if let error = reply.error { throw error }
+        return reply.parameters
+    }
+
     /// One call whose parameters are written by `body`.
     public func call(_ method: String, _ body: (inout JSONWriter) -> Void) throws -> JSONObject {
         try send(VarlinkCall.frame(method: method, body))

@@ -91,6 +91,17 @@ public struct VarlinkCall: Hashable, Sendable {
     }
 
     /// The framed bytes of this call (JSON + NUL), as a client sends them.
+    /// A call whose parameters, a wire value, are written straight into the frame, with no JSON
+    /// tree built in between (what a short-lived client such as karstctl sends).
+    public static func frame<P: WireValue>(method: String, parameters: P) -> [UInt8] {
+        var w = JSONWriter(capacity: 256)
+        w.beginObject()
+        w.key("method"); w.string(method)
+        w.key("parameters"); parameters.write(to: &w)
+        w.endObject()
+        return w.finish(terminator: 0)
+    }
+
     public var framed: [UInt8] {
         var w = JSONWriter()
         w.beginObject()
