@@ -33,12 +33,14 @@ public enum Leadership {
     /// Opens the shared store (`DaemonOptions.replicatedStore`), waits (as a standby) for the
     /// lease, then loads the state it leads. While it waits, `standby` (when given) answers calls
     /// on the control socket with `NotLeader`, served on its event loops; it is stopped before
-    /// this returns. `status` gets the standby's line when it changes, `alive` is called at every
-    /// check of the lease.
+    /// this returns (when this throws, the caller stops it). `status` gets the standby's line when
+    /// it changes, `alive` is called at every check of the lease.
     ///
     /// The standby starts answering only after the first check of the lease, so that its first
-    /// answer already names the leader (a standby started beside a leader never says that no
-    /// replica leads); if that check fails (the database out of reach), it starts all the same.
+    /// answer already names the leader: a standby started beside a leader never says that no
+    /// replica leads. Until then (opening the store, migrating, reading the lease) its socket does
+    /// not exist yet, or, socket-activated, holds the connections until it answers. Should the
+    /// database go away between the opening and that check, it starts answering all the same.
     static func lead(_ configuration: KarstConfiguration, open: ReplicatedStoreFactory, logger: Logger,
                      standby: (server: StandbyServer, group: any EventLoopGroup)?,
                      status: (@Sendable (String) -> Void)?, alive: (@Sendable () -> Void)? = nil) async throws
