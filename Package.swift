@@ -1,16 +1,16 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+/// The modules linked into karstctl give each function a section of its own in release builds,
+/// so that karstctl's link can gather the code a call runs onto a few pages
+/// (Sources/karstctl/karstctl.order; docs/BENCHMARKS.md, "karstctl start-up"). Not KarstCore:
+/// it is a library product, and another package may not depend on one built with unsafe flags.
+let ownSections: [SwiftSetting] = [.unsafeFlags(["-Xfrontend", "-function-sections"], .when(configuration: .release))]
+
 /// Karst: a compute-capacity scheduler for the Guizhou computing hub.
 ///
 /// Module arrows (see docs/ARCHITECTURE.md): KarstCore depends on the standard library and
 /// swift-collections only; everything with I/O sits in the modules around it.
-
-/// The modules linked into karstctl give each function a section of its own in release builds,
-/// so that karstctl's link can gather the code a call runs onto a few pages
-/// (Sources/karstctl/karstctl.order; docs/BENCHMARKS.md, "karstctl start-up").
-let ownSections: [SwiftSetting] = [.unsafeFlags(["-Xfrontend", "-function-sections"], .when(configuration: .release))]
-
 let package = Package(
     name: "karst",
     platforms: [.macOS(.v15)],
@@ -41,8 +41,6 @@ let package = Package(
         .target(
             name: "KarstCore",
             dependencies: [.product(name: "HeapModule", package: "swift-collections")]
-,
-            swiftSettings: ownSections
         ),
         .target(
             name: "KarstConfig",

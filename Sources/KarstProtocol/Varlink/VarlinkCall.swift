@@ -90,7 +90,6 @@ public struct VarlinkCall: Hashable, Sendable {
         return w.finish(terminator: 0)
     }
 
-    /// The framed bytes of this call (JSON + NUL), as a client sends them.
     /// A call whose parameters, a wire value, are written straight into the frame, with no JSON
     /// tree built in between (what a short-lived client such as karstctl sends).
     public static func frame<P: WireValue>(method: String, parameters: P) -> [UInt8] {
@@ -102,6 +101,7 @@ public struct VarlinkCall: Hashable, Sendable {
         return w.finish(terminator: 0)
     }
 
+    /// The framed bytes of this call (JSON + NUL), as a client sends them.
     public var framed: [UInt8] {
         var w = JSONWriter()
         w.beginObject()
