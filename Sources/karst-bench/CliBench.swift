@@ -36,13 +36,13 @@ struct CliBench: ParsableCommand {
             try? FileManager.default.removeItem(atPath: (socket as NSString).deletingLastPathComponent)
         }
         let ctl = karstctl ?? here + "/karstctl"
-        // karstctl is measured as read from disk, as after a boot: how its file came into the
-        // page cache (written by the linker through a memory map, copied, read) changes how many
-        // pages each fault maps, by a tenth either way.
+        print("karstctl: \(ctl) (\(Self.linkage(ctl)), read from disk)")
+        // karstctl's pages are measured as a file read from disk has them in the page cache (as
+        // after a boot): how the file came into the cache (written by the linker through a memory
+        // map, copied, read) changes how many pages each fault maps, by a tenth either way.
         try Self.evictFromPageCache(ctl)
         let env = ["KARST_SOCKET=" + socket]
         let submit = Cmd(ctl, ["submit", "--origin", "gba", "--class", "batch", "--cpu", "0.001", "--memory", "0.001"], env)
-        print("karstctl: \(ctl) (\(Self.linkage(ctl)), read from disk)")
         print("karstd:   pid \(daemon.processIdentifier), \(durable ? "durable" : "ephemeral")\n")
 
         var cluster: SlurmCluster? = nil
@@ -174,29 +174,35 @@ private final class Counter: @unchecked Sendable {
 
 /// One command line, run by posix_spawn with its output to /dev/null. Its argument and
 /// environment vectors and file actions are built once, so that a loop of calls measures the
-/// calls, not the building of what they are given. Immutable after `init`, read concurrently by
-/// the parallel loops.
+/// calls, not the building of what they are given. Nothing in it changes after `init`: the
+/// parallel loops only read it (posix_spawn takes all three as constant).
 final class Cmd: @unchecked Sendable {
     let path: String
     let args: [String]
+    private let program: UnsafeMutablePointer<CChar>
     private let argv: [UnsafeMutablePointer<CChar>?]
     private let envp: [UnsafeMutablePointer<CChar>?]
-    private var actions = posix_spawn_file_actions_t()
+    private let actions: UnsafeMutablePointer<posix_spawn_file_actions_t>
 
+    /// `env` (`NAME=value`) is added to this process's environment, replacing what it names.
     init(_ path: String, _ args: [String], _ env: [String]) {
         self.path = path
         self.args = args
-        argv = ([path] + args).map { strdup($0) } + [nil]
-        let base = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
-        envp = (base + env).map { strdup($0) } + [nil]
-        posix_spawn_file_actions_init(&actions)
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        program = strdup(path)
+        argv = [program] + args.map { strdup($0) } + [nil]
+        let replaced = Set(env.map { String($0.prefix { $0 != "=" }) })
+        let base = ProcessInfo.processInfo.environment.filter { !replaced.contains($0.key) }.map { "\($0.key)=\($0.value)" }
+        envp = (env + base).map { strdup($0) } + [nil]
+        actions = .allocate(capacity: 1)
+        posix_spawn_file_actions_init(actions)
+        posix_spawn_file_actions_addopen(actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(actions, 2, "/dev/null", O_WRONLY, 0)
     }
 
     deinit {
-        posix_spawn_file_actions_destroy(&actions)
+        posix_spawn_file_actions_destroy(actions)
+        actions.deallocate()
         for p in argv + envp { free(p) }
     }
 
@@ -211,7 +217,7 @@ final class Cmd: @unchecked Sendable {
     func measure() throws -> Sample {
         let t = monotonicSeconds()
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, path, &actions, nil, argv, envp)
+        let rc = posix_spawn(&pid, program, actions, nil, argv, envp)
         guard rc == 0 else { throw ValidationError("\(path): \(String(cString: strerror(rc)))") }
         var status: Int32 = 0
         var usage = rusage()
