@@ -65,7 +65,7 @@ import Testing
                 switch (e, maximum) {
                 case (nil, nil): #expect(verdict == .leader(newer: false))
                 case (nil, let m?): #expect(verdict == .stale(epoch: nil, largest: m))
-                case (let e?, nil): #expect(verdict == .leader(newer: true))
+                case (.some, nil): #expect(verdict == .leader(newer: true))
                 case (let e?, let m?): #expect(verdict == (e < m ? .stale(epoch: e, largest: m) : .leader(newer: e > m)))
                 }
                 // The caller records what it follows (a save that fails leaves it unrecorded).
