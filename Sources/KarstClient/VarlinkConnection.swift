@@ -160,25 +160,25 @@ public final class VarlinkConnection: @unchecked Sendable {
     /// One call, one reply: returns the reply's parameters, or throws the Varlink error.
     /// With `keeping`, only the named members of the reply are built (`receive(keeping:)`).
     public func call(_ method: String, _ parameters: JSONObject = [:], keeping names: JSONParser.MemberNames? = nil) throws -> JSONObject {
-        try send(VarlinkCall(method: method, parameters: parameters).framed)
-        let reply = try receive(keeping: names)
-        if let error = reply.error { throw error }
-        return reply.parameters
+        try exchange(VarlinkCall(method: method, parameters: parameters).framed, keeping: names)
     }
 
     /// One call whose parameters, a wire value, are written straight into the frame
     /// (`VarlinkCall.frame(method:parameters:)`).
     public func call<P: WireValue>(_ method: String, parameters: P) throws -> JSONObject {
-        try send(VarlinkCall.frame(method: method, parameters: parameters))
-        let reply = try receive()
-        if let error = reply.error { throw error }
-        return reply.parameters
+        try exchange(VarlinkCall.frame(method: method, parameters: parameters))
     }
 
     /// One call whose parameters are written by `body`.
     public func call(_ method: String, _ body: (inout JSONWriter) -> Void) throws -> JSONObject {
-        try send(VarlinkCall.frame(method: method, body))
-        let reply = try receive()
+        try exchange(VarlinkCall.frame(method: method, body))
+    }
+
+    /// Sends one framed call and reads its reply: the reply's parameters, or its Varlink error
+    /// thrown.
+    private func exchange(_ frame: [UInt8], keeping names: JSONParser.MemberNames? = nil) throws -> JSONObject {
+        try send(frame)
+        let reply = try receive(keeping: names)
         if let error = reply.error { throw error }
         return reply.parameters
     }

@@ -77,36 +77,34 @@ public struct VarlinkCall: Hashable, Sendable {
     /// Frames a call whose parameters are written by `body` (inside the parameters object).
     public static func frame(method: String, more: Bool = false, oneway: Bool = false,
                              _ body: (inout JSONWriter) -> Void) -> [UInt8] {
-        var w = JSONWriter(capacity: 256)
-        w.beginObject()
-        w.key("method"); w.string(method)
-        w.key("parameters")
-        w.beginObject()
-        body(&w)
-        w.endObject()
-        if more { w.key("more"); w.bool(true) }
-        if oneway { w.key("oneway"); w.bool(true) }
-        w.endObject()
-        return w.finish(terminator: 0)
+        envelope(method: method, more: more, oneway: oneway) { w in
+            w.beginObject()
+            body(&w)
+            w.endObject()
+        }
     }
 
     /// A call whose parameters, a wire value, are written straight into the frame, with no JSON
     /// tree built in between (what a short-lived client such as karstctl sends).
     public static func frame<P: WireValue>(method: String, parameters: P) -> [UInt8] {
-        var w = JSONWriter(capacity: 256)
-        w.beginObject()
-        w.key("method"); w.string(method)
-        w.key("parameters"); parameters.write(to: &w)
-        w.endObject()
-        return w.finish(terminator: 0)
+        envelope(method: method, more: false, oneway: false) { parameters.write(to: &$0) }
     }
 
     /// The framed bytes of this call (JSON + NUL), as a client sends them.
     public var framed: [UInt8] {
-        var w = JSONWriter()
+        Self.envelope(method: method, more: more, oneway: oneway, withParameters: !parameters.isEmpty) {
+            $0.value(.object(parameters))
+        }
+    }
+
+    /// The one shape of every framed call: `method`, then `parameters` as `write` puts them
+    /// (left out without `withParameters`), then the flags that are set; NUL-terminated.
+    private static func envelope(method: String, more: Bool, oneway: Bool, withParameters: Bool = true,
+                                 _ write: (inout JSONWriter) -> Void) -> [UInt8] {
+        var w = JSONWriter(capacity: 256)
         w.beginObject()
         w.key("method"); w.string(method)
-        if !parameters.isEmpty { w.key("parameters"); w.value(.object(parameters)) }
+        if withParameters { w.key("parameters"); write(&w) }
         if more { w.key("more"); w.bool(true) }
         if oneway { w.key("oneway"); w.bool(true) }
         w.endObject()
