@@ -51,8 +51,8 @@ let package = Package(
         .target(name: "KarstJSON", swiftSettings: ownSections),
         .target(
             name: "KarstStore",
-            dependencies: ["KarstCore", "KarstJSON", "KarstProtocol", "KarstWire", .product(name: "GRDB", package: "GRDB.swift"),
-                           .product(name: "GRDBSQLite", package: "GRDB.swift")]
+            dependencies: ["KarstCore", "KarstJSON", "KarstProtocol", "KarstWire", "CKarstPosix",
+                           .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")]
         ),
         // The state in PostgreSQL, shared by replicas behind a fenced leader lease.
         .target(

@@ -1,3 +1,4 @@
+import CKarstPosix
 import Foundation
 import GRDB
 import Synchronization
@@ -40,6 +41,8 @@ final class WALCheckpointer: Sendable {
         let queue = try DatabaseQueue(path: path, configuration: config)
         try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         let thread = Thread { [self] in
+            // Named from inside (see `Engine.start`).
+            _ = karst_set_thread_name("karst-checkpoint")
             while !stopped.withLock({ $0 }) {
                 _ = wake.wait(timeout: .now() + Self.interval)
                 // A busy or failing checkpoint is retried next round; the writer's safety net
@@ -55,7 +58,6 @@ final class WALCheckpointer: Sendable {
             try? queue.close()
             done.signal()
         }
-        thread.name = "karst-checkpoint"
         thread.start()
     }
 

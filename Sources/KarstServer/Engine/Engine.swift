@@ -1,3 +1,4 @@
+import CKarstPosix
 import Foundation
 import KarstCore
 import Synchronization
@@ -54,13 +55,16 @@ public final class Engine: Sendable {
         progress.withLock { $0 = ScaledWallClock.monotonicSeconds() }
         runState.withLock { $0 = .running }
         let thread = Thread { [self] in
+            // Named from inside: Foundation's `Thread.name`, set before the start, never reached
+            // the thread, which kept the name of the one that made it (a dispatch worker's,
+            // `com.apple.root.default-qos`): what `top -H` and `ps -L` showed for the engine.
+            _ = karst_set_thread_name("karst-engine")
             loop()
             runState.withLock { s in
                 if case .stopping(let c) = s { c.resume() }
                 s = .finished
             }
         }
-        thread.name = "karst-engine"
         thread.stackSize = 8 << 20
         thread.start()
     }
