@@ -5,7 +5,13 @@ import PackageDescription
 /// so that karstctl's link can gather the code a call runs onto a few pages
 /// (Sources/karstctl/karstctl.order; docs/BENCHMARKS.md, "karstctl start-up"). Not KarstCore:
 /// it is a library product, and another package may not depend on one built with unsafe flags.
-let ownSections: [SwiftSetting] = [.unsafeFlags(["-Xfrontend", "-function-sections"], .when(configuration: .release))]
+/// They also reach the metadata of generic types (an array of tuples, an optional of a struct)
+/// through its accessor functions instead of by mangled name: the runtime then builds it without
+/// demangling its name first, which cost a `karstctl submit` a sixth of its instructions.
+let karstctlModules: [SwiftSetting] = [
+    .unsafeFlags(["-Xfrontend", "-function-sections", "-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors"],
+                 .when(configuration: .release)),
+]
 
 /// Karst: a compute-capacity scheduler for the Guizhou computing hub.
 ///
@@ -48,7 +54,7 @@ let package = Package(
             // The built-in hub, compiled in: a symlink to Config/karstd.toml (BuiltinConfig.swift).
             resources: [.embedInCode("Resources/karstd.toml")]
         ),
-        .target(name: "KarstJSON", swiftSettings: ownSections),
+        .target(name: "KarstJSON", swiftSettings: karstctlModules),
         .target(
             name: "KarstStore",
             dependencies: ["KarstCore", "KarstJSON", "KarstProtocol", "KarstWire", "CKarstPosix",
@@ -63,7 +69,7 @@ let package = Package(
         ),
         // The Varlink IDL parser: no dependencies, so the generator builds even when the
         // generated code does not.
-        .target(name: "KarstIDL", swiftSettings: ownSections),
+        .target(name: "KarstIDL", swiftSettings: karstctlModules),
         .executableTarget(
             name: "karst-idlgen",
             dependencies: ["KarstIDL", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -79,10 +85,10 @@ let package = Package(
                 .embedInCode("Interfaces/io.karst.Scheduler.varlink"),
                 .embedInCode("Interfaces/org.varlink.service.varlink"),
             ],
-            swiftSettings: ownSections
+            swiftSettings: karstctlModules
         ),
         // The one mapping between the wire types and the core's.
-        .target(name: "KarstWire", dependencies: ["KarstCore", "KarstProtocol"], swiftSettings: ownSections),
+        .target(name: "KarstWire", dependencies: ["KarstCore", "KarstProtocol"], swiftSettings: karstctlModules),
         .target(name: "CKarstPosix"),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .target(
@@ -113,10 +119,10 @@ let package = Package(
         .target(
             name: "KarstClient",
             dependencies: ["KarstProtocol"],
-            swiftSettings: ownSections
+            swiftSettings: karstctlModules
         ),
         .target(name: "KarstTesting", dependencies: ["KarstCore", "KarstConfig"]),
-        .target(name: "KarstTrace", dependencies: ["KarstCore"], swiftSettings: ownSections),
+        .target(name: "KarstTrace", dependencies: ["KarstCore"], swiftSettings: karstctlModules),
         .target(
             name: "KarstSim",
             dependencies: ["KarstCore", "KarstConfig", "KarstTrace", "KarstJSON",
@@ -140,13 +146,13 @@ let package = Package(
                 "KarstClient", "KarstProtocol", "KarstWire", "KarstTrace",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: ownSections
+            swiftSettings: karstctlModules
         ),
         .executableTarget(
             name: "karstctl",
             dependencies: ["KarstCLI"],
             exclude: ["karstctl.order"],
-            swiftSettings: ownSections,
+            swiftSettings: karstctlModules,
             // Statically linked, C library included: the loader has nothing to look up or
             // relocate at each start (docs/BENCHMARKS.md, "karstctl start-up"). The libraries
             // named are what the static Foundation essentials need when the rest of the build

@@ -58,6 +58,11 @@ func tableBytes(_ rows: [[String]]) -> [UInt8] {
     return out
 }
 
+/// Writes `line` and a newline to standard output, as `print` would, without `print`'s
+/// `Any...` array: the line a one-call command prints (a submit's, `--version`) then builds no
+/// generic metadata at run time, which costs a short-lived process more than the printing.
+func printLine(_ line: String) { printBytes(Array(line.utf8)) }
+
 /// Writes `bytes` and a newline to standard output, past Swift's `print` (one call for a
 /// whole table).
 func printBytes(_ bytes: [UInt8]) {

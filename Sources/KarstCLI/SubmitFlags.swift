@@ -51,9 +51,9 @@ struct SubmitFlags: Equatable {
                 throw Failure.malformed("the reply has no job with an id and a state")
             }
             if let dc = job["datacenter"]?.stringValue {
-                print("\(id) \(state) \(dc)/\(job["pool"]?.stringValue ?? "?")")
+                printLine("\(id) \(state) \(dc)/\(job["pool"]?.stringValue ?? "?")")
             } else {
-                print("\(id) \(state)" + (job["pendingReason"]?.stringValue.map { ": \($0)" } ?? ""))
+                printLine("\(id) \(state)" + (job["pendingReason"]?.stringValue.map { ": \($0)" } ?? ""))
             }
         }
     }

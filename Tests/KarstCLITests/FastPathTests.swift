@@ -43,7 +43,9 @@ import Testing
                     derived[first] = repeating ? .repeating : .value
                 }
             }
-            let table = Dictionary(uniqueKeysWithValues: table.map { ($0.key, $0.value) })
+            #expect(table.entries.count == table.values.count + table.repeating.count + table.flags.count + table.inversions.count,
+                    "\(name): an option listed under two kinds")
+            let table = table.entries
             #expect(derived == table, "\(name): ArgumentParser \(derived.sorted { $0.key < $1.key }), fast path \(table.sorted { $0.key < $1.key })")
         }
     }
@@ -57,13 +59,11 @@ import Testing
             ["--origin", "local", "--class", "batch", "--cpu", "1", "--memory", "1", "--array", "0-9", "--json"],
         ]
         for argv in calls {
-            let fast = try #require(FastPath.Parsed(argv[...], FastPath.submitOptions, terminator: true).flatMap(FastPath.submitFlags),
-                                    "declined: \(argv)")
+            let fast = try #require(Self.fastSubmit(argv), "declined: \(argv)")
             #expect(try Submit.parse(argv).flags == fast)
         }
         for argv in [[], ["-o", "wide"], ["--state", "pending", "--limit", "50", "--after", "job-9", "--json"], ["--all", "-o", "jsonl"]] {
-            let fast = try #require(FastPath.Parsed(argv[...], FastPath.listOptions, terminator: false, short: ["o": "output"])
-                .flatMap(FastPath.listFlags), "declined: \(argv)")
+            let fast = try #require(Self.fastList(argv), "declined: \(argv)")
             #expect(try List.parse(argv).flags == fast)
         }
     }
@@ -75,7 +75,7 @@ import Testing
         var read = 0
         for _ in 0..<3000 {
             let argv = Self.randomCall(&rng, FastPath.submitOptions, command: true)
-            if let fast = FastPath.Parsed(argv[...], FastPath.submitOptions, terminator: true).flatMap(FastPath.submitFlags) {
+            if let fast = Self.fastSubmit(argv) {
                 read += 1
                 let ap = try? Submit.parse(argv)
                 #expect(ap?.flags == fast, "\(argv)")
@@ -83,8 +83,7 @@ import Testing
         }
         for _ in 0..<1500 {
             let argv = Self.randomCall(&rng, FastPath.listOptions, command: false)
-            if let fast = FastPath.Parsed(argv[...], FastPath.listOptions, terminator: false, short: ["o": "output"])
-                .flatMap(FastPath.listFlags) {
+            if let fast = Self.fastList(argv) {
                 read += 1
                 let ap = try? List.parse(argv)
                 #expect(ap?.flags == fast, "\(argv)")
@@ -97,8 +96,17 @@ import Testing
     static let values = ["gba", "4", "0", "+3", "0.5", "1e3", "x", "", "-1", "--json", "a=b", "=b", "job-7", "0-9,12", "table",
                          "wide", "pending", "二", "--", "-o"]
 
-    static func randomCall(_ rng: inout SeededRandom, _ pairs: KeyValuePairs<String, FastPath.Kind>, command: Bool) -> [String] {
-        let options = Dictionary(uniqueKeysWithValues: pairs.map { ($0.key, $0.value) })
+    /// The fast path's reading of a submit or a list, nil where it declines.
+    static func fastSubmit(_ argv: [String]) -> SubmitFlags? {
+        try? FastPath.submitFlags(FastPath.Parsed(argv[...], FastPath.submitOptions, terminator: true))
+    }
+
+    static func fastList(_ argv: [String]) -> ListFlags? {
+        try? FastPath.listFlags(FastPath.Parsed(argv[...], FastPath.listOptions, terminator: false))
+    }
+
+    static func randomCall(_ rng: inout SeededRandom, _ table: FastPath.OptionTable, command: Bool) -> [String] {
+        let options = table.entries
         let names = options.keys.sorted() + ["bogus", "no-json", "help"]
         var argv: [String] = []
         for _ in 0..<rng.below(7) {
