@@ -21,6 +21,8 @@ struct CliBench: ParsableCommand {
 
     @Option(help: "Calls per command for the per-call figures (interleaved).") var runs = 300
     @Option(help: "Calls in each shell-loop rate measurement.") var loop = 1000
+    @Option(help: "Rounds of the shell loops, karstctl's and sbatch's taking turns; the ratio given is that of the median rates.")
+    var rounds = 3
     @Option(help: "Jobs present for the list measurement.") var listJobs = 1000
     @Option(help: ArgumentHelp("The karstctl to measure.", valueName: "PATH")) var karstctl: String?
     @Flag(help: "Also measure sbatch and squeue against a Slurm started for the run.") var slurm = false
@@ -86,19 +88,31 @@ struct CliBench: ParsableCommand {
         try report("\nLists, full", lists)
         if let c = cluster { _ = try c.run("scancel", ["--user", "root"]) }
 
-        print("\nShell loops (\(loop) submits, one process each):")
+        // Whole loops taking turns, round after round: a machine whose speed drifts during the
+        // sitting (a shared one does) then weighs on both commands' rates alike, and the rounds
+        // show how far one loop's ratio moves.
+        print("\nShell loops (\(loop) submits, one process each; \(rounds) rounds, the commands taking turns):")
         var loops: [(String, Cmd)] = [("karstctl submit", submit)]
         if let c = cluster { loops.append(("sbatch", Self.sbatch(c))) }
-        var rates: [String: [Double]] = [:]
+        var medians: [String: [Double]] = [:]
+        var ratios: [[Double]] = []
         for parallel in [1, 4] {
-            for (name, cmd) in loops {
-                let rate = try Self.loopRate(cmd, calls: loop, parallel: parallel)
-                rates[name, default: []].append(rate)
-                print("  \(pad(name, 18)) \(parallel) loop\(parallel == 1 ? " " : "s")  \(Int(rate)) calls/s")
+            var rates = Array(repeating: [Double](), count: loops.count)
+            for _ in 0..<max(1, rounds) {
+                for (i, (_, cmd)) in loops.enumerated() { rates[i].append(try Self.loopRate(cmd, calls: loop, parallel: parallel)) }
             }
+            for (i, (name, _)) in loops.enumerated() {
+                let m = percentile(rates[i].sorted(), 0.5)
+                medians[name, default: []].append(m)
+                print("  \(pad(name, 18)) \(parallel) loop\(parallel == 1 ? " " : "s")  median \(Int(m)) calls/s  (rounds: "
+                      + rates[i].map { String(Int($0)) }.joined(separator: ", ") + ")")
+            }
+            if loops.count == 2 { ratios.append(zip(rates[0], rates[1]).map { $0 / $1 }) }
         }
-        if let k = rates["karstctl submit"], let s = rates["sbatch"] {
-            print(String(format: "  karstctl submit / sbatch: %.2f× (one loop), %.2f× (four loops)", k[0] / s[0], k[1] / s[1]))
+        if let k = medians["karstctl submit"], let s = medians["sbatch"] {
+            let each = ratios.map { $0.map { String(format: "%.2f×", $0) }.joined(separator: ", ") }
+            print(String(format: "  karstctl submit / sbatch: %.2f× (one loop; rounds ", k[0] / s[0]) + each[0]
+                  + String(format: "), %.2f× (four loops; rounds ", k[1] / s[1]) + each[1] + ")")
         }
     }
 
