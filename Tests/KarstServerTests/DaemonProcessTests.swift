@@ -42,6 +42,26 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: socket), "the socket file is removed on exit")
     }
 
+    /// `top -H`, `ps -L` and perf show the daemon's own threads by name (a durable daemon runs
+    /// both; Foundation's `Thread.name` never reached them on Linux).
+    @Test(.enabled(if: built, "needs a built karstd"))
+    func theEngineAndCheckpointThreadsAreNamed() async throws {
+        let (p, socket, dir) = try start([])
+        defer {
+            p.terminate()
+            p.waitUntilExit()
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+        #expect(try await eventually { FileManager.default.fileExists(atPath: socket) })
+        _ = try VarlinkConnection(path: socket).call("io.karst.Protocol.Ping")
+        let tasks = "/proc/\(p.processIdentifier)/task"
+        let names = try FileManager.default.contentsOfDirectory(atPath: tasks).compactMap {
+            try? String(contentsOfFile: "\(tasks)/\($0)/comm", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        #expect(names.contains("karst-engine"), "\(names)")
+        #expect(names.contains("karst-checkpoin"), "\(names)")  // (the kernel keeps 15 bytes)
+    }
+
     @Test(.enabled(if: built, "needs a built karstd"))
     func metricsOverHTTPWhenAsked() async throws {
         let port = 19_000 + Int(getpid() % 1000)
