@@ -42,7 +42,7 @@ final class WALCheckpointer: Sendable {
         try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         let thread = Thread { [self] in
             // Named from inside (see `Engine.start`).
-            _ = karst_set_thread_name("karst-checkpoint")
+            _ = karst_set_thread_name("karst-checkpt")  // (15 bytes at most)
             while !stopped.withLock({ $0 }) {
                 _ = wake.wait(timeout: .now() + Self.interval)
                 // A busy or failing checkpoint is retried next round; the writer's safety net

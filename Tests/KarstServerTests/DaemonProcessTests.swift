@@ -43,7 +43,7 @@ import Testing
     }
 
     /// `top -H`, `ps -L` and perf show the daemon's own threads by name (a durable daemon runs
-    /// both; Foundation's `Thread.name` never reached them on Linux).
+    /// both; the names given to Foundation's `Thread.name` did not reach them here).
     @Test(.enabled(if: built, "needs a built karstd"))
     func theEngineAndCheckpointThreadsAreNamed() async throws {
         let (p, socket, dir) = try start([])
@@ -59,7 +59,7 @@ import Testing
             try? String(contentsOfFile: "\(tasks)/\($0)/comm", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         }
         #expect(names.contains("karst-engine"), "\(names)")
-        #expect(names.contains("karst-checkpoin"), "\(names)")  // (the kernel keeps 15 bytes)
+        #expect(names.contains("karst-checkpt"), "\(names)")
     }
 
     @Test(.enabled(if: built, "needs a built karstd"))

@@ -20,7 +20,7 @@ static inline int karst_set_child_subreaper(void) {
 }
 
 /// Names the calling thread (at most 15 bytes are kept), as `top -H` and `ps -L` show it.
-/// Foundation's `Thread.name`, set before the thread starts, does not reach the thread on Linux.
+/// The name given to Foundation's `Thread.name` before the start did not reach the thread here.
 static inline int karst_set_thread_name(const char *name) {
     return prctl(PR_SET_NAME, name, 0, 0, 0);
 }

@@ -55,9 +55,9 @@ public final class Engine: Sendable {
         progress.withLock { $0 = ScaledWallClock.monotonicSeconds() }
         runState.withLock { $0 = .running }
         let thread = Thread { [self] in
-            // Named from inside: Foundation's `Thread.name`, set before the start, never reached
-            // the thread, which kept the name of the one that made it (a dispatch worker's,
-            // `com.apple.root.default-qos`): what `top -H` and `ps -L` showed for the engine.
+            // Named from inside: the name given to Foundation's `Thread.name` before the start
+            // did not reach the thread here, which kept the name of the one that made it (a
+            // dispatch worker's, `com.apple.root.default-qos`), as `top -H` and `ps -L` showed.
             _ = karst_set_thread_name("karst-engine")
             loop()
             runState.withLock { s in
