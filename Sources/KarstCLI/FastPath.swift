@@ -25,13 +25,18 @@ enum FastPath {
     /// it builds anyway. (A dictionary, or pairs of a name and a kind, would each make the
     /// runtime build its generic metadata at every start, and cost more than the lookups.)
     struct OptionTable {
+        /// Options that take one value (`--cpu 4`); given twice, the call is declined.
         var values: [String]
+        /// Options that take a value and may be given again (`--label a=b --label c=d`).
         var repeating: [String] = []
+        /// Flags without a value (`--json`).
         var flags: [String] = []
+        /// Flags that come as a pair (`--preemptible`, `--no-preemptible`).
         var inversions: [String] = []
         /// Single-letter options as `letter=long name`.
         var shorts: [String] = []
 
+        /// How the long option `name` takes its value; nil for an option the command lacks.
         func kind(_ name: String) -> Kind? {
             if values.contains(name) { return .value }
             if repeating.contains(name) { return .repeating }

@@ -94,13 +94,14 @@ import Testing
     }
 
     static let values = ["gba", "4", "0", "+3", "0.5", "1e3", "x", "", "-1", "--json", "a=b", "=b", "job-7", "0-9,12", "table",
-                         "wide", "pending", "二", "--", "-o"]
+                         "wide", "pending", "二", "--", "-o", "-", "-ow", "-o=wide"]
 
-    /// The fast path's reading of a submit or a list, nil where it declines.
+    /// The fast path's reading of a submit, nil where it declines.
     static func fastSubmit(_ argv: [String]) -> SubmitFlags? {
         try? FastPath.submitFlags(FastPath.Parsed(argv[...], FastPath.submitOptions, terminator: true))
     }
 
+    /// The fast path's reading of a list, nil where it declines.
     static func fastList(_ argv: [String]) -> ListFlags? {
         try? FastPath.listFlags(FastPath.Parsed(argv[...], FastPath.listOptions, terminator: false))
     }
