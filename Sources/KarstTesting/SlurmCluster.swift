@@ -31,6 +31,8 @@ public final class SlurmCluster: @unchecked Sendable {
         _ = FileManager.default.createFile(atPath: dir + "/munge.key", contents: Data(key), attributes: [.posixPermissions: 0o400])
         // Ports of its own, so a leftover cluster of another run cannot answer.
         let port = Int.random(in: 20_000...29_000)
+        // MaxJobCount: a benchmark's loops submit more jobs than Slurm's default 10,000 keeps
+        // within MinJobAge (ended jobs count too), and sbatch would be refused.
         try """
             ClusterName=karsttest
             SlurmctldHost=localhost(127.0.0.1)
@@ -58,6 +60,7 @@ public final class SlurmCluster: @unchecked Sendable {
             MpiDefault=none
             ReturnToService=2
             KillWait=2
+            MaxJobCount=200000
             SlurmdParameters=config_overrides
             NodeName=localhost NodeAddr=127.0.0.1 CPUs=\(cpus) RealMemory=\(memoryMiB) State=UNKNOWN
             PartitionName=batch Nodes=localhost Default=YES MaxTime=INFINITE State=UP

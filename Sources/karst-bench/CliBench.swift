@@ -21,8 +21,12 @@ struct CliBench: ParsableCommand {
 
     @Option(help: "Calls per command for the per-call figures (interleaved).") var runs = 300
     @Option(help: "Calls in each shell-loop rate measurement.") var loop = 1000
-    @Option(help: "Rounds of the shell loops, karstctl's and sbatch's taking turns; the ratio given is that of the median rates.")
+    @Option(help: "Rounds of the shell loops, karstctl's and sbatch's taking turns (each round in the other order); the ratio given is that of the median rates.")
     var rounds = 3
+
+    func validate() throws {
+        guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1, not \(rounds)") }
+    }
     @Option(help: "Jobs present for the list measurement.") var listJobs = 1000
     @Option(help: ArgumentHelp("The karstctl to measure.", valueName: "PATH")) var karstctl: String?
     @Flag(help: "Also measure sbatch and squeue against a Slurm started for the run.") var slurm = false
@@ -90,30 +94,42 @@ struct CliBench: ParsableCommand {
 
         // Whole loops taking turns, round after round: a machine whose speed drifts during the
         // sitting (a shared one does) then weighs on both commands' rates alike, and the rounds
-        // show how far one loop's ratio moves.
+        // show how far one loop's ratio moves. The loops are this program's (posix_spawn, then
+        // wait), and a bash `for` loop's (bash forks, the child execs the command).
         print("\nShell loops (\(loop) submits, one process each; \(rounds) rounds, the commands taking turns):")
         var loops: [(String, Cmd)] = [("karstctl submit", submit)]
         if let c = cluster { loops.append(("sbatch", Self.sbatch(c))) }
-        var medians: [String: [Double]] = [:]
-        var ratios: [[Double]] = []
-        for parallel in [1, 4] {
+        let kinds: [(String, (Cmd) throws -> Double)] = [
+            ("1 loop ", { try Self.loopRate($0, calls: loop, parallel: 1) }),
+            ("4 loops", { try Self.loopRate($0, calls: loop, parallel: 4) }),
+            ("bash   ", { try Self.bashLoopRate($0, calls: loop) }),
+        ]
+        var summary: [String] = []
+        for (kind, rate) in kinds {
             var rates = Array(repeating: [Double](), count: loops.count)
-            for _ in 0..<max(1, rounds) {
-                for (i, (_, cmd)) in loops.enumerated() { rates[i].append(try Self.loopRate(cmd, calls: loop, parallel: parallel)) }
+            for round in 0..<rounds {
+                // Each round in the other order: a steady drift favours neither command.
+                let turns = round % 2 == 0 ? Array(loops.indices) : loops.indices.reversed()
+                for i in turns { rates[i].append(try rate(loops[i].1)) }
             }
             for (i, (name, _)) in loops.enumerated() {
-                let m = percentile(rates[i].sorted(), 0.5)
-                medians[name, default: []].append(m)
-                print("  \(pad(name, 18)) \(parallel) loop\(parallel == 1 ? " " : "s")  median \(Int(m)) calls/s  (rounds: "
+                print("  \(pad(name, 18)) \(kind)  median \(Int(Self.median(rates[i]))) calls/s  (rounds: "
                       + rates[i].map { String(Int($0)) }.joined(separator: ", ") + ")")
             }
-            if loops.count == 2 { ratios.append(zip(rates[0], rates[1]).map { $0 / $1 }) }
+            if loops.count == 2 {
+                let each = zip(rates[0], rates[1]).map { String(format: "%.2f×", $0 / $1) }.joined(separator: ", ")
+                summary.append(String(format: "%.2f× ", Self.median(rates[0]) / Self.median(rates[1]))
+                               + "(\(kind.trimmingCharacters(in: .whitespaces)); rounds \(each))")
+            }
         }
-        if let k = medians["karstctl submit"], let s = medians["sbatch"] {
-            let each = ratios.map { $0.map { String(format: "%.2f×", $0) }.joined(separator: ", ") }
-            print(String(format: "  karstctl submit / sbatch: %.2f× (one loop; rounds ", k[0] / s[0]) + each[0]
-                  + String(format: "), %.2f× (four loops; rounds ", k[1] / s[1]) + each[1] + ")")
-        }
+        if !summary.isEmpty { print("  karstctl submit / sbatch: " + summary.joined(separator: ", ")) }
+    }
+
+    /// The middle value; of an even count, the mean of the two middle ones.
+    static func median(_ values: [Double]) -> Double {
+        let s = values.sorted()
+        guard !s.isEmpty else { return 0 }
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }
 
     func report(_ title: String, _ cmds: [(String, Cmd)]) throws {
@@ -143,6 +159,14 @@ struct CliBench: ParsableCommand {
     }
 
     static func slurmEnv(_ c: SlurmCluster) -> [String] { c.environment.map { "\($0.key)=\($0.value)" } }
+
+    /// Calls per second of the same calls from a bash `for` loop: bash forks, and the child
+    /// execs the command (what a user's script pays, beside this program's posix_spawn).
+    static func bashLoopRate(_ cmd: Cmd, calls: Int) throws -> Double {
+        let script = "for ((i = 0; i < \(calls); i++)); do \"$0\" \"$@\" > /dev/null || exit 1; done"
+        let bash = Cmd("/bin/bash", ["-c", script, cmd.path] + cmd.args, cmd.env)
+        return Double(calls) / (try bash.measure()).wall
+    }
 
     /// Calls per second of `parallel` loops running `calls` calls between them.
     static func loopRate(_ cmd: Cmd, calls: Int, parallel: Int) throws -> Double {
@@ -193,6 +217,8 @@ private final class Counter: @unchecked Sendable {
 final class Cmd: @unchecked Sendable {
     let path: String
     let args: [String]
+    /// What the command's environment adds to this process's (`NAME=value`).
+    let env: [String]
     private let program: UnsafeMutablePointer<CChar>
     private let argv: [UnsafeMutablePointer<CChar>?]
     private let envp: [UnsafeMutablePointer<CChar>?]
@@ -202,6 +228,7 @@ final class Cmd: @unchecked Sendable {
     init(_ path: String, _ args: [String], _ env: [String]) {
         self.path = path
         self.args = args
+        self.env = env
         program = strdup(path)
         argv = [program] + args.map { strdup($0) } + [nil]
         let replaced = Set(env.map { String($0.prefix { $0 != "=" }) })
