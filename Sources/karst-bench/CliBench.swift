@@ -23,14 +23,14 @@ struct CliBench: ParsableCommand {
     @Option(help: "Calls in each shell-loop rate measurement.") var loop = 1000
     @Option(help: "Rounds of the shell loops, karstctl's and sbatch's taking turns (each round in the other order); the ratio given is that of the median rates.")
     var rounds = 3
-
-    func validate() throws {
-        guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1, not \(rounds)") }
-    }
     @Option(help: "Jobs present for the list measurement.") var listJobs = 1000
     @Option(help: ArgumentHelp("The karstctl to measure.", valueName: "PATH")) var karstctl: String?
     @Flag(help: "Also measure sbatch and squeue against a Slurm started for the run.") var slurm = false
     @Flag(help: "The daemon persists its state (every acknowledged submit committed).") var durable = false
+
+    func validate() throws {
+        guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1, not \(rounds)") }
+    }
 
     func run() throws {
         let here = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().path
@@ -100,9 +100,9 @@ struct CliBench: ParsableCommand {
         var loops: [(String, Cmd)] = [("karstctl submit", submit)]
         if let c = cluster { loops.append(("sbatch", Self.sbatch(c))) }
         let kinds: [(String, (Cmd) throws -> Double)] = [
-            ("1 loop ", { try Self.loopRate($0, calls: loop, parallel: 1) }),
+            ("1 loop", { try Self.loopRate($0, calls: loop, parallel: 1) }),
             ("4 loops", { try Self.loopRate($0, calls: loop, parallel: 4) }),
-            ("bash   ", { try Self.bashLoopRate($0, calls: loop) }),
+            ("bash", { try Self.bashLoopRate($0, calls: loop) }),
         ]
         var summary: [String] = []
         for (kind, rate) in kinds {
@@ -113,23 +113,15 @@ struct CliBench: ParsableCommand {
                 for i in turns { rates[i].append(try rate(loops[i].1)) }
             }
             for (i, (name, _)) in loops.enumerated() {
-                print("  \(pad(name, 18)) \(kind)  median \(Int(Self.median(rates[i]))) calls/s  (rounds: "
+                print("  \(pad(name, 18)) \(pad(kind, 8)) median \(Int(median(rates[i]))) calls/s  (rounds: "
                       + rates[i].map { String(Int($0)) }.joined(separator: ", ") + ")")
             }
             if loops.count == 2 {
                 let each = zip(rates[0], rates[1]).map { String(format: "%.2f×", $0 / $1) }.joined(separator: ", ")
-                summary.append(String(format: "%.2f× ", Self.median(rates[0]) / Self.median(rates[1]))
-                               + "(\(kind.trimmingCharacters(in: .whitespaces)); rounds \(each))")
+                summary.append(String(format: "%.2f× ", median(rates[0]) / median(rates[1])) + "(\(kind); rounds \(each))")
             }
         }
         if !summary.isEmpty { print("  karstctl submit / sbatch: " + summary.joined(separator: ", ")) }
-    }
-
-    /// The middle value; of an even count, the mean of the two middle ones.
-    static func median(_ values: [Double]) -> Double {
-        let s = values.sorted()
-        guard !s.isEmpty else { return 0 }
-        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }
 
     func report(_ title: String, _ cmds: [(String, Cmd)]) throws {
