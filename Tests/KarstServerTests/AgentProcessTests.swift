@@ -83,18 +83,21 @@ import Testing
         /// Submits `body` wrapped so the run log gets `start JOB.ATTEMPT T` first and `end
         /// JOB.ATTEMPT T` last (also when stopped by SIGTERM), and `overlap …` if an earlier
         /// attempt of the job still runs when this one starts (a zombie does not: it is dead,
-        /// waiting to be reaped).
+        /// waiting to be reaped). The trap comes before `log start`: a test that sees the start
+        /// may preempt the run at once, and a SIGTERM before the trap would end it unlogged
+        /// (one in the few instructions before `log start` logs an end without a start, which
+        /// `logProblems` passes over; no test stops a run before it has seen its start).
         func submit(_ c: VarlinkConnection, _ body: String, retries: Int = 0, cls: String = "batch", cpu: Double = 1,
                     memoryGiB: Double = 1) throws -> String {
             let script = #"""
                 run="$KARST_JOB.$KARST_ATTEMPT"; log() { echo "$1 $run $(date +%s.%N)" >> "$LOG"; }
+                trap 'log end; exit 143' TERM
                 log start
                 for p in $(cat "$LOG.$KARST_JOB.pids" 2>/dev/null); do
                   st=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | cut -c1)
                   [ -n "$st" ] && [ "$st" != Z ] && echo "overlap $run with pid $p ($st)" >> "$LOG"
                 done
                 echo $$ >> "$LOG.$KARST_JOB.pids"
-                trap 'log end; exit 143' TERM
                 """# + "\n" + body + "\n" + #"s=$?; log end; exit $s"#
             let spec = WireJobSpec(origin: "local", priorityClass: cls, resources: WireResources(cpu: cpu, memoryGiB: memoryGiB),
                                    durationSeconds: 5, maxRetries: retries,
