@@ -130,12 +130,19 @@ final class Inbox: @unchecked Sendable {
     /// Items queued, readable without the lock (for the spin in `take`).
     private let pending = Atomic<Int>(0)
 
+    /// Signals after unlocking: a consumer woken while the producer still held the lock would
+    /// block on it at once and need a second wake-up (two more futex calls, and a wake-up can
+    /// cost tens of microseconds on an idle virtual CPU) before it could take the item. Not
+    /// lost: a consumer checks for items and starts waiting under the lock, so it either sees
+    /// this item or is already waiting when the signal comes. A signal may now come after the
+    /// consumer took the item (by its spin) and wake a later wait with nothing queued: `take`
+    /// then returns an empty batch and the engine's loop waits again.
     func push(_ item: EngineItem) {
         condition.lock()
         items.append(item)
         pending.store(items.count, ordering: .releasing)
-        condition.signal()
         condition.unlock()
+        condition.signal()
     }
 
     var isEmpty: Bool {
@@ -147,8 +154,8 @@ final class Inbox: @unchecked Sendable {
     func close() {
         condition.lock()
         closed = true
-        condition.signal()
         condition.unlock()
+        condition.signal()
     }
 
     /// Up to `max` queued items, waiting up to `seconds` for the first.
