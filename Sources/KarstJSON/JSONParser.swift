@@ -122,12 +122,6 @@ public struct JSONParser {
         var members: [(key: String, value: JSONValue)] = []
         skipSpace()
         if i < b.count, b[i] == UInt8(ascii: "}") { i += 1; return .object(JSONObject(members)) }
-        // Room for eight up front (352 bytes) saves growing most objects of a whole parse. A
-        // filtered parse keeps a few members of some objects and none of others (a list's table
-        // keeps two of a job's spec and nothing of its resources): it makes room for four at the
-        // first member it keeps. Eight for every object was a sixth of the heap a `karstctl list`
-        // of 1,000 jobs touched, a page fault every 4 KiB; no room at all cost more in growth.
-        if keep == nil { members.reserveCapacity(8) }
         // Duplicates: a scan while the object is small (most are), a set beyond. A scan alone is
         // quadratic: one 1 MiB object of 80,000 members would hold an event loop for seconds.
         var seen: Set<String>? = nil
@@ -161,7 +155,13 @@ public struct JSONParser {
             i += 1
             skipSpace()
             if let key {
-                if members.isEmpty, keep != nil { members.reserveCapacity(4) }
+                // Room at the first member kept: for eight (352 bytes) saves growing most objects
+                // of a whole parse. A filtered parse keeps a few members of some objects and none
+                // of others (a list's table keeps two of a job's spec and nothing of its
+                // resources): room for four. Eight for every object was a sixth of the heap a
+                // `karstctl list` of 1,000 jobs touched, a page fault every 4 KiB; no room at all
+                // cost more in growth.
+                if members.isEmpty { members.reserveCapacity(keep == nil ? 8 : 4) }
                 members.append((key: key, value: try value()))
             } else {
                 try skipValue()
