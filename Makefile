@@ -13,6 +13,9 @@ APT_PACKAGES := pkg-config libsystemd-dev libsqlite3-dev python3 python3-pip uti
                 systemd-container debootstrap zstd slurm-wlm munge openssl chromium tmux postgresql-15
 SOCKET       ?= .karst/run/karstd.sock
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# `make test` prints the seconds since make started before each of its stages: where its time goes.
+MAKE_START   := $(shell date +%s)
+stage         = @echo "== $$(( $$(date +%s) - $(MAKE_START) )) s: $(1)"
 
 .PHONY: all deps build test run sim bench fuzz fuzz-build generate install man clean karstctl-order
 
@@ -52,13 +55,18 @@ build: deps
 	$(SWIFT) build
 
 test: build
+	$(call stage,release karstd)
 	$(SWIFT) build -c release --product karstd   # the crash tests kill -9 the release daemon
+	$(call stage,unit tests)
 	$(SWIFT) test --skip KarstServerTests
+	$(call stage,server tests)
 	# One at a time: these run live daemons and block on sockets; in parallel on two cores they
 	# would starve the concurrency pool the daemons under test need.
 	$(SWIFT) test --skip-build --no-parallel --filter KarstServerTests --skip 'CrashTests|TornWALTests'
 	# Alone: the kill -9 harness loads both cores.
+	$(call stage,crash tests)
 	$(SWIFT) test --skip-build --filter 'CrashTests|TornWALTests'
+	$(call stage,checks and install)
 	./.build/debug/karstd --check-config Config/karstd.toml
 	./.build/debug/karst-idlgen --check $(IDL_DIR) $(GENERATED_DIR)
 	@scripts/check-units
@@ -69,7 +77,9 @@ test: build
 	# Fuzzing, short: each in-process target for FUZZ_RUNS inputs (the pipeline, ten times
 	# slower per input, FUZZ_RUNS_PIPELINE) from the committed corpus,
 	# then 50,000 frames at the release daemon's socket while a canary must be answered in 2 s.
+	$(call stage,fuzz build)
 	$(MAKE) --no-print-directory fuzz-build
+	$(call stage,fuzz targets)
 	@for t in $(FUZZ_TARGETS); do \
 	  mkdir -p .karst/fuzz/$$t && { cp -n Tests/fuzz/corpus/$$t/* .karst/fuzz/$$t/ 2>/dev/null || true; } && \
 	  runs=$(FUZZ_RUNS); [ $$t = pipeline ] && runs=$(FUZZ_RUNS_PIPELINE); \
@@ -78,12 +88,17 @@ test: build
 	    -artifact_prefix=.karst/fuzz/ .karst/fuzz/$$t 2>&1 | grep -E '^(stat::number_of_executed_units|==|INFO: Seed)|ERROR|Fatal|crash' ; \
 	  test $${PIPESTATUS[0]} -eq 0 || exit 1; \
 	done
+	$(call stage,release karst-bench)
 	$(SWIFT) build -c release --product karst-bench
+	$(call stage,socket fuzz)
 	./.build/release/karst-bench fuzz --frames 50000
 	# A three-minute soak: mixed load, kill -9 every few seconds, nothing acknowledged lost; long
 	# enough past the 87 s retention for its RSS check to see a steady state (one minute is not).
+	$(call stage,soak)
 	./.build/release/karst-bench soak --minutes 3
+	$(call stage,e2e-nspawn)
 	@scripts/e2e-nspawn
+	$(call stage,done)
 
 # The wire types are generated from the IDL and committed; `make test` fails while they differ.
 IDL_DIR := Sources/KarstProtocol/Interfaces
