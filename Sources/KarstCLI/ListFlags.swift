@@ -39,7 +39,16 @@ struct ListFlags: Equatable {
             var rows: [[String]] = [ListFlags.header(wide: format == .wide)]
             rows.reserveCapacity(limit.map { min($0, 10_000) + 1 } ?? 1001)
             let now = wallSeconds()
-            let kept = ListFlags.shown(format)
+            // A table asks for summaries (a third of a job's bytes); a daemon too old to know
+            // ListSummaries gets List, of whose replies the parse keeps what the table shows.
+            var summaries = format == .table
+            func page(_ p: JSONObject) throws -> JSONObject {
+                if summaries {
+                    do { return try Failure.map { try c.call(ListFlags.summaries, p) } } catch Failure.refused(let e)
+                        where e.name == ServiceInterface.MethodNotFound.name { summaries = false }
+                }
+                return try Failure.map { try c.call("io.karst.Scheduler.List", p, keeping: ListFlags.shown(format)) }
+            }
             var remaining = 0
             repeat {
                 var p: JSONObject = [:]
@@ -48,7 +57,7 @@ struct ListFlags: Equatable {
                 if let datacenter { p["datacenter"] = .string(datacenter) }
                 p["limit"] = .number(Double(limit ?? (all ? 10_000 : 1000)))
                 if let cursor { p["after"] = .string(cursor) }
-                let reply = try Failure.map { try c.call("io.karst.Scheduler.List", p, keeping: kept) }
+                let reply = try page(p)
                 let page = reply["jobs"]?.arrayValue ?? []
                 switch format {
                 case .jsonl:
@@ -82,6 +91,8 @@ struct ListFlags: Equatable {
         }
     }
 
+    static let summaries = "io.karst.Scheduler.ListSummaries"
+
     /// The members a table reads (`row`), the only ones its parse builds: a job's other members
     /// (its resources, command, environment, labels, times) are half or more of a list's reply.
     /// JSON output keeps everything.
@@ -103,13 +114,14 @@ struct ListFlags: Equatable {
              : ["ID", "TENANT", "CLASS", "STATE", "DC/POOL", "AGE", "POS", "ETA", "REASON"]
     }
 
-    /// A job's row, read straight from the reply's job: decoding each whole `Job` first costs
-    /// more than the rest of the listing (docs/BENCHMARKS.md, "karstctl start-up").
+    /// A job's row, read straight from the reply's job (a `JobSummary`, or a `Job` whose spec
+    /// has the tenant and class): decoding each whole `Job` first costs more than the rest of
+    /// the listing (docs/BENCHMARKS.md, "karstctl start-up").
     static func row(_ job: JSONValue, wide: Bool, now: Double) -> [String] {
         guard case .object(let j) = job else { return [] }
         func text(_ o: JSONObject?, _ key: String) -> String? { o?[key]?.stringValue }
         func int(_ o: JSONObject?, _ key: String) -> String? { o?[key]?.numberValue.map { String(Int($0)) } }
-        let spec = j["spec"]?.objectValue
+        let spec = j["spec"]?.objectValue ?? j
         let position = int(j, "queuePosition") ?? ""
         let eta = text(j, "estimatedStart").map { untilText($0, now: now) } ?? ""
         let ageText = text(j, "submittedAt").map { age(since: $0, now: now) } ?? "?"
@@ -119,7 +131,7 @@ struct ListFlags: Equatable {
             return [text(j, "id") ?? "?", text(spec, "tenant") ?? "-", text(spec, "priorityClass") ?? "", state,
                     place, ageText, position, eta, text(j, "pendingReason") ?? ""]
         }
-        let r = spec?["resources"]?.objectValue
+        let r = spec["resources"]?.objectValue
         let acc = int(r, "accelerators").map { $0 + (text(r, "acceleratorModel").map { " \($0)" } ?? "") } ?? ""
         return [text(j, "id") ?? "?", text(spec, "name") ?? "", text(spec, "tenant") ?? "-",
                 text(spec, "origin") ?? "", text(spec, "priorityClass") ?? "", int(spec, "priority") ?? "",

@@ -90,7 +90,7 @@ extension Result {
 
     @Test func theSchedulerInterfaceHasTheContractsMethodsAndErrors() throws {
         let iface = try VarlinkInterface(parsing: EmbeddedInterfaces.descriptions["io.karst.Scheduler"]!)
-        #expect(Set(iface.methods.keys) == ["Submit", "SubmitBatch", "Get", "List", "Cancel", "Hold", "Release",
+        #expect(Set(iface.methods.keys) == ["Submit", "SubmitBatch", "Get", "List", "ListSummaries", "Cancel", "Hold", "Release",
                                             "Complete", "Watch"])
         #expect(Set(iface.errors.keys) == ["NoSuchJob", "InvalidJob", "QuotaExceeded", "InvalidTransition",
                                            "StorageUnavailable", "Unschedulable", "OutOfRange", "AgentRefused"])

@@ -8,6 +8,10 @@ import Testing
         (try? runProcess("/usr/bin/env", ["python3", "-c", "import varlink"]).0) == 0
     }
 
+    static var python3: Bool {
+        (try? runProcess("/usr/bin/env", ["python3", "-c", ""]).0) == 0
+    }
+
     static var repoRoot: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }

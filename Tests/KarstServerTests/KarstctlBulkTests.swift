@@ -9,10 +9,10 @@ import Testing
 @Suite struct KarstctlBulkTests {
     static var built: Bool { KarstctlTests.built }
 
-    func karstctl(_ d: LiveDaemon, _ args: [String], fastPath: Bool = true) throws -> (Int32, String, String) {
+    func karstctl(_ d: LiveDaemon, _ args: [String], fastPath: Bool = true, socket: String? = nil) throws -> (Int32, String, String) {
         let path = productsDirectory.appendingPathComponent("karstctl").path
         var env = ProcessInfo.processInfo.environment
-        env["KARST_SOCKET"] = d.socket
+        env["KARST_SOCKET"] = socket ?? d.socket
         if !fastPath { env["KARSTCTL_NO_FAST_PATH"] = "1" }
         return try runProcess(path, args, environment: env)
     }
@@ -131,6 +131,36 @@ import Testing
         #expect(wide.1.contains("array-0"))
         let badFormat = try karstctl(d, ["list", "-o", "yaml"])
         #expect(badFormat.0 == 64 && badFormat.2.contains("-o must be table, wide, json or jsonl, not 'yaml'"), "\(badFormat.2)")
+        try await d.stop()
+    }
+
+    /// A table is read from ListSummaries; against a daemon that does not know that method (one
+    /// from before it, emulated by a proxy that refuses it and passes every other call to this
+    /// daemon), karstctl reads the same table from List. Running, pending and gang jobs alike.
+    @Test(.enabled(if: built && InteropTests.python3, "needs a built karstctl and python3"))
+    func aTableFromSummariesIsTheTableAnOlderDaemonGives() async throws {
+        let d = try await LiveDaemon()
+        let base = ["submit", "--origin", "local", "--cpu", "1", "--memory", "1"]
+        #expect(try karstctl(d, base + ["--class", "batch", "--array", "3"]).0 == 0)
+        #expect(try karstctl(d, base + ["--class", "online", "--cpu", "64", "--array", "4"]).0 == 0)
+        #expect(try karstctl(d, base + ["--class", "batch", "--replicas", "3"]).0 == 0)
+        #expect(try karstctl(d, base + ["--class", "batch", "--not-before", "2031-01-01T00:00:00Z"]).0 == 0)
+        let dir = shortTempDir(), older = dir + "/older.sock"
+        let proxy = Process()
+        proxy.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        proxy.arguments = ["python3", InteropTests.repoRoot.appendingPathComponent("Tests/interop/older_daemon.py").path,
+                           older, d.socket]
+        try proxy.run()
+        defer { proxy.terminate(); proxy.waitUntilExit(); try? FileManager.default.removeItem(atPath: dir) }
+        #expect(try await eventually { FileManager.default.fileExists(atPath: older) })
+        for argv in [["list"], ["list", "--limit", "4", "--all"], ["list", "--state", "pending"]] {
+            let fromSummaries = try karstctl(d, argv), fromJobs = try karstctl(d, argv, socket: older)
+            #expect(fromSummaries.0 == 0 && fromJobs.0 == 0, "\(argv): \(fromSummaries.2) \(fromJobs.2)")
+            #expect(fromSummaries.1 == fromJobs.1, "\(argv):\n\(fromSummaries.1)\nvs\n\(fromJobs.1)")
+            #expect(fromSummaries.2 == fromJobs.2, "\(argv)")
+        }
+        let table = try karstctl(d, ["list"]).1
+        #expect(table.contains("online") && table.contains("pending") && table.contains("no-capacity:"), "\(table)")
         try await d.stop()
     }
 

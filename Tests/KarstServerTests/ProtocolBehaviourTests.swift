@@ -152,6 +152,50 @@ import Testing
         try await t.close()
     }
 
+    /// ListSummaries is List's page as a table shows it: the same jobs, cursor and errors, each
+    /// job's summary holding exactly the `Job` members (and spec's tenant and class) it names.
+    @Test(arguments: Depth.allCases)
+    func summariesAreListsPageAsATableShowsIt(_ depth: Depth) async throws {
+        let t = try await transport(depth)
+        _ = try await t.ok("io.karst.Scheduler.Submit", jobParams(cpu: 4, memory: 8, duration: 600))
+        for _ in 0..<4 { _ = try await t.ok("io.karst.Scheduler.Submit", jobParams(cls: "online", cpu: 64, memory: 8)) }
+        _ = try await t.ok("io.karst.Scheduler.Submit", jobParams(extra: ["notBefore": .string("2030-01-01T00:00:00Z")]))
+        _ = try await t.ok("io.karst.Scheduler.Submit", jobParams(cpu: 2, memory: 2, extra: ["replicas": .number(3)]))
+        let shared = ["id", "state", "datacenter", "pool", "shards", "submittedAt", "queuePosition", "estimatedStart",
+                      "pendingReason"]
+        for query: JSONObject in [[:], ["state": .string("pending")], ["limit": .number(3), "after": .string("job-2")]] {
+            let full = try await t.ok("io.karst.Scheduler.List", query)
+            let rows = try await t.ok("io.karst.Scheduler.ListSummaries", query)
+            #expect(rows["remaining"] == full["remaining"])
+            let jobs = full["jobs"]?.arrayValue?.compactMap(\.objectValue) ?? []
+            let summaries = rows["jobs"]?.arrayValue?.compactMap(\.objectValue) ?? []
+            #expect(summaries.count == jobs.count && !jobs.isEmpty)
+            for (job, summary) in zip(jobs, summaries) {
+                var expected: JSONObject = [:]
+                for key in shared { if let v = job[key] { expected[key] = v } }
+                expected["tenant"] = job.job("spec")?["tenant"]
+                expected["priorityClass"] = job.job("spec")?["priorityClass"]
+                func members(_ o: JSONObject) -> [String: JSONValue] {
+                    Dictionary(o.members.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+                }
+                #expect(members(summary) == members(expected))
+            }
+        }
+        // Pending jobs show where and why they wait, as List says.
+        let pending = try await t.ok("io.karst.Scheduler.ListSummaries", ["state": .string("pending")])
+        #expect(pending["jobs"]?.arrayValue?.contains { $0.objectValue?["pendingReason"] != nil } == true)
+        let outOfRange: [(JSONObject, String)] = [(["after": .string("yesterday")], "after"), (["limit": .number(0)], "limit")]
+        for (params, parameter) in outOfRange {
+            let bad = try await t.fails("io.karst.Scheduler.ListSummaries", params)
+            #expect(bad == (try await t.fails("io.karst.Scheduler.List", params)))
+            #expect(bad.name == "io.karst.Scheduler.OutOfRange" && bad.parameters["parameter"] == .string(parameter))
+        }
+        let unknown = try await t.fails("io.karst.Scheduler.ListSummaries", ["datacenter": .string("atlantis")])
+        #expect(unknown.name == "io.karst.Admin.NoSuchDatacenter")
+        #expect(try await t.fails("io.karst.Scheduler.ListSummaries", ["state": .string("sleeping")]) == .invalidParameter("state"))
+        try await t.close()
+    }
+
     @Test(arguments: Depth.allCases)
     func holdReleaseComplete(_ depth: Depth) async throws {
         let t = try await transport(depth)

@@ -35,6 +35,12 @@ with varlink.Client(address=address) as client:
         check("Get returns it", got["id"] == job["id"] and got["spec"]["name"] == "interop")
         listed = scheduler.List(state="running")["jobs"]
         check("List filters by state", any(j["id"] == job["id"] for j in listed))
+        rows = scheduler.ListSummaries(state="running")["jobs"]
+        row = next((r for r in rows if r["id"] == job["id"]), None)
+        check("ListSummaries shows the job's row",
+              row is not None and row["datacenter"] == job["datacenter"] and row["pool"] == job["pool"]
+              and row["tenant"] == got["spec"]["tenant"] and row["priorityClass"] == "online"
+              and "spec" not in row, row)
         try:
             scheduler.Get("job-999999")
             check("Get of an unknown id fails", False)

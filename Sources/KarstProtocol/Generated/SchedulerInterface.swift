@@ -542,6 +542,145 @@ public struct WireJob: WireStruct {
     }
 }
 
+/// A job as a listing's row shows it: the members of Job (and of its spec) a table prints, with
+/// the same meanings; about a third of a Job's bytes.
+public struct WireJobSummary: WireStruct {
+    public var id: String
+    public var tenant: String
+    public var priorityClass: String
+    public var state: String
+    public var datacenter: String?
+    public var pool: String?
+    public var shards: [WireShard]?
+    public var submittedAt: String
+    public var queuePosition: Int?
+    public var estimatedStart: String?
+    public var pendingReason: String?
+
+    public init(
+        id: String,
+        tenant: String,
+        priorityClass: String,
+        state: String,
+        datacenter: String? = nil,
+        pool: String? = nil,
+        shards: [WireShard]? = nil,
+        submittedAt: String,
+        queuePosition: Int? = nil,
+        estimatedStart: String? = nil,
+        pendingReason: String? = nil
+    ) {
+        self.id = id
+        self.tenant = tenant
+        self.priorityClass = priorityClass
+        self.state = state
+        self.datacenter = datacenter
+        self.pool = pool
+        self.shards = shards
+        self.submittedAt = submittedAt
+        self.queuePosition = queuePosition
+        self.estimatedStart = estimatedStart
+        self.pendingReason = pendingReason
+    }
+
+    public init(object: JSONObject, path: WirePath, strict: Bool) throws(VarlinkError) {
+        let base = path.description
+        func fieldPath(_ key: String) -> WirePath { WirePath(parent: base, key: key) }
+        var id: String? = nil
+        var tenant: String? = nil
+        var priorityClass: String? = nil
+        var state: String? = nil
+        var datacenter: String? = nil
+        var pool: String? = nil
+        var shards: [WireShard]? = nil
+        var submittedAt: String? = nil
+        var queuePosition: Int? = nil
+        var estimatedStart: String? = nil
+        var pendingReason: String? = nil
+        for m in object.members {
+            // null is an absent member (a required one is then missing, below); an unknown one is
+            // still unknown.
+            let isNull: Bool
+            if case .null = m.value { isNull = true } else { isNull = false }
+            switch m.key {
+            case "id":
+                if !isNull { id = try String(wire: m.value, path: fieldPath("id"), strict: strict) }
+            case "tenant":
+                if !isNull { tenant = try String(wire: m.value, path: fieldPath("tenant"), strict: strict) }
+            case "priorityClass":
+                if !isNull { priorityClass = try String(wire: m.value, path: fieldPath("priorityClass"), strict: strict) }
+            case "state":
+                if !isNull { state = try String(wire: m.value, path: fieldPath("state"), strict: strict) }
+            case "datacenter":
+                if !isNull { datacenter = try String(wire: m.value, path: fieldPath("datacenter"), strict: strict) }
+            case "pool":
+                if !isNull { pool = try String(wire: m.value, path: fieldPath("pool"), strict: strict) }
+            case "shards":
+                if !isNull { shards = try [WireShard](wire: m.value, path: fieldPath("shards"), strict: strict) }
+            case "submittedAt":
+                if !isNull { submittedAt = try String(wire: m.value, path: fieldPath("submittedAt"), strict: strict) }
+            case "queuePosition":
+                if !isNull { queuePosition = try Int(wire: m.value, path: fieldPath("queuePosition"), strict: strict) }
+            case "estimatedStart":
+                if !isNull { estimatedStart = try String(wire: m.value, path: fieldPath("estimatedStart"), strict: strict) }
+            case "pendingReason":
+                if !isNull { pendingReason = try String(wire: m.value, path: fieldPath("pendingReason"), strict: strict) }
+            default: if strict { throw fieldPath(m.key).invalid }
+            }
+        }
+        guard let id else { throw fieldPath("id").invalid }
+        guard let tenant else { throw fieldPath("tenant").invalid }
+        guard let priorityClass else { throw fieldPath("priorityClass").invalid }
+        guard let state else { throw fieldPath("state").invalid }
+        guard let submittedAt else { throw fieldPath("submittedAt").invalid }
+        self.init(
+            id: id,
+            tenant: tenant,
+            priorityClass: priorityClass,
+            state: state,
+            datacenter: datacenter,
+            pool: pool,
+            shards: shards,
+            submittedAt: submittedAt,
+            queuePosition: queuePosition,
+            estimatedStart: estimatedStart,
+            pendingReason: pendingReason
+        )
+    }
+
+    public func write(to w: inout JSONWriter) {
+        w.beginObject()
+        w.key("id"); id.write(to: &w)
+        w.key("tenant"); tenant.write(to: &w)
+        w.key("priorityClass"); priorityClass.write(to: &w)
+        w.key("state"); state.write(to: &w)
+        if let datacenter { w.key("datacenter"); datacenter.write(to: &w) }
+        if let pool { w.key("pool"); pool.write(to: &w) }
+        if let shards { w.key("shards"); shards.write(to: &w) }
+        w.key("submittedAt"); submittedAt.write(to: &w)
+        if let queuePosition { w.key("queuePosition"); queuePosition.write(to: &w) }
+        if let estimatedStart { w.key("estimatedStart"); estimatedStart.write(to: &w) }
+        if let pendingReason { w.key("pendingReason"); pendingReason.write(to: &w) }
+        w.endObject()
+    }
+
+    public var json: JSONValue {
+        var o = JSONObject()
+        o.members.append((key: "id", value: id.json))
+        o.members.append((key: "tenant", value: tenant.json))
+        o.members.append((key: "priorityClass", value: priorityClass.json))
+        o.members.append((key: "state", value: state.json))
+        if let datacenter { o.members.append((key: "datacenter", value: datacenter.json)) }
+        if let pool { o.members.append((key: "pool", value: pool.json)) }
+        if let shards { o.members.append((key: "shards", value: shards.json)) }
+        o.members.append((key: "submittedAt", value: submittedAt.json))
+        if let queuePosition { o.members.append((key: "queuePosition", value: queuePosition.json)) }
+        if let estimatedStart { o.members.append((key: "estimatedStart", value: estimatedStart.json)) }
+        if let pendingReason { o.members.append((key: "pendingReason", value: pendingReason.json)) }
+        return .object(o)
+    }
+}
+
 /// Part of a gang placed in one pool.
 public struct WireShard: WireStruct {
     public var pool: String
@@ -1041,6 +1180,134 @@ public enum SchedulerInterface {
                     switch m.key {
                     case "jobs":
                         if !isNull { jobs = try [WireJob](wire: m.value, path: fieldPath("jobs"), strict: strict) }
+                    case "remaining":
+                        if !isNull { remaining = try Int(wire: m.value, path: fieldPath("remaining"), strict: strict) }
+                    default: if strict { throw fieldPath(m.key).invalid }
+                    }
+                }
+                guard let jobs else { throw fieldPath("jobs").invalid }
+                self.init(jobs: jobs, remaining: remaining)
+            }
+
+            public func write(to w: inout JSONWriter) {
+                w.beginObject()
+                w.key("jobs"); jobs.write(to: &w)
+                if let remaining { w.key("remaining"); remaining.write(to: &w) }
+                w.endObject()
+            }
+
+            public var json: JSONValue {
+                var o = JSONObject()
+                o.members.append((key: "jobs", value: jobs.json))
+                if let remaining { o.members.append((key: "remaining", value: remaining.json)) }
+                return .object(o)
+            }
+        }
+    }
+
+    /// List's page as a table shows it: the same filters, order, cursor, bounds and errors, each job
+    /// as its JobSummary. For clients that print rows (karstctl list); List gives whole jobs.
+    ///
+    /// `io.karst.Scheduler.ListSummaries`: ListSummaries(state: ?string, tenant: ?string, datacenter: ?string, limit: ?int, after: ?string) -> (jobs: []JobSummary, remaining: ?int).
+    public enum ListSummaries: VarlinkMethod {
+        public static let name = "io.karst.Scheduler.ListSummaries"
+
+        /// The call's parameters.
+        public struct Parameters: WireStruct {
+            public var state: String?
+            public var tenant: String?
+            public var datacenter: String?
+            public var limit: Int?
+            public var after: String?
+
+            public init(
+                state: String? = nil,
+                tenant: String? = nil,
+                datacenter: String? = nil,
+                limit: Int? = nil,
+                after: String? = nil
+            ) {
+                self.state = state
+                self.tenant = tenant
+                self.datacenter = datacenter
+                self.limit = limit
+                self.after = after
+            }
+
+            public init(object: JSONObject, path: WirePath, strict: Bool) throws(VarlinkError) {
+                let base = path.description
+                func fieldPath(_ key: String) -> WirePath { WirePath(parent: base, key: key) }
+                var state: String? = nil
+                var tenant: String? = nil
+                var datacenter: String? = nil
+                var limit: Int? = nil
+                var after: String? = nil
+                for m in object.members {
+                    // null is an absent member (a required one is then missing, below); an unknown one is
+                    // still unknown.
+                    let isNull: Bool
+                    if case .null = m.value { isNull = true } else { isNull = false }
+                    switch m.key {
+                    case "state":
+                        if !isNull { state = try String(wire: m.value, path: fieldPath("state"), strict: strict) }
+                    case "tenant":
+                        if !isNull { tenant = try String(wire: m.value, path: fieldPath("tenant"), strict: strict) }
+                    case "datacenter":
+                        if !isNull { datacenter = try String(wire: m.value, path: fieldPath("datacenter"), strict: strict) }
+                    case "limit":
+                        if !isNull { limit = try Int(wire: m.value, path: fieldPath("limit"), strict: strict) }
+                    case "after":
+                        if !isNull { after = try String(wire: m.value, path: fieldPath("after"), strict: strict) }
+                    default: if strict { throw fieldPath(m.key).invalid }
+                    }
+                }
+                self.init(state: state, tenant: tenant, datacenter: datacenter, limit: limit, after: after)
+            }
+
+            public func write(to w: inout JSONWriter) {
+                w.beginObject()
+                if let state { w.key("state"); state.write(to: &w) }
+                if let tenant { w.key("tenant"); tenant.write(to: &w) }
+                if let datacenter { w.key("datacenter"); datacenter.write(to: &w) }
+                if let limit { w.key("limit"); limit.write(to: &w) }
+                if let after { w.key("after"); after.write(to: &w) }
+                w.endObject()
+            }
+
+            public var json: JSONValue {
+                var o = JSONObject()
+                if let state { o.members.append((key: "state", value: state.json)) }
+                if let tenant { o.members.append((key: "tenant", value: tenant.json)) }
+                if let datacenter { o.members.append((key: "datacenter", value: datacenter.json)) }
+                if let limit { o.members.append((key: "limit", value: limit.json)) }
+                if let after { o.members.append((key: "after", value: after.json)) }
+                return .object(o)
+            }
+        }
+
+        /// The reply's parameters.
+        public struct Reply: WireStruct {
+            public var jobs: [WireJobSummary]
+            public var remaining: Int?
+
+            public init(jobs: [WireJobSummary], remaining: Int? = nil) {
+                self.jobs = jobs
+                self.remaining = remaining
+            }
+
+            public init(object: JSONObject, path: WirePath, strict: Bool) throws(VarlinkError) {
+                let base = path.description
+                func fieldPath(_ key: String) -> WirePath { WirePath(parent: base, key: key) }
+                var jobs: [WireJobSummary]? = nil
+                var remaining: Int? = nil
+                for m in object.members {
+                    // null is an absent member (a required one is then missing, below); an unknown one is
+                    // still unknown.
+                    let isNull: Bool
+                    if case .null = m.value { isNull = true } else { isNull = false }
+                    switch m.key {
+                    case "jobs":
+                        if !isNull { jobs = try [WireJobSummary](wire: m.value, path: fieldPath("jobs"), strict: strict) }
                     case "remaining":
                         if !isNull { remaining = try Int(wire: m.value, path: fieldPath("remaining"), strict: strict) }
                     default: if strict { throw fieldPath(m.key).invalid }
@@ -1902,6 +2169,7 @@ public enum SchedulerInterface {
         case submitBatch(SubmitBatch.Parameters)
         case get(Get.Parameters)
         case list(List.Parameters)
+        case listSummaries(ListSummaries.Parameters)
         case cancel(Cancel.Parameters)
         case hold(Hold.Parameters)
         case release(Release.Parameters)
@@ -1915,6 +2183,7 @@ public enum SchedulerInterface {
             case "SubmitBatch": self = .submitBatch(try .init(object: parameters, path: .root, strict: true))
             case "Get": self = .get(try .init(object: parameters, path: .root, strict: true))
             case "List": self = .list(try .init(object: parameters, path: .root, strict: true))
+            case "ListSummaries": self = .listSummaries(try .init(object: parameters, path: .root, strict: true))
             case "Cancel": self = .cancel(try .init(object: parameters, path: .root, strict: true))
             case "Hold": self = .hold(try .init(object: parameters, path: .root, strict: true))
             case "Release": self = .release(try .init(object: parameters, path: .root, strict: true))
@@ -1931,6 +2200,7 @@ public enum SchedulerInterface {
             case .submitBatch: SubmitBatch.name
             case .get: Get.name
             case .list: List.name
+            case .listSummaries: ListSummaries.name
             case .cancel: Cancel.name
             case .hold: Hold.name
             case .release: Release.name
@@ -1945,6 +2215,7 @@ public enum SchedulerInterface {
         "Resources": WireResources.self,
         "JobSpec": WireJobSpec.self,
         "Job": WireJob.self,
+        "JobSummary": WireJobSummary.self,
         "Shard": WireShard.self,
         "Event": WireEvent.self,
         "Submit.Parameters": Submit.Parameters.self,
@@ -1955,6 +2226,8 @@ public enum SchedulerInterface {
         "Get.Reply": Get.Reply.self,
         "List.Parameters": List.Parameters.self,
         "List.Reply": List.Reply.self,
+        "ListSummaries.Parameters": ListSummaries.Parameters.self,
+        "ListSummaries.Reply": ListSummaries.Reply.self,
         "Cancel.Parameters": Cancel.Parameters.self,
         "Cancel.Reply": Cancel.Reply.self,
         "Hold.Parameters": Hold.Parameters.self,

@@ -105,6 +105,32 @@ public enum CallIntake {
         }
     }
 
+    /// `List`'s and `ListSummaries`' parameters, checked against their bounds.
+    private static func listQuery(_ stateName: String?, _ tenant: String?, _ datacenter: String?, _ limit: Int?,
+                                  _ cursor: String?, summaries: Bool) throws(VarlinkError) -> Command.ListQuery {
+        try CallBounds.checkName(stateName, "state")
+        try CallBounds.checkName(tenant, "tenant")
+        try CallBounds.checkName(datacenter, "datacenter")
+        var state: JobState? = nil
+        if let name = stateName {
+            guard let s = JobState(rawValue: name) else { throw .invalidParameter("state") }
+            state = s
+        }
+        let limit = limit ?? CallBounds.defaultListLimit
+        guard CallBounds.listLimit.contains(limit) else {
+            throw .outOfRange("limit", "must be between \(CallBounds.listLimit.lowerBound) and \(CallBounds.listLimit.upperBound), not \(limit)")
+        }
+        var after: JobID? = nil
+        if let cursor {
+            guard let id = JobID(cursor) else {
+                throw .outOfRange("after", "must be a job id (job-N), the last of the previous page, not \(cursor.prefix(64))")
+            }
+            after = id
+        }
+        return Command.ListQuery(state: state, tenant: tenant, datacenter: datacenter, after: after, limit: limit,
+                                 summaries: summaries)
+    }
+
     private static func reply(_ parameters: some WireStruct) -> [UInt8] {
         VarlinkReply.frame(parameters: parameters)
     }
@@ -123,26 +149,9 @@ public enum CallIntake {
             return .submitBatch(specs, brief: p.brief ?? false)
         case .get(let p): return .get(try jobID(p.id))
         case .list(let p):
-            try CallBounds.checkName(p.state, "state")
-            try CallBounds.checkName(p.tenant, "tenant")
-            try CallBounds.checkName(p.datacenter, "datacenter")
-            var state: JobState? = nil
-            if let name = p.state {
-                guard let s = JobState(rawValue: name) else { throw .invalidParameter("state") }
-                state = s
-            }
-            let limit = p.limit ?? CallBounds.defaultListLimit
-            guard CallBounds.listLimit.contains(limit) else {
-                throw .outOfRange("limit", "must be between \(CallBounds.listLimit.lowerBound) and \(CallBounds.listLimit.upperBound), not \(limit)")
-            }
-            var after: JobID? = nil
-            if let cursor = p.after {
-                guard let id = JobID(cursor) else {
-                    throw .outOfRange("after", "must be a job id (job-N), the last of the previous page, not \(cursor.prefix(64))")
-                }
-                after = id
-            }
-            return .list(Command.ListQuery(state: state, tenant: p.tenant, datacenter: p.datacenter, after: after, limit: limit))
+            return .list(try listQuery(p.state, p.tenant, p.datacenter, p.limit, p.after, summaries: false))
+        case .listSummaries(let p):
+            return .list(try listQuery(p.state, p.tenant, p.datacenter, p.limit, p.after, summaries: true))
         case .cancel(let p): return .cancel(try jobID(p.id))
         case .hold(let p): return .hold(try jobID(p.id))
         case .release(let p): return .release(try jobID(p.id))

@@ -32,7 +32,7 @@ public enum Command: Sendable {
     case agentStarted(session: UInt64, run: RunID, place: RunPlace, epoch: UInt64?)
     case agentEnded(agent: String, session: UInt64, run: RunID, outcome: AgentBook.RunOutcome, epoch: UInt64?)
 
-    /// `List`'s filters.
+    /// `List`'s and `ListSummaries`' filters.
     public struct ListQuery: Sendable {
         public var state: JobState?
         public var tenant: String?
@@ -40,6 +40,8 @@ public enum Command: Sendable {
         /// The cursor: only jobs after this id.
         public var after: JobID?
         public var limit: Int
+        /// Answer with each job's `JobSummary` (`ListSummaries`) instead of the whole `Job`.
+        public var summaries = false
     }
 
     /// Which events a `Watch` streams: of these jobs (nil: any), of this tenant (nil: any).
@@ -65,7 +67,7 @@ public enum Command: Sendable {
         case .submit: SchedulerInterface.Submit.name
         case .submitBatch: SchedulerInterface.SubmitBatch.name
         case .get: SchedulerInterface.Get.name
-        case .list: SchedulerInterface.List.name
+        case .list(let q): q.summaries ? SchedulerInterface.ListSummaries.name : SchedulerInterface.List.name
         case .cancel: SchedulerInterface.Cancel.name
         case .hold: SchedulerInterface.Hold.name
         case .release: SchedulerInterface.Release.name

@@ -63,6 +63,11 @@ extension EngineCore {
                 var scratch = copy state
                 positions = scratch.queuePositions()
             }
+            if q.summaries {
+                return VarlinkReply.frame(parameters: SchedulerInterface.ListSummaries.Reply(
+                    jobs: jobs.map { WireMapping.summary($0, in: state, queuePosition: positions[$0.id]) },
+                    remaining: remaining))
+            }
             return VarlinkReply.frame(parameters: SchedulerInterface.List.Reply(
                 jobs: jobs.map { WireMapping.job($0, in: state, queuePosition: positions[$0.id]) },
                 remaining: remaining))
