@@ -3,8 +3,8 @@ import KarstClient
 import KarstProtocol
 
 /// `karstctl list`'s flags as plain values (filled by `List` or by the fast path), and the
-/// listing: pages of `List` over one connection, printed as a table, a wide table, JSON or JSON
-/// Lines.
+/// listing: pages over one connection (of `ListSummaries` for a table, of `List` otherwise),
+/// printed as a table, a wide table, JSON or JSON Lines.
 struct ListFlags: Equatable {
     var socket: String?
     var json = false
@@ -42,7 +42,7 @@ struct ListFlags: Equatable {
             // A table asks for summaries (a third of a job's bytes); a daemon too old to know
             // ListSummaries gets List, of whose replies the parse keeps what the table shows.
             var summaries = format == .table
-            func page(_ p: JSONObject) throws -> JSONObject {
+            func fetchPage(_ p: JSONObject) throws -> JSONObject {
                 if summaries {
                     do { return try Failure.map { try c.call(ListFlags.summaries, p) } } catch Failure.refused(let e)
                         where e.name == ServiceInterface.MethodNotFound.name { summaries = false }
@@ -57,7 +57,7 @@ struct ListFlags: Equatable {
                 if let datacenter { p["datacenter"] = .string(datacenter) }
                 p["limit"] = .number(Double(limit ?? (all ? 10_000 : 1000)))
                 if let cursor { p["after"] = .string(cursor) }
-                let reply = try page(p)
+                let reply = try fetchPage(p)
                 let page = reply["jobs"]?.arrayValue ?? []
                 switch format {
                 case .jsonl:

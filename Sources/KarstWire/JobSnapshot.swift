@@ -18,13 +18,18 @@ public final class JobSnapshot: Sendable {
 
     public init(_ job: Job, in state: borrowing SchedulerState, queuePosition: Int? = nil) {
         self.job = job
-        let place = job.placement.map { state.names(of: $0) }
-        datacenter = place?.datacenter
-        pool = place?.pool
-        shardPools = job.shards.map { state.names(of: $0.pool).pool }
+        (datacenter, pool, shardPools) = Self.place(of: job, in: state)
         let lease = job.spec.runsCommand ? state.agents.lease(of: job.id) : nil
         agent = lease?.agent.name ?? job.lastRun?.agent
         siteID = lease.map { $0.siteID } ?? job.lastRun?.siteID
         self.queuePosition = queuePosition
+    }
+
+    /// Where a job's current (or last) run is placed, by name: its data centre and pool, and
+    /// each shard's pool for a gang split over several (`Job` and `JobSummary` alike).
+    public static func place(of job: Job, in state: borrowing SchedulerState)
+        -> (datacenter: String?, pool: String?, shardPools: [String]) {
+        let place = job.placement.map { state.names(of: $0) }
+        return (place?.datacenter, place?.pool, job.shards.map { state.names(of: $0.pool).pool })
     }
 }

@@ -77,16 +77,17 @@ public enum WireMapping {
     }
 
     /// A job as a listing's row shows it (`ListSummaries`): `job(_:in:queuePosition:)`'s members
-    /// that a table prints, with the same values, and the tenant charged.
+    /// that a table prints, with the same values; the tenant is the one charged (the spec's,
+    /// resolved at submission).
     public static func summary(_ j: Job, in state: borrowing SchedulerState, queuePosition: Int? = nil) -> WireJobSummary {
-        let place = j.placement.map { state.names(of: $0) }
+        let place = JobSnapshot.place(of: j, in: state)
         var wire = WireJobSummary(
             id: j.id.description, tenant: j.tenant, priorityClass: j.spec.priorityClass, state: j.state.rawValue,
-            datacenter: place?.datacenter, pool: place?.pool, submittedAt: j.submittedAt.rfc3339,
+            datacenter: place.datacenter, pool: place.pool, submittedAt: j.submittedAt.rfc3339,
             queuePosition: queuePosition, estimatedStart: j.state == .pending ? j.estimatedStart?.rfc3339 : nil,
             pendingReason: j.pendingReason?.description)
         if !j.shards.isEmpty {
-            wire.shards = j.shards.map { WireShard(pool: state.names(of: $0.pool).pool, replicas: $0.replicas) }
+            wire.shards = zip(j.shards, place.shardPools).map { WireShard(pool: $1, replicas: $0.replicas) }
         }
         return wire
     }

@@ -75,6 +75,9 @@ final class SoakClient: Sendable {
             let states = ["pending", "running", "held", "succeeded"]
             var p: JSONObject = ["limit": .number(100)]
             if l.rng.next() % 2 == 0 { p["state"] = .string(states[Int(l.rng.next() % 4)]) }
+            if l.rng.next() % 2 == 0 {
+                return !c.soakCall(.listSummaries, "io.karst.Scheduler.ListSummaries", p, metrics: metrics).isLost
+            }
             return !c.soakCall(.list, "io.karst.Scheduler.List", p, metrics: metrics).isLost
         }
     }

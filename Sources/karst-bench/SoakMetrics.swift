@@ -2,7 +2,7 @@ import Synchronization
 
 /// The calls a soak makes, for counting and latency.
 enum SoakCall: Int, CaseIterable, Sendable {
-    case submit, submitBatch, dryRun, cancel, hold, release, complete, get, list, watch
+    case submit, submitBatch, dryRun, cancel, hold, release, complete, get, list, listSummaries, watch
     case reload, drain, resume, setOffline, stats, topology
 
     var name: String {
@@ -16,6 +16,7 @@ enum SoakCall: Int, CaseIterable, Sendable {
         case .complete: "Complete"
         case .get: "Get"
         case .list: "List"
+        case .listSummaries: "ListSummaries"
         case .watch: "Watch"
         case .reload: "Admin.Reload"
         case .drain: "Admin.Drain"

@@ -65,7 +65,7 @@ struct SoakReport {
     }
 
     private func latencyTable(_ all: [SoakMetrics.Latency]) {
-        let shown: [SoakCall] = [.submit, .submitBatch, .dryRun, .cancel, .hold, .release, .complete, .list, .reload]
+        let shown: [SoakCall] = [.submit, .submitBatch, .dryRun, .cancel, .hold, .release, .complete, .list, .listSummaries, .reload]
         let short: [SoakCall: String] = [.submitBatch: "Batch", .dryRun: "DryRun", .reload: "Admin"]
         out("\nLatency of acknowledged calls per minute, ms (p99 by kind; Admin = Reload):")
         out(pad("minute", 8) + pad("calls", 7) + pad("p50", 7) + pad("p99", 7)

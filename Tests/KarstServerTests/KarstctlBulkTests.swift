@@ -136,31 +136,49 @@ import Testing
 
     /// A table is read from ListSummaries; against a daemon that does not know that method (one
     /// from before it, emulated by a proxy that refuses it and passes every other call to this
-    /// daemon), karstctl reads the same table from List. Running, pending and gang jobs alike.
+    /// daemon), karstctl reads the same table from List: a gang split over two pools, running,
+    /// pending (queue position, reason) and held jobs alike. The ages compared are in days (the
+    /// daemon's manual clock is months back) and the pending jobs' starts are past, so both
+    /// tables are read at the same "now" unless a UTC midnight falls between them.
     @Test(.enabled(if: built && InteropTests.python3, "needs a built karstctl and python3"))
     func aTableFromSummariesIsTheTableAnOlderDaemonGives() async throws {
-        let d = try await LiveDaemon()
-        let base = ["submit", "--origin", "local", "--cpu", "1", "--memory", "1"]
-        #expect(try karstctl(d, base + ["--class", "batch", "--array", "3"]).0 == 0)
-        #expect(try karstctl(d, base + ["--class", "online", "--cpu", "64", "--array", "4"]).0 == 0)
-        #expect(try karstctl(d, base + ["--class", "batch", "--replicas", "3"]).0 == 0)
-        #expect(try karstctl(d, base + ["--class", "batch", "--not-before", "2031-01-01T00:00:00Z"]).0 == 0)
+        let d = try await LiveDaemon(PolicySocketTests.configuration())
+        let base = ["submit", "--origin", "local", "--memory", "8"]
+        #expect(try karstctl(d, base + ["--class", "batch", "--cpu", "4", "--accelerators", "4", "--replicas", "4"]).0 == 0)
+        #expect(try karstctl(d, base + ["--class", "online", "--cpu", "1", "--array", "3"]).0 == 0)
+        #expect(try karstctl(d, base + ["--class", "best-effort", "--cpu", "1", "--accelerators", "8", "--array", "4"]).0 == 0)
+        #expect(try karstctl(d, ["hold", "job-8"]).0 == 0)
         let dir = shortTempDir(), older = dir + "/older.sock"
         let proxy = Process()
         proxy.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         proxy.arguments = ["python3", InteropTests.repoRoot.appendingPathComponent("Tests/interop/older_daemon.py").path,
                            older, d.socket]
+        let ready = Pipe()
+        proxy.standardOutput = ready
         try proxy.run()
         defer { proxy.terminate(); proxy.waitUntilExit(); try? FileManager.default.removeItem(atPath: dir) }
-        #expect(try await eventually { FileManager.default.fileExists(atPath: older) })
-        for argv in [["list"], ["list", "--limit", "4", "--all"], ["list", "--state", "pending"]] {
+        #expect(String(decoding: ready.fileHandleForReading.availableData, as: UTF8.self).hasPrefix("ready"))
+        let views = [["list"], ["list", "--limit", "3", "--all"], ["list", "--state", "pending"]]
+        for argv in views {
             let fromSummaries = try karstctl(d, argv), fromJobs = try karstctl(d, argv, socket: older)
             #expect(fromSummaries.0 == 0 && fromJobs.0 == 0, "\(argv): \(fromSummaries.2) \(fromJobs.2)")
             #expect(fromSummaries.1 == fromJobs.1, "\(argv):\n\(fromSummaries.1)\nvs\n\(fromJobs.1)")
             #expect(fromSummaries.2 == fromJobs.2, "\(argv)")
         }
         let table = try karstctl(d, ["list"]).1
-        #expect(table.contains("online") && table.contains("pending") && table.contains("no-capacity:"), "\(table)")
+        for shown in ["site/npu1*2+npu2*2", "held", "no-capacity:", "best-effort", "online"] {
+            #expect(table.contains(shown), "\(shown) in\n\(table)")
+        }
+        // The daemon answered the direct tables' calls with ListSummaries: a page each, three
+        // pages of three for --all (the proxy's calls were refused before reaching it).
+        let c = try d.connect()
+        defer { c.close() }
+        var counted = ""
+        #expect(try await eventually {
+            let metrics = try c.call("io.karst.Admin.Metrics")["text"]?.stringValue ?? ""
+            counted = String(metrics.split(separator: "\n").first { $0.hasPrefix("karst_call_duration_seconds_count{method=\"ListSummaries\"}") } ?? "")
+            return counted.hasSuffix(" 6")
+        }, "1 + 3 + 1 tables above, 1 after them: \(counted)")
         try await d.stop()
     }
 

@@ -47,8 +47,10 @@ def serve(client, target):
 
 
 def main():
-    # Started by a test process whose threads block signals: unblocked, SIGTERM ends the proxy.
+    # Started by a test process whose threads block signals: with them unblocked and SIGTERM's
+    # default action, the test's terminate() ends the proxy.
     signal.pthread_sigmask(signal.SIG_SETMASK, [])
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     listen, target = sys.argv[1], sys.argv[2]
     if os.path.exists(listen):
         os.unlink(listen)

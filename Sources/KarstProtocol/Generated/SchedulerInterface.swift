@@ -543,7 +543,8 @@ public struct WireJob: WireStruct {
 }
 
 /// A job as a listing's row shows it: the members of Job (and of its spec) a table prints, with
-/// the same meanings; about a third of a Job's bytes.
+/// the same meanings (tenant: the one charged). Half a minimal Job's bytes; less beside a job
+/// with a command, environment or labels.
 public struct WireJobSummary: WireStruct {
     public var id: String
     public var tenant: String

@@ -106,8 +106,8 @@ public enum CallIntake {
     }
 
     /// `List`'s and `ListSummaries`' parameters, checked against their bounds.
-    private static func listQuery(_ stateName: String?, _ tenant: String?, _ datacenter: String?, _ limit: Int?,
-                                  _ cursor: String?, summaries: Bool) throws(VarlinkError) -> Command.ListQuery {
+    private static func listQuery(state stateName: String?, tenant: String?, datacenter: String?, limit: Int?,
+                                  after cursor: String?, summaries: Bool) throws(VarlinkError) -> Command.ListQuery {
         try CallBounds.checkName(stateName, "state")
         try CallBounds.checkName(tenant, "tenant")
         try CallBounds.checkName(datacenter, "datacenter")
@@ -149,9 +149,11 @@ public enum CallIntake {
             return .submitBatch(specs, brief: p.brief ?? false)
         case .get(let p): return .get(try jobID(p.id))
         case .list(let p):
-            return .list(try listQuery(p.state, p.tenant, p.datacenter, p.limit, p.after, summaries: false))
+            return .list(try listQuery(state: p.state, tenant: p.tenant, datacenter: p.datacenter, limit: p.limit,
+                                       after: p.after, summaries: false))
         case .listSummaries(let p):
-            return .list(try listQuery(p.state, p.tenant, p.datacenter, p.limit, p.after, summaries: true))
+            return .list(try listQuery(state: p.state, tenant: p.tenant, datacenter: p.datacenter, limit: p.limit,
+                                       after: p.after, summaries: true))
         case .cancel(let p): return .cancel(try jobID(p.id))
         case .hold(let p): return .hold(try jobID(p.id))
         case .release(let p): return .release(try jobID(p.id))

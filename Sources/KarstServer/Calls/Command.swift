@@ -32,7 +32,7 @@ public enum Command: Sendable {
     case agentStarted(session: UInt64, run: RunID, place: RunPlace, epoch: UInt64?)
     case agentEnded(agent: String, session: UInt64, run: RunID, outcome: AgentBook.RunOutcome, epoch: UInt64?)
 
-    /// `List`'s and `ListSummaries`' filters.
+    /// `List`'s and `ListSummaries`' filters and page, and which of the two answers.
     public struct ListQuery: Sendable {
         public var state: JobState?
         public var tenant: String?
