@@ -39,12 +39,12 @@ struct ListFlags: Equatable {
             var rows: [[String]] = [ListFlags.header(wide: format == .wide)]
             rows.reserveCapacity(limit.map { min($0, 10_000) + 1 } ?? 1001)
             let now = wallSeconds()
-            // A table asks for summaries (a third of a job's bytes); a daemon too old to know
+            // A table asks for summaries (half a minimal job's bytes); a daemon too old to know
             // ListSummaries gets List, of whose replies the parse keeps what the table shows.
             var summaries = format == .table
             func fetchPage(_ p: JSONObject) throws -> JSONObject {
                 if summaries {
-                    do { return try Failure.map { try c.call(ListFlags.summaries, p) } } catch Failure.refused(let e)
+                    do { return try Failure.map { try c.call(SchedulerInterface.ListSummaries.name, p) } } catch Failure.refused(let e)
                         where e.name == ServiceInterface.MethodNotFound.name { summaries = false }
                 }
                 return try Failure.map { try c.call("io.karst.Scheduler.List", p, keeping: ListFlags.shown(format)) }
@@ -90,8 +90,6 @@ struct ListFlags: Equatable {
             }
         }
     }
-
-    static let summaries = "io.karst.Scheduler.ListSummaries"
 
     /// The members a table reads (`row`), the only ones its parse builds: a job's other members
     /// (its resources, command, environment, labels, times) are half or more of a list's reply.
